@@ -1,0 +1,57 @@
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { FactoryError } from '@connector-factory/factory';
+import { registerProviders } from './commands/providers.js';
+import { registerValidate } from './commands/validate.js';
+import { EXIT, processIo, type ExitCode, type Io } from './io.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+function exitFor(error: FactoryError): ExitCode {
+  if (error.code === 'invalid_input' || error.code === 'not_found') return EXIT.invalidInput;
+  if (error.code === 'usage') return EXIT.usage;
+  return EXIT.internal;
+}
+
+/** Runs the CLI with these arguments and returns its exit status; never calls process.exit. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
+  let exit: ExitCode = EXIT.ok;
+  const setExit = (code: ExitCode) => {
+    exit = code;
+  };
+  const program = new Command('connector-factory')
+    .description('Turn one sentence into a running, monitored, certified data-lake connector.')
+    .version(version, '-V, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .addHelpText(
+      'after',
+      '\nExit status: 0 ok, 1 invalid input, 2 usage error, 3 internal error.\n' +
+        'Run `connector-factory <command> --help` for a command.',
+    );
+  registerValidate(program, io, setExit);
+  registerProviders(program, io, setExit);
+  // Subcommands inherit exitOverride/configureOutput when created; no command at all is a usage error.
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exit;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const ok = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
+      return ok ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof FactoryError) {
+      io.err(`error: ${error.message}`);
+      for (const detail of error.details) io.err(`  ${detail}`);
+      return exitFor(error);
+    }
+    io.err(`internal error: ${(error as Error).stack ?? String(error)}`);
+    io.err('This is a bug in connector-factory; please report it with the command you ran.');
+    return EXIT.internal;
+  }
+}

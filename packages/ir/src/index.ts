@@ -1,0 +1,10 @@
+export * from './enums.js';
+export * from './manifest.js';
+export * from './provider.js';
+export * from './problem.js';
+export { cronError } from './cron.js';
+export { ENV_REFERENCE, connectionStringSecret, findLiteralSecrets, secretKind } from './secrets.js';
+export { CONNECTOR_ID, SEMVER } from './patterns.js';
+export { LAKE_SCHEMES, checkRules, slug } from './rules.js';
+export { validateManifest, type ValidationResult } from './validate.js';
+export { manifestJsonSchema, providerJsonSchema } from './json-schema.js';

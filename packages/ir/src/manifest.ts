@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import {
+  AuthMethod,
+  CdcCursorType,
+  Classification,
+  Compression,
+  FieldType,
+  LakeFormat,
+  PiiHandling,
+  RelationshipType,
+  ScheduleType,
+  SourceType,
+  UpdateStrategy,
+  WriteMode,
+} from './enums.js';
+import { CONNECTOR_ID, SEMVER } from './patterns.js';
+
+/** An environment variable name, the only way a manifest may point at a credential. */
+export const EnvVarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as POSTGRES_PASSWORD')
+  .describe('Name of an environment variable that holds the credential at run time.');
+
+const nonEmpty = z.string().min(1);
+
+export const AuthConfig = z
+  .strictObject({
+    tokenUrl: z.url().optional().describe('OAuth2 token endpoint.'),
+    clientIdEnvVar: EnvVarName.optional(),
+    clientSecretEnvVar: EnvVarName.optional(),
+    scopes: z.array(nonEmpty).optional(),
+    headerName: nonEmpty.optional().describe('Header that carries the API key, e.g. X-API-Key.'),
+    apiKeyEnvVar: EnvVarName.optional(),
+    roleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'an IAM role ARN')
+      .optional(),
+    tokenEnvVar: EnvVarName.optional().describe('Bearer auth: env var holding the token.'),
+    usernameEnvVar: EnvVarName.optional().describe('Basic auth: env var holding the user name.'),
+    passwordEnvVar: EnvVarName.optional().describe('Basic auth: env var holding the password.'),
+  })
+  .describe('Auth settings. Credentials appear only as env-var names (*EnvVar fields).');
+
+export const Auth = z.strictObject({
+  method: AuthMethod,
+  config: AuthConfig,
+});
+
+export const RateLimit = z.strictObject({
+  requestsPerSecond: z.number().positive(),
+  burstLimit: z.number().int().positive(),
+  retryAfterHeader: nonEmpty.optional(),
+});
+
+export const Source = z.strictObject({
+  type: SourceType,
+  provider: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case provider name such as postgres or salesforce'),
+  baseUrl: z.string().min(1).optional().describe('API base URL; may hold {placeholders}.'),
+  connectionString: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Database connection string: an env-var reference such as ${POSTGRES_CONNECTION_STRING}.'),
+  auth: Auth,
+  rateLimit: RateLimit.optional(),
+});
+
+export const Field = z.strictObject({
+  name: nonEmpty,
+  type: FieldType,
+  nullable: z.boolean(),
+  pii: z.boolean().optional(),
+});
+
+export const Entity = z.strictObject({
+  name: nonEmpty,
+  endpoint: nonEmpty.optional(),
+  query: nonEmpty.optional(),
+  primaryKey: z
+    .array(nonEmpty)
+    .min(1)
+    .optional()
+    .describe('Extension to the spec: the fields that identify a record (from the source schema).'),
+  fields: z.array(Field).min(1),
+});
+
+const FieldRef = z.strictObject({ entity: nonEmpty, field: nonEmpty });
+
+export const Relationship = z.strictObject({
+  from: FieldRef,
+  to: FieldRef,
+  type: RelationshipType,
+});
+
+export const CdcConfig = z.strictObject({
+  cursorField: nonEmpty,
+  cursorType: CdcCursorType,
+});
+
+export const Schema = z.strictObject({
+  entities: z.array(Entity).min(1),
+  relationships: z.array(Relationship).optional(),
+  updateStrategy: UpdateStrategy,
+  incrementalKey: nonEmpty.optional(),
+  cdcConfig: CdcConfig.optional(),
+});
+
+export const Destination = z.strictObject({
+  lakePath: nonEmpty.describe('s3://bucket/prefix/, file:///abs/path or a local folder.'),
+  format: LakeFormat,
+  compression: Compression.optional(),
+  partitionBy: z.array(nonEmpty),
+  writeMode: WriteMode,
+  mergeKeys: z.array(nonEmpty).optional(),
+});
+
+export const ScheduleSpec = z.strictObject({
+  type: ScheduleType,
+  expression: nonEmpty.optional().describe('Cron, 5 fields or 6 with seconds first: "0 */15 * * * *".'),
+  intervalSeconds: z.number().int().positive().optional(),
+  eventSource: nonEmpty.optional(),
+});
+
+const Percent = z.number().min(0).max(100);
+
+export const Slo = z.strictObject({
+  freshnessMinutes: z.number().positive(),
+  availabilityPercent: Percent,
+  errorRatePercent: Percent,
+});
+
+export const Governance = z.strictObject({
+  owner: nonEmpty,
+  classification: Classification,
+  retentionDays: z.number().int().positive(),
+  piiHandling: PiiHandling,
+  contract: z.strictObject({
+    version: nonEmpty,
+    slo: Slo,
+  }),
+});
+
+/** The Connector IR: the contract every agent reads and enriches, carried by a connector as manifest.json. */
+export const ConnectorManifest = z
+  .strictObject({
+    $schema: z.string().optional().describe('Editor hint: path or URL of this JSON Schema.'),
+    id: z
+      .string()
+      .regex(CONNECTOR_ID, 'connector_<provider>_<entity>_v<major>')
+      .describe('connector_<provider>_<entity>_v<major>'),
+    name: nonEmpty,
+    version: z.string().regex(SEMVER, 'a semantic version').describe('Semantic version, e.g. 1.0.0'),
+    source: Source,
+    schema: Schema,
+    destination: Destination,
+    schedule: ScheduleSpec,
+    governance: Governance,
+  })
+  .describe('Connector Factory manifest (Connector IR).');
+
+export type EnvVarName = z.infer<typeof EnvVarName>;
+export type AuthConfig = z.infer<typeof AuthConfig>;
+export type Auth = z.infer<typeof Auth>;
+export type RateLimit = z.infer<typeof RateLimit>;
+export type Source = z.infer<typeof Source>;
+export type Field = z.infer<typeof Field>;
+export type Entity = z.infer<typeof Entity>;
+export type Relationship = z.infer<typeof Relationship>;
+export type CdcConfig = z.infer<typeof CdcConfig>;
+export type Schema = z.infer<typeof Schema>;
+export type Destination = z.infer<typeof Destination>;
+export type ScheduleSpec = z.infer<typeof ScheduleSpec>;
+export type Slo = z.infer<typeof Slo>;
+export type Governance = z.infer<typeof Governance>;
+export type ConnectorManifest = z.infer<typeof ConnectorManifest>;

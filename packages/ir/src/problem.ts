@@ -1,0 +1,87 @@
+/** A JSON path into a document: object keys and array indexes. */
+export type JsonPath = ReadonlyArray<string | number>;
+
+export type Severity = 'error' | 'warning';
+
+/**
+ * One thing wrong with a manifest. Problems are data: the CLI (or an editor) turns them into messages.
+ * `found` is always safe to print: values that look like credentials are redacted before they get here.
+ */
+export interface Problem {
+  /** Stable machine-readable code, e.g. `literal_secret`, `unknown_key`, `invalid_enum`. */
+  readonly code: string;
+  readonly severity: Severity;
+  readonly path: JsonPath;
+  readonly message: string;
+  readonly expected?: string;
+  readonly found?: string;
+  /** A "did you mean" for a misspelt key or enum value. */
+  readonly suggestion?: string;
+}
+
+/** `source.auth.config.scopes[0]`; the empty path is the document root, shown as `(root)`. */
+export function formatPath(path: JsonPath): string {
+  if (path.length === 0) return '(root)';
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(part)) out += out ? `.${part}` : part;
+    else out += `[${JSON.stringify(part)}]`;
+  }
+  return out;
+}
+
+/** Levenshtein distance, for "did you mean". */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** The closest candidate within a typo's reach of `input`, case-insensitively; undefined when none is close. */
+export function closest(input: string, candidates: readonly string[]): string | undefined {
+  const needle = input.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(needle, candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const reach = Math.max(2, Math.floor(needle.length / 3));
+  return bestDistance <= reach ? best : undefined;
+}
+
+/** A short, printable rendering of any JSON value for the `found` of a problem. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') {
+    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    return JSON.stringify(shown);
+  }
+  return String(value);
+}
+
+/** One line per problem: `path: message (expected X, found Y; did you mean Z?)`. */
+export function formatProblem(problem: Problem): string {
+  const details: string[] = [];
+  if (problem.expected !== undefined) details.push(`expected ${problem.expected}`);
+  if (problem.found !== undefined) details.push(`found ${problem.found}`);
+  let text = `${formatPath(problem.path)}: ${problem.message}`;
+  if (details.length > 0) text += ` (${details.join(', ')})`;
+  if (problem.suggestion !== undefined) text += `; did you mean "${problem.suggestion}"?`;
+  return text;
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { connectionStringSecret, findLiteralSecrets, formatPath, secretKind, validateManifest } from '../src/index.js';
+import { example } from './fixtures.js';
+
+describe('literal secrets', () => {
+  it('finds a password in a connection string and never echoes it', () => {
+    const m = example('postgres-orders-cdc');
+    m.source.connectionString = 'postgresql://app:hunter2@db/orders';
+    const result = validateManifest(m);
+    expect(result.ok).toBe(false);
+    const [problem] = result.problems;
+    expect(problem).toMatchObject({ code: 'literal_secret', path: ['source', 'connectionString'] });
+    expect(problem!.message).toContain('env-var reference');
+    expect(JSON.stringify(result)).not.toContain('hunter2');
+  });
+
+  it('accepts env-var references in place of credentials', () => {
+    for (const value of [
+      '${POSTGRES_CONNECTION_STRING}',
+      'postgresql://${PGUSER}:${PGPASSWORD}@db:5432/orders',
+      'postgresql://reader@db/orders',
+      'host=db dbname=orders password=${PGPASSWORD}',
+    ]) {
+      expect(connectionStringSecret(value), value).toBeUndefined();
+    }
+  });
+
+  it('finds credentials in query parameters and key=value strings', () => {
+    expect(connectionStringSecret('mysql://db/orders?user=app&password=s3cret')?.redacted).toBe(
+      'mysql://db/orders?user=app&password=***',
+    );
+    expect(connectionStringSecret('host=db dbname=orders password=s3cret')?.redacted).toBe(
+      'host=db dbname=orders password=***',
+    );
+    expect(connectionStringSecret('jdbc:sqlserver://db;user=app;password=s3cret')).toBeDefined();
+  });
+
+  it('recognises token-looking values anywhere', () => {
+    const tokens = [
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+      'AKIAIOSFODNN7EXAMPLE',
+      'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8',
+      'sk_live_' + '4eC39HqLyjWDarjtT1zdp7dc',
+      'xoxb-123456789012-abcdefghijkl',
+      'Bearer abcdefgh12345678',
+      'q8Xz3LmN7pRt2VwY9bKc4HdJ6fGs1TaE',
+    ];
+    for (const token of tokens) expect(secretKind(token), token).toBeDefined();
+    const ordinary = [
+      'connector_salesforce_opportunity_v1',
+      '/services/data/v58.0/sobjects/Opportunity',
+      'SELECT Id, Name FROM Opportunity WHERE SystemModstamp > :cursor',
+      'https://login.salesforce.com/services/oauth2/token',
+      's3://lake/landing/salesforce/opportunity/',
+      'SALESFORCE_CLIENT_SECRET',
+      'revenue-data-team',
+    ];
+    for (const text of ordinary) expect(secretKind(text), text).toBeUndefined();
+  });
+
+  it('rejects credential-named keys holding literals, wherever they are', () => {
+    const m = example('salesforce-opportunity');
+    m.source.auth.config.clientSecret = 'not-a-reference';
+    m.schema.entities[0].endpoint = 'Bearer abcdefgh12345678';
+    const found = findLiteralSecrets(m).map((p) => formatPath(p.path));
+    expect(found).toEqual(['source.auth.config.clientSecret', 'schema.entities[0].endpoint']);
+    const result = validateManifest(m);
+    expect(JSON.stringify(result)).not.toContain('not-a-reference');
+    expect(JSON.stringify(result)).not.toContain('abcdefgh12345678');
+  });
+
+  it('does not echo a token put where an env-var name belongs', () => {
+    const m = example('salesforce-opportunity');
+    m.source.auth.config.clientSecretEnvVar = 'q8Xz3LmN7pRt2VwY9bKc4HdJ6fGs1TaE';
+    const result = validateManifest(m);
+    expect(result.ok).toBe(false);
+    expect(JSON.stringify(result)).not.toContain('q8Xz3LmN7pRt2VwY9bKc4HdJ6fGs1TaE');
+  });
+});

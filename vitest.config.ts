@@ -1,0 +1,38 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `quick` runs in seconds with no services; `services` needs the servers that
+// scripts/services.sh starts (PostgreSQL, MariaDB, …) and is named *.int.test.ts.
+const src = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  // Tests run against the sources of the other packages, so they need no build (the CLI tests
+  // spawn the real binary, which `npm test` builds first).
+  resolve: {
+    alias: {
+      '@connector-factory/ir': src('ir'),
+      '@connector-factory/factory': src('factory'),
+    },
+  },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'quick',
+          include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'services',
+          include: ['packages/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
