@@ -27,7 +27,17 @@ describe('the provider registry', () => {
   it('loads and validates every provider the product promises', async () => {
     const registry = await loadProviderRegistry(providersDir);
     const names = registry.list().map((p) => p.provider);
-    for (const name of ['salesforce', 'postgres', 'kafka', 'mysql', 's3', 'local-files', 'rest', 'graphql', 'webhook']) {
+    for (const name of [
+      'salesforce',
+      'postgres',
+      'kafka',
+      'mysql',
+      's3',
+      'local-files',
+      'rest',
+      'graphql',
+      'webhook',
+    ]) {
       expect(names).toContain(name);
     }
     const saas = names.filter((n) => ['hubspot', 'stripe', 'github', 'shopify', 'zendesk', 'jira'].includes(n));
@@ -43,7 +53,9 @@ describe('the provider registry', () => {
       auth: { defaultMethod: 'oauth2', oauth2: { tokenUrl: 'https://login.salesforce.com/services/oauth2/token' } },
       rateLimit: { requestsPerSecond: 25, burstLimit: 100 },
     });
-    expect(salesforce.entities.common).toEqual(expect.arrayContaining(['Account', 'Contact', 'Opportunity', 'Lead', 'Case']));
+    expect(salesforce.entities.common).toEqual(
+      expect.arrayContaining(['Account', 'Contact', 'Opportunity', 'Lead', 'Case']),
+    );
     expect(registry.get('postgres')).toMatchObject({
       type: 'jdbc',
       connectionString: 'postgresql://{host}:{port}/{database}',

@@ -359,9 +359,14 @@ function scheduleRules(out: Collector, m: Obj): void {
   };
   for (const [scheduleType, field] of Object.entries(required)) {
     if (type === scheduleType && schedule[field] === undefined) {
-      out.error('missing_field', ['schedule', field], `a ${scheduleType} schedule needs ${field}`, {
-        expected: hints[field]!,
-      });
+      out.error(
+        'missing_field',
+        ['schedule', field],
+        `${scheduleType === 'cron' ? 'a' : 'an'} ${scheduleType} schedule needs ${field}`,
+        {
+          expected: hints[field]!,
+        },
+      );
     } else if (type !== undefined && type !== scheduleType && schedule[field] !== undefined) {
       out.warn('unused_field', ['schedule', field], `is ignored with schedule type ${type}`);
     }

@@ -78,7 +78,10 @@ describe('structure', () => {
       [(m) => (m.governance.classification = 'secret'), 'governance.classification'],
       [(m) => (m.governance.piiHandling = 'drop'), 'governance.piiHandling'],
       [
-        (m) => (m.schema.relationships = [{ from: { entity: 'orders', field: 'id' }, to: { entity: 'orders', field: 'id' }, type: 'one_to_few' }]),
+        (m) =>
+          (m.schema.relationships = [
+            { from: { entity: 'orders', field: 'id' }, to: { entity: 'orders', field: 'id' }, type: 'one_to_few' },
+          ]),
         'schema.relationships[0].type',
       ],
     ];
@@ -142,7 +145,9 @@ describe('update strategy rules', () => {
 
   it('a timestamp cdc cursor must be a field; a log position need not be', () => {
     expect(errors(pg((m) => (m.schema.cdcConfig = { cursorField: 'xmin', cursorType: 'log_position' })))).toEqual([]);
-    expect(errors(pg((m) => (m.schema.cdcConfig = { cursorField: 'created_at', cursorType: 'timestamp' })))).toEqual([]);
+    expect(errors(pg((m) => (m.schema.cdcConfig = { cursorField: 'created_at', cursorType: 'timestamp' })))).toEqual(
+      [],
+    );
     errorAt(
       pg((m) => (m.schema.cdcConfig = { cursorField: 'updated_at', cursorType: 'timestamp' })),
       'schema.cdcConfig.cursorField',
@@ -291,7 +296,12 @@ describe('schedule rules', () => {
 
 describe('identity rules', () => {
   it('id follows connector_<provider>_<entity>_v<major>', () => {
-    for (const id of ['orders', 'connector_postgres_orders', 'Connector_postgres_orders_v1', 'connector_postgres_orders_v1.0']) {
+    for (const id of [
+      'orders',
+      'connector_postgres_orders',
+      'Connector_postgres_orders_v1',
+      'connector_postgres_orders_v1.0',
+    ]) {
       expect(
         errorAt(
           pg((m) => (m.id = id)),

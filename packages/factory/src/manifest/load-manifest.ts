@@ -53,6 +53,9 @@ export function validateManifestText(text: string, file: string): ManifestFileRe
     return { ok: false, file, problems: [locate(file, problem, parsed.position)] };
   }
   const result = validateManifest(parsed.value);
-  const problems = result.problems.map((p) => locate(file, p, parsed.positionOf(p.path)));
+  // In file order, as an editor would list them.
+  const problems = result.problems
+    .map((p) => locate(file, p, parsed.positionOf(p.path)))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   return result.ok ? { ok: true, file, manifest: result.manifest, problems } : { ok: false, file, problems };
 }

@@ -116,14 +116,17 @@ export async function loadProviderRegistry(directory = defaultProvidersDirectory
       const key = normalise(alias);
       const owner = owners.get(key);
       if (owner !== undefined) {
-        problems.push(`${at(['aliases', index])}: aliases[${index}]: "${alias}" already names provider ${owner.provider} (${owner.file})`);
+        problems.push(
+          `${at(['aliases', index])}: aliases[${index}]: "${alias}" already names provider ${owner.provider} (${owner.file})`,
+        );
       }
     });
     if (owners.has(normalise(provider.provider))) {
       const owner = owners.get(normalise(provider.provider))!;
       problems.push(`${at(['provider'])}: provider: "${provider.provider}" is already defined by ${owner.file}`);
     }
-    for (const key of [provider.provider, ...provider.aliases]) owners.set(normalise(key), { provider: provider.provider, file: name });
+    for (const key of [provider.provider, ...provider.aliases])
+      owners.set(normalise(key), { provider: provider.provider, file: name });
     providers.push(provider);
   }
   if (problems.length > 0) {

@@ -1,0 +1,44 @@
+import { mkdir } from 'node:fs/promises';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+/** Limits for the embedded DuckDB that stages, encodes and merges batches. */
+export interface EngineOptions {
+  /** Folder for DuckDB's spill files; large batches spill here instead of growing the heap. */
+  readonly tempDirectory: string;
+  /** DuckDB's memory limit, e.g. '256MB'. */
+  readonly memoryLimit?: string;
+  readonly threads?: number;
+}
+
+/**
+ * An in-memory DuckDB with a memory limit and a spill folder, so a writer's peak memory is bounded by
+ * configuration, not by table size.
+ */
+export async function openEngine(options: EngineOptions): Promise<{ connection: DuckDBConnection; close: () => void }> {
+  await mkdir(options.tempDirectory, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: options.memoryLimit ?? '256MB',
+    threads: String(options.threads ?? 2),
+    temp_directory: options.tempDirectory,
+    preserve_insertion_order: 'false',
+    TimeZone: 'UTC',
+  });
+  const connection = await instance.connect();
+  return {
+    connection,
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** `"name"` with embedded quotes doubled: every identifier that reaches SQL goes through this. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** `'text'` with embedded quotes doubled. */
+export function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}

@@ -1,0 +1,56 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Compression } from '@connector-factory/ir';
+import { PART } from './stage.js';
+import type { Column } from './table-schema.js';
+
+/** What an encoder turns into files. */
+export interface EncodeRequest {
+  readonly connection: DuckDBConnection;
+  /** A SELECT whose columns are `columns` (in order) followed by the partition id `__cf_part`. */
+  readonly query: string;
+  /** The data columns of the files (partition columns live in the path, not in the files). */
+  readonly columns: readonly Column[];
+  /** Local folder to write into; files land in `<dir>/__cf_part=<id>/`. */
+  readonly dir: string;
+  /** File names start with this (unique per batch, so retries never collide with published files). */
+  readonly filePrefix: string;
+  readonly compression?: Compression;
+  /** Roll to a new file when one reaches about this size. */
+  readonly targetFileBytes: number;
+}
+
+/** One file an encoder wrote, and the partition it belongs to. */
+export interface EncodedFile {
+  readonly localPath: string;
+  readonly part: number;
+  readonly name: string;
+}
+
+/** A lake file format: parquet, json or avro (delta tables are parquet files plus a log). */
+export interface FormatEncoder {
+  /** File name ending, e.g. `.parquet`, `.json.gz`, `.avro`. */
+  extension(compression: Compression | undefined): string;
+  encode(request: EncodeRequest): Promise<EncodedFile[]>;
+}
+
+/** Lists what an encoder wrote under `<dir>/__cf_part=<id>/`, in a stable order. */
+export async function listEncodedFiles(dir: string): Promise<EncodedFile[]> {
+  const files: EncodedFile[] = [];
+  let folders: string[];
+  try {
+    folders = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  for (const folder of folders.sort()) {
+    const match = new RegExp(`^${PART}=(\\d+)$`).exec(folder);
+    if (!match) continue;
+    for (const name of (await readdir(join(dir, folder))).sort()) {
+      files.push({ localPath: join(dir, folder, name), part: Number(match[1]), name });
+    }
+  }
+  return files;
+}
