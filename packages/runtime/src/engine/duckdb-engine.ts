@@ -21,7 +21,6 @@ export async function openEngine(options: EngineOptions): Promise<{ connection: 
     threads: String(options.threads ?? 2),
     temp_directory: options.tempDirectory,
     preserve_insertion_order: 'false',
-    TimeZone: 'UTC',
   });
   const connection = await instance.connect();
   return {

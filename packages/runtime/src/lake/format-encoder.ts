@@ -1,6 +1,7 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { quoteLiteral } from '../engine/duckdb-engine.js';
 import type { Compression } from '@connector-factory/ir';
 import { PART } from './stage.js';
 import type { Column } from './table-schema.js';
@@ -19,6 +20,8 @@ export interface EncodeRequest {
   readonly compression?: Compression;
   /** Roll to a new file when one reaches about this size. */
   readonly targetFileBytes: number;
+  /** The partition ids the query yields. */
+  readonly parts: readonly number[];
 }
 
 /** One file an encoder wrote, and the partition it belongs to. */
@@ -53,4 +56,27 @@ export async function listEncodedFiles(dir: string): Promise<EncodedFile[]> {
     }
   }
   return files;
+}
+
+/**
+ * Runs DuckDB's COPY once per partition id with FILE_SIZE_BYTES, since DuckDB cannot combine
+ * FILE_SIZE_BYTES with PARTITION_BY (and its JSON writer has no PARTITION_BY at all). The query is
+ * materialised once so each partition is a cheap filtered scan.
+ */
+export async function copyPerPartition(request: EncodeRequest, select: string, formatOptions: string): Promise<EncodedFile[]> {
+  const { connection, dir, filePrefix, targetFileBytes } = request;
+  const temp = `encode_${filePrefix.replace(/[^A-Za-z0-9]/g, '_')}`;
+  await mkdir(dir, { recursive: true });
+  await connection.run(`CREATE OR REPLACE TEMP TABLE ${temp} AS ${select}`);
+  try {
+    for (const part of request.parts) {
+      await connection.run(
+        `COPY (SELECT * EXCLUDE (${PART}) FROM ${temp} WHERE ${PART} = ${part}) TO ${quoteLiteral(join(dir, `${PART}=${part}`))} ` +
+          `(${formatOptions}, FILENAME_PATTERN ${quoteLiteral(`${filePrefix}-{i}`)}, FILE_SIZE_BYTES ${targetFileBytes}, OVERWRITE_OR_IGNORE true)`,
+      );
+    }
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${temp}`);
+  }
+  return listEncodedFiles(dir);
 }

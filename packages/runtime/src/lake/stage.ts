@@ -1,7 +1,7 @@
 import { DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent } from '../engine/duckdb-engine.js';
 import { conformValue, type CanonicalValue } from './conform.js';
-import { dtSource, partitionText, utcDate } from './partitioning.js';
+import { dtSource, utcDate } from './partitioning.js';
 import { isDerivedPartition, type Column, type PhysicalType, type TableSchema } from './table-schema.js';
 
 /** A record as a source hands it over: field name → value. */
@@ -13,7 +13,7 @@ export interface RejectedRow {
   readonly reason: string;
 }
 
-/** Hidden columns of the stage table: partition id, arrival order, and the CDC delete flag. */
+/** Hidden columns: partition id (computed when encoding), arrival order, and the CDC delete flag. */
 export const PART = '__cf_part';
 export const SEQ = '__cf_seq';
 export const DELETED = '__cf_deleted';
@@ -62,16 +62,13 @@ export const DT_COLUMN: Column = { name: 'dt', type: 'date', nullable: true, phy
 
 /**
  * A batch being written: rows are conformed to the schema (misfits are set aside with their reason),
- * given a partition id and an arrival number, and appended to a DuckDB table from which the format
- * encoders write files. DuckDB's memory limit and spill folder bound the memory a batch takes.
+ * numbered in arrival order, and appended to a DuckDB table from which the format encoders write
+ * files. DuckDB's memory limit and spill folder bound the memory a batch takes.
  */
 export class Stage {
   readonly table: string;
   /** Columns of the table data, then derived partition columns. */
   readonly columns: readonly Column[];
-  /** Partition values by partition id, in partitionBy order. */
-  readonly partitions: Array<readonly (string | null)[]> = [];
-  private readonly partitionIds = new Map<string, number>();
   private appender: DuckDBAppender | undefined;
   private seq = 0n;
   private rows = 0;
@@ -88,7 +85,7 @@ export class Stage {
   static async create(connection: DuckDBConnection, schema: TableSchema, name = 'stage'): Promise<Stage> {
     const stage = new Stage(connection, schema, name);
     const columns = stage.columns.map((c) => `${quoteIdent(c.name)} ${duckdbType(c.physical)}`);
-    await connection.run(`CREATE OR REPLACE TABLE ${stage.table} (${columns.join(', ')}, ${PART} INTEGER, ${SEQ} BIGINT, ${DELETED} BOOLEAN)`);
+    await connection.run(`CREATE OR REPLACE TABLE ${stage.table} (${columns.join(', ')}, ${SEQ} BIGINT, ${DELETED} BOOLEAN)`);
     return stage;
   }
 
@@ -136,36 +133,17 @@ export class Stage {
       if (hasDt) {
         values[schema.columns.length] = dtFrom ? (utcDate(values[schema.columns.indexOf(dtFrom)]!, dtFrom) ?? extractedDate) : extractedDate;
       }
-      const part = this.partitionId(values);
       for (let i = 0; i < values.length; i++) {
         const value = values[i]!;
         if (value === null) appender.appendNull();
         else appends[i]!(appender, value);
       }
-      appender.appendInteger(part);
       appender.appendBigInt(this.seq++);
       appender.appendBoolean(deleted);
       appender.endRow();
       this.rows++;
     }
     return rejected;
-  }
-
-  private partitionId(values: readonly CanonicalValue[]): number {
-    const { partitionBy } = this.schema;
-    if (partitionBy.length === 0) return 0;
-    const texts = partitionBy.map((name) => {
-      const index = this.columns.findIndex((c) => c.name === name);
-      return partitionText(values[index]!, this.columns[index]);
-    });
-    const key = JSON.stringify(texts);
-    let id = this.partitionIds.get(key);
-    if (id === undefined) {
-      id = this.partitions.length;
-      this.partitions.push(texts);
-      this.partitionIds.set(key, id);
-    }
-    return id;
   }
 
   /** Makes appended rows visible to queries. */
@@ -177,7 +155,7 @@ export class Stage {
     }
   }
 
-  /** Empties the table (partition ids stay valid). */
+  /** Empties the table. */
   async clear(): Promise<void> {
     await this.flush();
     await this.connection.run(`DELETE FROM ${this.table}`);

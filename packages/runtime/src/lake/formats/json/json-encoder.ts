@@ -1,6 +1,6 @@
 import type { Compression } from '@connector-factory/ir';
-import { quoteIdent, quoteLiteral } from '../../../engine/duckdb-engine.js';
-import { listEncodedFiles, type EncodeRequest, type EncodedFile, type FormatEncoder } from '../../format-encoder.js';
+import { quoteIdent } from '../../../engine/duckdb-engine.js';
+import { copyPerPartition, type EncodeRequest, type EncodedFile, type FormatEncoder } from '../../format-encoder.js';
 import { PART } from '../../stage.js';
 import type { Column } from '../../table-schema.js';
 
@@ -30,12 +30,7 @@ export const jsonEncoder: FormatEncoder = {
   extension: (compression) => (compression === 'gzip' ? '.json.gz' : compression === 'zstd' ? '.json.zst' : '.json'),
   async encode(request: EncodeRequest): Promise<EncodedFile[]> {
     const select = `SELECT ${request.columns.map(jsonExpression).join(', ')}, ${PART} FROM (${request.query})`;
-    await request.connection.run(
-      `COPY (${select}) TO ${quoteLiteral(request.dir)} (FORMAT json, COMPRESSION ${compressionName(request.compression)}, ` +
-        `PARTITION_BY (${PART}), FILENAME_PATTERN ${quoteLiteral(`${request.filePrefix}-{i}`)}, ` +
-        `FILE_SIZE_BYTES ${request.targetFileBytes}, OVERWRITE_OR_IGNORE true)`,
-    );
-    return listEncodedFiles(request.dir);
+    return copyPerPartition(request, select, `FORMAT json, COMPRESSION ${compressionName(request.compression)}`);
   },
 };
 

@@ -1,7 +1,5 @@
 import type { Compression } from '@connector-factory/ir';
-import { quoteLiteral } from '../../../engine/duckdb-engine.js';
-import { listEncodedFiles, type EncodeRequest, type EncodedFile, type FormatEncoder } from '../../format-encoder.js';
-import { PART } from '../../stage.js';
+import { copyPerPartition, type EncodeRequest, type EncodedFile, type FormatEncoder } from '../../format-encoder.js';
 
 /**
  * Parquet through DuckDB's COPY: int64 → INT64, float64 → DOUBLE, decimal(p,s) → DECIMAL(p,s),
@@ -11,12 +9,7 @@ import { PART } from '../../stage.js';
 export const parquetEncoder: FormatEncoder = {
   extension: () => '.parquet',
   async encode(request: EncodeRequest): Promise<EncodedFile[]> {
-    await request.connection.run(
-      `COPY (${request.query}) TO ${quoteLiteral(request.dir)} (FORMAT parquet, COMPRESSION ${compressionName(request.compression)}, ` +
-        `PARTITION_BY (${PART}), FILENAME_PATTERN ${quoteLiteral(`${request.filePrefix}-{i}`)}, ` +
-        `FILE_SIZE_BYTES ${request.targetFileBytes}, OVERWRITE_OR_IGNORE true)`,
-    );
-    return listEncodedFiles(request.dir);
+    return copyPerPartition(request, request.query, `FORMAT parquet, COMPRESSION ${compressionName(request.compression)}`);
   },
 };
 

@@ -1,0 +1,67 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
+import type { FileStats } from './table-log.js';
+import type { Column } from './table-schema.js';
+
+/** Columns with meaningful min/max for data skipping (not booleans, JSON or long strings). */
+function hasMinMax(column: Column): boolean {
+  return !['boolean', 'json'].includes(column.physical.kind);
+}
+
+/** Strings longer than this get no min/max: a truncated max would have to be rounded up. */
+const MAX_STRING_STAT = 32;
+
+function statExpression(column: Column, fn: 'min' | 'max'): string {
+  const name = quoteIdent(column.name);
+  switch (column.physical.kind) {
+    case 'timestamp':
+      // Delta stats carry timestamps as ISO-8601 UTC with milliseconds; round outward to stay a bound.
+      return fn === 'min'
+        ? `strftime(date_trunc('millisecond', ${fn}(${name})), '%Y-%m-%dT%H:%M:%S.%gZ')`
+        : `strftime(date_trunc('millisecond', ${fn}(${name})) + CASE WHEN date_trunc('millisecond', ${fn}(${name})) = ${fn}(${name}) THEN INTERVAL 0 MICROSECOND ELSE INTERVAL 1 MILLISECOND END, '%Y-%m-%dT%H:%M:%S.%gZ')`;
+    case 'date':
+      return `strftime(${fn}(${name}), '%Y-%m-%d')`;
+    case 'string':
+      return `CASE WHEN length(${fn}(${name})) <= ${MAX_STRING_STAT} THEN ${fn}(${name}) END`;
+    case 'decimal':
+      return `CAST(${fn}(${name}) AS DOUBLE)`;
+    default:
+      return `${fn}(${name})`;
+  }
+}
+
+/**
+ * Per-file statistics (record count, min, max and null count per column), computed by reading the
+ * written parquet files back in one DuckDB pass.
+ */
+export async function parquetFileStats(
+  connection: DuckDBConnection,
+  files: readonly string[],
+  columns: readonly Column[],
+): Promise<Map<string, FileStats>> {
+  const stats = new Map<string, FileStats>();
+  if (files.length === 0) return stats;
+  const selects = ['count(*) AS n'];
+  columns.forEach((c, i) => {
+    selects.push(`count(*) - count(${quoteIdent(c.name)}) AS n${i}`);
+    if (hasMinMax(c)) selects.push(`${statExpression(c, 'min')} AS lo${i}`, `${statExpression(c, 'max')} AS hi${i}`);
+  });
+  const list = `[${files.map(quoteLiteral).join(', ')}]`;
+  const reader = await connection.runAndReadAll(
+    `SELECT filename, ${selects.join(', ')} FROM read_parquet(${list}, filename = true) GROUP BY filename`,
+  );
+  for (const row of reader.getRowObjectsJS()) {
+    const minValues: Record<string, unknown> = {};
+    const maxValues: Record<string, unknown> = {};
+    const nullCount: Record<string, number> = {};
+    columns.forEach((c, i) => {
+      nullCount[c.name] = Number(row[`n${i}`]);
+      const lo = row[`lo${i}`];
+      const hi = row[`hi${i}`];
+      if (lo !== null && lo !== undefined) minValues[c.name] = typeof lo === 'bigint' ? Number(lo) : lo;
+      if (hi !== null && hi !== undefined) maxValues[c.name] = typeof hi === 'bigint' ? Number(hi) : hi;
+    });
+    stats.set(String(row.filename), { numRecords: Number(row.n), minValues, maxValues, nullCount });
+  }
+  return stats;
+}

@@ -1,0 +1,339 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Compression, LakeFormat, WriteMode } from '@connector-factory/ir';
+import { openEngine, quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
+import { RuntimeError } from '../errors.js';
+import type { ObjectStore } from '../stores/object-store.js';
+import type { FormatEncoder } from './format-encoder.js';
+import { parquetFileStats } from './file-stats.js';
+import { partitionPath } from './partitioning.js';
+import { writeQuarantine } from './quarantine.js';
+import { DELETED, PART, SEQ, Stage, type Row } from './stage.js';
+import type { TableChange, TableFile, TableLog, TableSnapshot } from './table-log.js';
+import { checkTableSchema, type Column, type TableSchema } from './table-schema.js';
+
+/** How a writer is set up; `openLakeWriter` fills these from a manifest's destination. */
+export interface LakeWriterOptions {
+  readonly store: ObjectStore;
+  readonly log: TableLog;
+  readonly encoder: FormatEncoder;
+  readonly format: LakeFormat;
+  readonly schema: TableSchema;
+  readonly writeMode: WriteMode;
+  readonly compression?: Compression;
+  /** Identity of the writer for exactly-once commits: the connector id. */
+  readonly appId: string;
+  /** Local scratch folder (encoded files, DuckDB spill files); removed on close. */
+  readonly workDir: string;
+  /** Roll data files at about this size (default 128 MiB). */
+  readonly targetFileBytes?: number;
+  /** Encode staged rows every this many rows (append/overwrite), bounding memory (default 250 000). */
+  readonly flushRows?: number;
+  /** DuckDB memory limit (default 256MB); beyond it DuckDB spills to workDir. */
+  readonly memoryLimit?: string;
+  /** Marks CDC delete events (default: `_op` is `d` or `delete`). */
+  readonly isDelete?: (row: Row) => boolean;
+}
+
+/** What one batch did. */
+export interface BatchResult {
+  readonly batchId: string;
+  /** False when the batch had been committed before: the call was a no-op. */
+  readonly committed: boolean;
+  readonly tableVersion: number;
+  readonly rowsWritten: number;
+  readonly rowsQuarantined: number;
+  readonly filesAdded: number;
+  readonly filesRemoved: number;
+  readonly bytesWritten: number;
+  readonly quarantineKey?: string;
+}
+
+/** Pages of rows, as a source yields them. */
+export type Pages = AsyncIterable<readonly Row[]> | Iterable<readonly Row[]>;
+
+const defaultIsDelete = (row: Row) => row._op === 'd' || row._op === 'delete';
+
+/** The SQL text of a partition value, matching partitionText() in partitioning.ts. */
+function partitionTextSql(column: Column, alias = ''): string {
+  const name = `${alias}${quoteIdent(column.name)}`;
+  switch (column.physical.kind) {
+    case 'date':
+      return `strftime(${name}, '%Y-%m-%d')`;
+    case 'timestamp':
+      return `strftime(${name}, '%Y-%m-%d %H:%M:%S.%f')`;
+    case 'boolean':
+      return `CASE WHEN ${name} THEN 'true' WHEN NOT ${name} THEN 'false' END`;
+    default:
+      return `CAST(${name} AS VARCHAR)`;
+  }
+}
+
+/** A SQL expression turning a partition value's text back into its column's type. */
+function partitionValueSql(column: Column, text: string | null): string {
+  if (text === null) return 'NULL';
+  const literal = quoteLiteral(text);
+  switch (column.physical.kind) {
+    case 'timestamp':
+      return `CAST(${literal} || '+00' AS TIMESTAMPTZ)`;
+    case 'json':
+    case 'string':
+      return literal;
+    default:
+      return `CAST(${literal} AS ${duckdbCast(column)})`;
+  }
+}
+
+function duckdbCast(column: Column): string {
+  const p = column.physical;
+  return p.kind === 'int64' ? 'BIGINT' : p.kind === 'float64' ? 'DOUBLE' : p.kind === 'decimal' ? `DECIMAL(${p.precision},${p.scale})` : p.kind === 'boolean' ? 'BOOLEAN' : p.kind === 'date' ? 'DATE' : 'VARCHAR';
+}
+
+/**
+ * Writes record batches into one lake table with exactly-once commits: each batch is staged in DuckDB,
+ * encoded into files that roll at a target size, uploaded, and committed in one log entry stamped with
+ * `<appId>@<sequence>`; a batch already in the log is skipped.
+ */
+export class LakeWriter {
+  private readonly dataColumns: readonly Column[];
+  private readonly partitionColumns: readonly Column[];
+  private readonly ownedPrefix: string;
+  private counter = 0;
+
+  private constructor(
+    private readonly options: LakeWriterOptions,
+    private readonly connection: DuckDBConnection,
+    private readonly closeEngine: () => void,
+    private readonly stageColumns: readonly Column[],
+  ) {
+    const partitionBy = new Set(options.schema.partitionBy);
+    this.dataColumns = stageColumns.filter((c) => !partitionBy.has(c.name));
+    this.partitionColumns = options.schema.partitionBy.map((name) => stageColumns.find((c) => c.name === name)!);
+    this.ownedPrefix = `${createHash('sha256').update(options.appId).digest('hex').slice(0, 10)}-`;
+  }
+
+  /** Opens a writer and finishes whatever a crashed predecessor left half done. */
+  static async open(options: LakeWriterOptions): Promise<LakeWriter> {
+    checkTableSchema(options.schema);
+    await mkdir(options.workDir, { recursive: true });
+    const engine = await openEngine({ tempDirectory: join(options.workDir, 'spill'), ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}) });
+    const probe = await Stage.create(engine.connection, options.schema, '__cf_probe');
+    await probe.drop();
+    const writer = new LakeWriter(options, engine.connection, engine.close, probe.columns);
+    await options.log.recover(writer.ownedPrefix);
+    return writer;
+  }
+
+  /** The last batch sequence this writer's appId committed, or undefined. */
+  async lastCommittedSequence(): Promise<number | undefined> {
+    return (await this.options.log.snapshot()).txns.get(this.options.appId);
+  }
+
+  /** Writes and commits one batch; a no-op returning `committed: false` if the batch is already in. */
+  async writeBatch(sequence: number, pages: Pages, extractedAt = new Date()): Promise<BatchResult> {
+    const { appId, log, schema, writeMode } = this.options;
+    const batchId = `${appId}@${sequence}`;
+    const snapshot = await log.snapshot();
+    const done = snapshot.txns.get(appId);
+    if (done !== undefined && done >= sequence) {
+      return { batchId, committed: false, tableVersion: snapshot.version, rowsWritten: 0, rowsQuarantined: 0, filesAdded: 0, filesRemoved: 0, bytesWritten: 0 };
+    }
+    const token = `${this.ownedPrefix}${sequence}-${randomBytes(4).toString('hex')}`;
+    const batchDir = join(this.options.workDir, token);
+    const stage = await Stage.create(this.connection, schema, `stage_${token.replace(/-/g, '_')}`);
+    const rejected = [];
+    const added: TableFile[] = [];
+    let removed: TableFile[] = [];
+    let rowsWritten = 0;
+    try {
+      const flushRows = this.options.flushRows ?? 250_000;
+      for await (const page of pages) {
+        rejected.push(...(await stage.append(page, extractedAt, this.options.isDelete ?? defaultIsDelete)));
+        if (writeMode !== 'merge' && stage.rowCount >= flushRows) {
+          await stage.flush();
+          rowsWritten += stage.rowCount;
+          added.push(...(await this.encodeAndUpload(`SELECT * FROM ${stage.table}`, batchDir, token)));
+          await stage.clear();
+        }
+      }
+      await stage.flush();
+      if (writeMode === 'merge') {
+        const merged = await this.merge(stage, snapshot, batchDir, token);
+        added.push(...merged.added);
+        removed = merged.removed;
+        rowsWritten += merged.upserts;
+      } else {
+        rowsWritten += stage.rowCount;
+        if (stage.rowCount > 0) added.push(...(await this.encodeAndUpload(`SELECT * FROM ${stage.table}`, batchDir, token)));
+        if (writeMode === 'overwrite') removed = [...snapshot.files.values()];
+      }
+      const quarantineKey = await writeQuarantine(this.options.store, appId, sequence, rejected, extractedAt);
+      const change: TableChange = {
+        readVersion: snapshot.version,
+        operation: writeMode === 'merge' ? 'MERGE' : writeMode === 'overwrite' ? 'CREATE OR REPLACE TABLE' : 'WRITE',
+        appId,
+        sequence,
+        add: added,
+        remove: removed,
+        dataChange: true,
+        parameters: { mode: writeMode, batchId },
+      };
+      const tableVersion = await log.commit(change, token);
+      return {
+        batchId,
+        committed: true,
+        tableVersion,
+        rowsWritten,
+        rowsQuarantined: rejected.length,
+        filesAdded: added.length,
+        filesRemoved: removed.length,
+        bytesWritten: added.reduce((sum, f) => sum + f.size, 0),
+        ...(quarantineKey ? { quarantineKey } : {}),
+      };
+    } finally {
+      await stage.drop();
+      await rm(batchDir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Encodes the rows of `source` (a query with the stage's columns) into files, uploads them where the
+   * log wants new files, and describes them for the commit.
+   */
+  private async encodeAndUpload(source: string, batchDir: string, token: string): Promise<TableFile[]> {
+    const { encoder, compression, store, log, format } = this.options;
+    const partCols = this.partitionColumns;
+    const dir = join(batchDir, `enc-${this.counter++}`);
+    // Partition ids from the distinct partition tuples of this chunk, decided in SQL (no per-row JS work).
+    const parts = new Map<number, (string | null)[]>();
+    let query: string;
+    const dataSelect = this.dataColumns.map((c) => `s.${quoteIdent(c.name)}`).join(', ');
+    if (partCols.length === 0) {
+      parts.set(0, []);
+      query = `SELECT ${dataSelect}, 0 AS ${PART} FROM (${source}) s`;
+    } else {
+      const texts = partCols.map((c, i) => `${partitionTextSql(c, 's.')} AS p${i}`).join(', ');
+      const partsTable = `parts_${token.replace(/-/g, '_')}_${this.counter}`;
+      await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${partsTable} AS SELECT p.*, (row_number() OVER ()) - 1 AS ${PART} FROM (SELECT DISTINCT ${texts} FROM (${source}) s) p`);
+      const reader = await this.connection.runAndReadAll(`SELECT * FROM ${partsTable}`);
+      for (const row of reader.getRowObjectsJS()) {
+        parts.set(Number(row[PART]), partCols.map((_c, i) => (row[`p${i}`] === null ? null : String(row[`p${i}`]))));
+      }
+      const join = partCols.map((c, i) => `${partitionTextSql(c, 's.')} IS NOT DISTINCT FROM p.p${i}`).join(' AND ');
+      query = `SELECT ${dataSelect}, p.${PART} FROM (${source}) s JOIN ${partsTable} p ON ${join}`;
+    }
+    const files = await encoder.encode({
+      connection: this.connection,
+      query,
+      columns: this.dataColumns,
+      dir,
+      filePrefix: `part-${token}-${this.counter}`,
+      ...(compression ? { compression } : {}),
+      targetFileBytes: this.options.targetFileBytes ?? 128 * 1024 * 1024,
+      parts: [...parts.keys()],
+    });
+    const stats = format === 'parquet' || format === 'delta' ? await parquetFileStats(this.connection, files.map((f) => f.localPath), this.dataColumns) : new Map();
+    const out: TableFile[] = [];
+    for (const file of files) {
+      const values = parts.get(file.part) ?? [];
+      const path = `${partitionPath(partCols.map((c) => c.name), values)}${file.name}`;
+      await store.putFile(log.uploadKey(path, token), file.localPath);
+      const fileStats = stats.get(file.localPath);
+      out.push({
+        path,
+        size: (await stat(file.localPath)).size,
+        partitionValues: Object.fromEntries(partCols.map((c, i) => [c.name, values[i] ?? null])),
+        ...(fileStats ? { stats: fileStats } : {}),
+      });
+      await rm(file.localPath, { force: true });
+    }
+    return out;
+  }
+
+  /**
+   * Merge on the merge keys: the last change per key in the batch wins; deletes remove the row. The
+   * files that may hold a batch key (by their key statistics, else all) are read, rewritten without the
+   * changed keys plus the upserts, and swapped in one commit.
+   */
+  private async merge(stage: Stage, snapshot: TableSnapshot, batchDir: string, token: string): Promise<{ added: TableFile[]; removed: TableFile[]; upserts: number }> {
+    const keys = this.options.schema.mergeKeys;
+    if (keys.length === 0) throw new RuntimeError('config', 'writeMode merge needs mergeKeys (or primary keys on the entity)');
+    const keyList = keys.map(quoteIdent).join(', ');
+    const latest = `latest_${token.replace(/-/g, '_')}`;
+    await this.connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${latest} AS SELECT * EXCLUDE (__cf_rn) FROM (SELECT *, row_number() OVER (PARTITION BY ${keyList} ORDER BY ${SEQ} DESC) AS __cf_rn FROM ${stage.table}) WHERE __cf_rn = 1`,
+    );
+    const candidates = await this.mergeCandidates(latest, snapshot);
+    const existing = await this.loadFiles(candidates, batchDir);
+    const stageCols = this.stageColumns.map((c) => quoteIdent(c.name)).join(', ');
+    const keyMatch = keys.map((k) => `l.${quoteIdent(k)} IS NOT DISTINCT FROM e.${quoteIdent(k)}`).join(' AND ');
+    const kept = existing ? `SELECT ${stageCols} FROM ${existing} e WHERE NOT EXISTS (SELECT 1 FROM ${latest} l WHERE ${keyMatch})` : undefined;
+    const upserts = `SELECT ${stageCols} FROM ${latest} WHERE NOT ${DELETED}`;
+    const source = kept ? `${kept} UNION ALL ${upserts}` : upserts;
+    const countReader = await this.connection.runAndReadAll(`SELECT count(*) AS n FROM ${latest} WHERE NOT ${DELETED}`);
+    const upsertCount = Number(countReader.getRowObjectsJS()[0]!.n);
+    const added = await this.encodeAndUpload(source, batchDir, token);
+    await this.connection.run(`DROP TABLE IF EXISTS ${latest}`);
+    if (existing) await this.connection.run(`DROP TABLE IF EXISTS ${existing}`);
+    return { added, removed: candidates, upserts: upsertCount };
+  }
+
+  /** Files whose key range may contain a key of the batch; all files when there are no statistics. */
+  private async mergeCandidates(latest: string, snapshot: TableSnapshot): Promise<TableFile[]> {
+    const files = [...snapshot.files.values()];
+    const keys = this.options.schema.mergeKeys;
+    const key = keys.length === 1 ? this.stageColumns.find((c) => c.name === keys[0]) : undefined;
+    if (!key || !['int64', 'float64', 'decimal', 'string', 'date'].includes(key.physical.kind)) return files;
+    const reader = await this.connection.runAndReadAll(`SELECT ${quoteIdent(key.name)} AS k FROM ${latest} ORDER BY 1`);
+    const batchKeys = reader.getRowObjectsJS().map((r) => r.k);
+    const compare = (a: unknown, b: unknown) => (typeof a === 'bigint' || typeof b === 'bigint' ? Number(a) - Number(b) : a! < b! ? -1 : a! > b! ? 1 : 0);
+    return files.filter((file) => {
+      const lo = file.stats?.minValues[key.name];
+      const hi = file.stats?.maxValues[key.name];
+      if (lo === undefined || hi === undefined || file.stats?.nullCount[key.name]) return true;
+      // Any batch key within [lo, hi]? Binary search in the sorted keys.
+      let left = 0;
+      let right = batchKeys.length;
+      while (left < right) {
+        const mid = (left + right) >> 1;
+        if (compare(batchKeys[mid], lo) < 0) left = mid + 1;
+        else right = mid;
+      }
+      return left < batchKeys.length && compare(batchKeys[left], hi) <= 0;
+    });
+  }
+
+  /** Downloads files and loads their rows (partition columns restored) into a temp table. */
+  private async loadFiles(files: readonly TableFile[], batchDir: string): Promise<string | undefined> {
+    if (files.length === 0) return undefined;
+    if (this.options.format !== 'parquet' && this.options.format !== 'delta') {
+      throw new RuntimeError('config', `merge into ${this.options.format} tables is not supported; use delta or parquet`);
+    }
+    const dir = join(batchDir, 'existing');
+    await mkdir(dir, { recursive: true });
+    const table = `existing_${this.counter++}_${randomBytes(3).toString('hex')}`;
+    const locals: string[] = [];
+    for (const [i, file] of files.entries()) {
+      const local = join(dir, `${i}.parquet`);
+      if (!(await this.options.store.download(file.path, local))) {
+        throw new RuntimeError('corrupt', `${this.options.store.url}${file.path} is in the table log but missing from the store`);
+      }
+      locals.push(local);
+    }
+    const partSelect = this.partitionColumns.length
+      ? `, ${this.partitionColumns.map((c) => `CASE ${files.map((f, i) => `WHEN filename = ${quoteLiteral(locals[i]!)} THEN ${partitionValueSql(c, f.partitionValues[c.name] ?? null)}`).join(' ')} END AS ${quoteIdent(c.name)}`).join(', ')}`
+      : '';
+    await this.connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * EXCLUDE (filename)${partSelect} FROM read_parquet([${locals.map(quoteLiteral).join(', ')}], filename = true, hive_partitioning = false, union_by_name = true)`,
+    );
+    return table;
+  }
+
+  /** Releases DuckDB and the scratch folder. */
+  async close(): Promise<void> {
+    this.closeEngine();
+    await rm(this.options.workDir, { recursive: true, force: true });
+  }
+}
