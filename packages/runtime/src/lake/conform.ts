@@ -79,7 +79,9 @@ function toBoolean(value: unknown): Conformed {
 }
 
 function validDate(year: number, month: number, day: number): boolean {
-  const date = new Date(Date.UTC(year, month - 1, day));
+  // setUTCFullYear, because Date.UTC maps years 0-99 to 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
@@ -101,7 +103,10 @@ export function parseTimestampMicros(value: unknown): bigint | undefined {
     const digits = zone.slice(1).replace(':', '');
     offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
   }
-  const millis = Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(s)) - offsetMinutes * 60_000;
+  const start = new Date(0);
+  start.setUTCFullYear(year, month - 1, day);
+  start.setUTCHours(Number(h), Number(mi), Number(s), 0);
+  const millis = start.getTime() - offsetMinutes * 60_000;
   return BigInt(millis) * 1000n + BigInt(frac.padEnd(6, '0').slice(0, 6));
 }
 

@@ -150,7 +150,9 @@ export class LakeWriter {
     try {
       const flushRows = this.options.flushRows ?? 250_000;
       for await (const page of pages) {
-        rejected.push(...(await stage.append(page, extractedAt, this.options.isDelete ?? defaultIsDelete)));
+        // Delete events only mean something to a merge; elsewhere they are rows like any other.
+        const isDelete = writeMode === 'merge' ? (this.options.isDelete ?? defaultIsDelete) : undefined;
+        rejected.push(...(await stage.append(page, extractedAt, isDelete)));
         if (writeMode !== 'merge' && stage.rowCount >= flushRows) {
           await stage.flush();
           rowsWritten += stage.rowCount;
