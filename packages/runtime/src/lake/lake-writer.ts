@@ -10,7 +10,7 @@ import type { FormatEncoder } from './format-encoder.js';
 import { parquetFileStats } from './file-stats.js';
 import { partitionPath } from './partitioning.js';
 import { writeQuarantine } from './quarantine.js';
-import { DELETED, PART, SEQ, Stage, type Row } from './stage.js';
+import { DELETED, PART, SEQ, Stage, type RejectedRow, type Row } from './stage.js';
 import type { TableChange, TableFile, TableLog, TableSnapshot } from './table-log.js';
 import { checkTableSchema, type Column, type TableSchema } from './table-schema.js';
 
@@ -119,10 +119,10 @@ export class LakeWriter {
     checkTableSchema(options.schema);
     await mkdir(options.workDir, { recursive: true });
     const engine = await openEngine({ tempDirectory: join(options.workDir, 'spill'), ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}) });
-    const probe = await Stage.create(engine.connection, options.schema, '__cf_probe');
+    const probe = await Stage.create(engine.connection, options.schema, '__cf_probe', options.workDir);
     await probe.drop();
     const writer = new LakeWriter(options, engine.connection, engine.close, probe.columns);
-    await options.log.recover(writer.ownedPrefix);
+    await options.log.recover(writer.ownedPrefix, options.appId);
     return writer;
   }
 
@@ -142,33 +142,42 @@ export class LakeWriter {
     }
     const token = `${this.ownedPrefix}${sequence}-${randomBytes(4).toString('hex')}`;
     const batchDir = join(this.options.workDir, token);
-    const stage = await Stage.create(this.connection, schema, `stage_${token.replace(/-/g, '_')}`);
-    const rejected = [];
+    await mkdir(batchDir, { recursive: true });
+    const stage = await Stage.create(this.connection, schema, `stage_${token.replace(/-/g, '_')}`, batchDir);
+    const rejected: RejectedRow[] = [];
     const added: TableFile[] = [];
     let removed: TableFile[] = [];
     let rowsWritten = 0;
+    // While DuckDB loads and encodes one chunk (on its own threads), JS spools the next.
+    let pending: Promise<void> | undefined;
+    const encodeLoaded = async () => {
+      rowsWritten += await stage.load();
+      if (stage.rowCount > 0) added.push(...(await this.encodeAndUpload(`SELECT * FROM ${stage.table}`, batchDir, token)));
+      await stage.clear();
+    };
     try {
       const flushRows = this.options.flushRows ?? 250_000;
+      // Delete events only mean something to a merge; elsewhere they are rows like any other.
+      const isDelete = writeMode === 'merge' ? (this.options.isDelete ?? defaultIsDelete) : undefined;
       for await (const page of pages) {
-        // Delete events only mean something to a merge; elsewhere they are rows like any other.
-        const isDelete = writeMode === 'merge' ? (this.options.isDelete ?? defaultIsDelete) : undefined;
-        rejected.push(...(await stage.append(page, extractedAt, isDelete)));
-        if (writeMode !== 'merge' && stage.rowCount >= flushRows) {
-          await stage.flush();
-          rowsWritten += stage.rowCount;
-          added.push(...(await this.encodeAndUpload(`SELECT * FROM ${stage.table}`, batchDir, token)));
-          await stage.clear();
+        rejected.push(...stage.append(page, extractedAt, isDelete));
+        if (writeMode !== 'merge' && stage.spooledRows >= flushRows) {
+          await pending;
+          pending = encodeLoaded();
+          // Handled when awaited; this only keeps an early failure from being reported as unhandled.
+          pending.catch(() => undefined);
         }
       }
-      await stage.flush();
+      await pending;
+      pending = undefined;
       if (writeMode === 'merge') {
+        await stage.load();
         const merged = await this.merge(stage, snapshot, batchDir, token);
         added.push(...merged.added);
         removed = merged.removed;
         rowsWritten += merged.upserts;
       } else {
-        rowsWritten += stage.rowCount;
-        if (stage.rowCount > 0) added.push(...(await this.encodeAndUpload(`SELECT * FROM ${stage.table}`, batchDir, token)));
+        await encodeLoaded();
         if (writeMode === 'overwrite') removed = [...snapshot.files.values()];
       }
       const quarantineKey = await writeQuarantine(this.options.store, appId, sequence, rejected, extractedAt);
@@ -195,6 +204,7 @@ export class LakeWriter {
         ...(quarantineKey ? { quarantineKey } : {}),
       };
     } finally {
+      await pending?.catch(() => undefined);
       await stage.drop();
       await rm(batchDir, { recursive: true, force: true });
     }

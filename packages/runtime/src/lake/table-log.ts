@@ -52,6 +52,9 @@ export interface TableLog {
    * 'conflict' RuntimeError when a concurrent commit makes it impossible.
    */
   commit(change: TableChange, token: string): Promise<number>;
-  /** Finishes what a crashed writer left half done and removes its uncommitted uploads. */
-  recover(ownedPrefix: string): Promise<void>;
+  /**
+   * Finishes what a crashed writer of `appId` left half done and removes its uncommitted uploads
+   * (their names start with `part-<ownedPrefix>` or their staging token with `ownedPrefix`).
+   */
+  recover(ownedPrefix: string, appId: string): Promise<void>;
 }

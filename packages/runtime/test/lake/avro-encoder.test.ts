@@ -309,13 +309,13 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'avro-encoder-'));
   engine = await openEngine({ tempDirectory: join(work, 'spill') });
   connection = engine.connection;
-  stage = await Stage.create(connection, schema);
-  const rejected = await stage.append(
+  stage = await Stage.create(connection, schema, 'stage', work);
+  const rejected = stage.append(
     [...source, ...bulk].map((s) => s.row),
     new Date('2025-01-01T00:00:00Z'),
   );
   expect(rejected).toEqual([]);
-  await stage.flush();
+  await stage.load();
   // The partition id as the lake writer hands it over (BIGINT, like its row_number()): eu → 0, us → 1.
   query =
     `SELECT ${dataColumns.map((c) => quoteIdent(c.name)).join(', ')}, ` +
