@@ -19,8 +19,8 @@ LOG="$STATE/python-env.log"
 TIMEOUT="${PYTHON_ENV_TIMEOUT:-900}"
 # moto answers PutObject with If-None-Match: * by 412 when the key exists (conditional
 # writes, which the S3 store's putIfAbsent relies on); verified with moto 5.2.5.
-REQUIREMENTS=('moto[server]>=5.2' deltalake pyarrow fastavro duckdb pandas)
-IMPORTS='import moto, moto.server, flask, deltalake, pyarrow, pyarrow.dataset, pyarrow.fs, fastavro, duckdb, pandas'
+REQUIREMENTS=('moto[server]>=5.2' deltalake pyarrow fastavro cramjam 'backports.zstd' duckdb pandas)
+IMPORTS='import moto, moto.server, flask, deltalake, pyarrow, pyarrow.dataset, pyarrow.fs, fastavro, cramjam, backports.zstd, duckdb, pandas'
 
 die() { printf '[python-env] error: %s\n' "$*" >&2; exit 1; }
 die_log() {

@@ -18,9 +18,16 @@ node scripts/export-json-schema.mjs --check
 
 step "start services"
 bash scripts/services.sh start
-trap 'bash scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
+bash scripts/s3-server.sh start
+trap 'bash scripts/services.sh stop >/dev/null 2>&1 || true; bash scripts/s3-server.sh stop >/dev/null 2>&1 || true' EXIT
+set -a
 # shellcheck disable=SC1091
 source .services/env
+# shellcheck disable=SC1091
+source .services/s3.env
+set +a
+# The independent readers (deltalake, pyarrow, fastavro, duckdb) live in the venv s3-server.sh prepared.
+export LAKE_READER_PYTHON="$root/.services/venv/bin/python"
 
 step "tests (quick + services)"
 mkdir -p .tmp

@@ -122,6 +122,7 @@ export class LakeWriter {
     const probe = await Stage.create(engine.connection, options.schema, '__cf_probe', options.workDir);
     await probe.drop();
     const writer = new LakeWriter(options, engine.connection, engine.close, probe.columns);
+    await options.store.cleanUp?.();
     await options.log.recover(writer.ownedPrefix, options.appId);
     return writer;
   }

@@ -30,6 +30,8 @@ export interface ObjectStore {
   list(prefix: string): Promise<ObjectInfo[]>;
   /** Moves an object atomically, where the store can (a local folder can; S3 cannot, so it omits it). */
   rename?(from: string, to: string): Promise<void>;
+  /** Removes what crashed writers left outside any key (a local folder's temporary files). */
+  cleanUp?(): Promise<void>;
   /** Deletes objects; missing keys are ignored. */
   delete(keys: readonly string[]): Promise<void>;
 }

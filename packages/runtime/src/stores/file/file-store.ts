@@ -5,9 +5,21 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RuntimeError } from '../../errors.js';
 import type { ObjectInfo, ObjectStore } from '../object-store.js';
 
-/** Temporary names start with `.` so that directory-listing readers (DuckDB, Spark, pyarrow) skip them. */
+/**
+ * Temporary names start with `.` so that directory-listing readers (DuckDB, Spark, pyarrow) skip them,
+ * and carry the writer's pid so that a later writer can tell a dead process's leftovers.
+ */
 const tempName = (path: string) =>
-  join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}-${path.split(sep).pop()}`);
+  join(dirname(path), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}-${path.split(sep).pop()}`);
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * A local folder as an object store. Objects are written to a hidden temporary file in the target
@@ -125,6 +137,28 @@ export class FileStore implements ObjectStore {
     const target = this.path(to);
     await mkdir(dirname(target), { recursive: true });
     await rename(this.path(from), target);
+  }
+
+  /** Removes temporary files that writers which are no longer running left behind (a crash). */
+  async cleanUp(): Promise<void> {
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      for (const entry of entries) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else {
+          const pid = /^\.tmp-(\d+)-/.exec(entry.name)?.[1];
+          if (pid !== undefined && !isAlive(Number(pid))) await rm(full, { force: true });
+        }
+      }
+    };
+    await walk(this.root);
   }
 
   async delete(keys: readonly string[]): Promise<void> {
