@@ -65,16 +65,21 @@ export async function listEncodedFiles(dir: string): Promise<EncodedFile[]> {
  */
 export async function copyPerPartition(request: EncodeRequest, select: string, formatOptions: string): Promise<EncodedFile[]> {
   const { connection, dir, filePrefix, targetFileBytes } = request;
-  const temp = `encode_${filePrefix.replace(/[^A-Za-z0-9]/g, '_')}`;
   await mkdir(dir, { recursive: true });
+  const copy = (from: string, part: number) =>
+    connection.run(
+      `COPY (SELECT * EXCLUDE (${PART}) FROM ${from}) TO ${quoteLiteral(join(dir, `${PART}=${part}`))} ` +
+        `(${formatOptions}, FILENAME_PATTERN ${quoteLiteral(`${filePrefix}-{i}`)}, FILE_SIZE_BYTES ${targetFileBytes}, OVERWRITE_OR_IGNORE true)`,
+    );
+  if (request.parts.length === 1) {
+    // One partition: stream the query straight into the files, nothing materialised.
+    await copy(`(${select})`, request.parts[0]!);
+    return listEncodedFiles(dir);
+  }
+  const temp = `encode_${filePrefix.replace(/[^A-Za-z0-9]/g, '_')}`;
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${temp} AS ${select}`);
   try {
-    for (const part of request.parts) {
-      await connection.run(
-        `COPY (SELECT * EXCLUDE (${PART}) FROM ${temp} WHERE ${PART} = ${part}) TO ${quoteLiteral(join(dir, `${PART}=${part}`))} ` +
-          `(${formatOptions}, FILENAME_PATTERN ${quoteLiteral(`${filePrefix}-{i}`)}, FILE_SIZE_BYTES ${targetFileBytes}, OVERWRITE_OR_IGNORE true)`,
-      );
-    }
+    for (const part of request.parts) await copy(`(SELECT * FROM ${temp} WHERE ${PART} = ${part})`, part);
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${temp}`);
   }

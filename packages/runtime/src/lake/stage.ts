@@ -154,8 +154,7 @@ export class Stage {
 
   static async create(connection: DuckDBConnection, schema: TableSchema, name: string, spoolDir: string): Promise<Stage> {
     const stage = new Stage(connection, schema, name, spoolDir);
-    const columns = stage.columns.map((c) => `${quoteIdent(c.name)} ${duckdbType(c.physical)}`);
-    await connection.run(`CREATE OR REPLACE TABLE ${stage.table} (${columns.join(', ')}, ${SEQ} BIGINT, ${DELETED} BOOLEAN)`);
+    await connection.run(stage.createSql());
     return stage;
   }
 
@@ -281,10 +280,18 @@ export class Stage {
     }
   }
 
-  /** Empties the table. */
+  /**
+   * Empties the table by recreating it: DuckDB's DELETE only marks rows, and the table's memory would
+   * grow with every chunk of a long batch.
+   */
   async clear(): Promise<void> {
-    await this.connection.run(`DELETE FROM ${this.table}`);
+    await this.connection.run(this.createSql());
     this.loaded = 0;
+  }
+
+  private createSql(): string {
+    const columns = this.columns.map((c) => `${quoteIdent(c.name)} ${duckdbType(c.physical)}`);
+    return `CREATE OR REPLACE TABLE ${this.table} (${columns.join(', ')}, ${SEQ} BIGINT, ${DELETED} BOOLEAN)`;
   }
 
   async drop(): Promise<void> {
