@@ -33,6 +33,17 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // Tests that restart or kill shared services: run on their own, after the others, one file at a time.
+        extends: true,
+        test: {
+          name: 'faults',
+          include: ['packages/*/test/**/*.fault.test.ts', 'test/**/*.fault.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -32,11 +32,20 @@ export LAKE_READER_PYTHON="$root/.services/venv/bin/python"
 step "tests (quick + services)"
 mkdir -p .tmp
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results.json || status=$?
+npx vitest run --project quick --project services --reporter=default --reporter=json --outputFile.json=.tmp/vitest-main.json || status=$?
+step "fault tests (restart and kill services; run alone)"
+npx vitest run --project faults --passWithNoTests --reporter=default --reporter=json --outputFile.json=.tmp/vitest-faults.json || status=$?
 node -e '
-  const r = require(process.argv[1]);
-  const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
-  if (r.numTotalTests === 0) { console.error("no tests ran"); process.exit(1); }
-' "$root/.tmp/vitest-results.json" || status=1
+  const fs = require("fs");
+  const totals = { passed: 0, failed: 0, skipped: 0, total: 0 };
+  for (const file of process.argv.slice(1)) {
+    if (!fs.existsSync(file)) { totals.failed++; continue; }
+    const r = JSON.parse(fs.readFileSync(file, "utf8"));
+    totals.passed += r.numPassedTests; totals.failed += r.numFailedTests;
+    totals.skipped += r.numPendingTests + r.numTodoTests; totals.total += r.numTotalTests;
+  }
+  console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  if (totals.total === 0) { console.error("no tests ran"); process.exit(1); }
+  if (totals.failed > 0) process.exit(1);
+' "$root/.tmp/vitest-main.json" "$root/.tmp/vitest-faults.json" || status=1
 exit "$status"

@@ -11,7 +11,7 @@ import { parquetFileStats } from './file-stats.js';
 import { partitionPath } from './partitioning.js';
 import { writeQuarantine } from './quarantine.js';
 import { DELETED, PART, SEQ, Stage, type RejectedRow, type Row } from './stage.js';
-import type { TableChange, TableFile, TableLog, TableSnapshot } from './table-log.js';
+import type { CommittedBatch, TableChange, TableFile, TableLog, TableSnapshot } from './table-log.js';
 import { checkTableSchema, type Column, type TableSchema } from './table-schema.js';
 
 /** How a writer is set up; `openLakeWriter` fills these from a manifest's destination. */
@@ -132,8 +132,22 @@ export class LakeWriter {
     return (await this.options.log.snapshot()).txns.get(this.options.appId);
   }
 
-  /** Writes and commits one batch; a no-op returning `committed: false` if the batch is already in. */
-  async writeBatch(sequence: number, pages: Pages, extractedAt = new Date()): Promise<BatchResult> {
+  /** The last batch this writer's appId committed and the source state stored with it. */
+  async lastCommit(): Promise<CommittedBatch | undefined> {
+    return this.options.log.lastCommit(this.options.appId);
+  }
+
+  /**
+   * Writes and commits one batch; a no-op returning `committed: false` if the batch is already in.
+   * `state` (where the source resumes after this batch) is committed with the data; pass a function
+   * when the state is only known once the pages are consumed.
+   */
+  async writeBatch(
+    sequence: number,
+    pages: Pages,
+    options: { extractedAt?: Date; state?: unknown; stateAfter?: () => unknown } = {},
+  ): Promise<BatchResult> {
+    const extractedAt = options.extractedAt ?? new Date();
     const { appId, log, schema, writeMode } = this.options;
     const batchId = `${appId}@${sequence}`;
     const snapshot = await log.snapshot();
@@ -191,6 +205,7 @@ export class LakeWriter {
         remove: removed,
         dataChange: true,
         parameters: { mode: writeMode, batchId },
+        ...(options.stateAfter ? { state: options.stateAfter() } : options.state !== undefined ? { state: options.state } : {}),
       };
       const tableVersion = await log.commit(change, token);
       return {

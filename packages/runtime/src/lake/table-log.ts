@@ -34,6 +34,14 @@ export interface TableChange {
   readonly remove: readonly TableFile[];
   readonly dataChange: boolean;
   readonly parameters?: Readonly<Record<string, string>>;
+  /** Where the source resumes after this batch; stored in the commit, atomically with the data. */
+  readonly state?: unknown;
+}
+
+/** The last batch a writer committed and the source state stored with it. */
+export interface CommittedBatch {
+  readonly sequence: number;
+  readonly state: unknown;
 }
 
 /**
@@ -52,6 +60,8 @@ export interface TableLog {
    * 'conflict' RuntimeError when a concurrent commit makes it impossible.
    */
   commit(change: TableChange, token: string): Promise<number>;
+  /** The last batch `appId` committed, with its source state; undefined when it never committed. */
+  lastCommit(appId: string): Promise<CommittedBatch | undefined>;
   /**
    * Finishes what a crashed writer of `appId` left half done and removes its uncommitted uploads
    * (their names start with `part-<ownedPrefix>` or their staging token with `ownedPrefix`).

@@ -1,6 +1,6 @@
 import { RuntimeError } from '../../errors.js';
 import type { ObjectStore } from '../../stores/object-store.js';
-import type { TableChange, TableFile, TableLog, TableSnapshot } from '../table-log.js';
+import type { CommittedBatch, TableChange, TableFile, TableLog, TableSnapshot } from '../table-log.js';
 
 const LOG = '_cf_log/';
 const STAGING = '_cf_staging/';
@@ -16,6 +16,7 @@ interface PlainLogEntry {
   readonly token: string;
   readonly add: readonly TableFile[];
   readonly remove: readonly string[];
+  readonly state?: unknown;
 }
 
 const entryKey = (version: number) => `${LOG}${String(version).padStart(20, '0')}.json`;
@@ -70,6 +71,15 @@ export class PlainLog implements TableLog {
     return { version: entries.length - 1, files, txns };
   }
 
+  async lastCommit(appId: string): Promise<CommittedBatch | undefined> {
+    const entries = await this.entries();
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i]!;
+      if (entry.appId === appId) return { sequence: entry.sequence, state: entry.state ?? null };
+    }
+    return undefined;
+  }
+
   async commit(change: TableChange, token: string): Promise<number> {
     let readVersion = change.readVersion;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -82,6 +92,7 @@ export class PlainLog implements TableLog {
         token,
         add: change.add,
         remove: change.remove.map((f) => f.path),
+        ...(change.state !== undefined ? { state: change.state } : {}),
       };
       if (await this.store.putIfAbsent(entryKey(entry.version), JSON.stringify(entry))) {
         await this.apply(entry);

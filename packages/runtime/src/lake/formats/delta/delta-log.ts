@@ -447,7 +447,8 @@ export class DeltaLog {
     }
   }
 
-  private async readCommit(version: number): Promise<DeltaAction[] | undefined> {
+  /** The actions of one commit file, or undefined when that version does not exist. */
+  async readCommit(version: number): Promise<DeltaAction[] | undefined> {
     const key = commitKey(version);
     const bytes = await storeCall(`reading ${this.store.url}${key}`, () => this.store.get(key));
     return bytes === undefined ? undefined : parseCommit(bytes, key);

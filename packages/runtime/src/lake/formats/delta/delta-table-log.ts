@@ -1,6 +1,6 @@
 import { RuntimeError } from '../../../errors.js';
 import type { ObjectStore } from '../../../stores/object-store.js';
-import type { FileStats, TableChange, TableFile, TableLog, TableSnapshot } from '../../table-log.js';
+import type { CommittedBatch, FileStats, TableChange, TableFile, TableLog, TableSnapshot } from '../../table-log.js';
 import type { Column, PhysicalType } from '../../table-schema.js';
 import {
   decimalType,
@@ -10,9 +10,11 @@ import {
   newProtocol,
   schemaString,
   statsString,
+  type CommitInfo,
   type DeltaAction,
   type DeltaField,
   type DeltaPrimitiveType,
+  type Txn,
 } from './delta-actions.js';
 import { DeltaLog } from './delta-log.js';
 
@@ -60,6 +62,9 @@ function parseStats(text: string | undefined): FileStats | undefined {
     return undefined;
   }
 }
+
+/** The commitInfo operation parameter that carries the source state of a batch. */
+const STATE_PARAMETER = 'connectorFactoryState';
 
 /**
  * A Delta table as the lake writer's TableLog: data files go straight to their final paths (a file
@@ -147,11 +152,28 @@ export class DeltaTableLog implements TableLog {
     actions.push({ txn: { appId: change.appId, version: change.sequence, lastUpdated: now } });
     return this.log.commit(actions, {
       operation: change.operation,
-      operationParameters: change.parameters ?? {},
+      operationParameters: { ...change.parameters, ...(change.state !== undefined ? { [STATE_PARAMETER]: JSON.stringify(change.state) } : {}) },
       readVersion: change.readVersion,
       // Creating the table or changing its metadata is never a blind append.
       isBlindAppend: change.operation === 'WRITE' && change.remove.length === 0 && !actions.some((a) => 'metaData' in a),
     });
+  }
+
+  async lastCommit(appId: string): Promise<CommittedBatch | undefined> {
+    const snapshot = await this.log.snapshot();
+    const sequence = snapshot.txns.get(appId);
+    if (sequence === undefined) return undefined;
+    // The commit that carries this txn is almost always the latest; walk back until it turns up.
+    for (let version = snapshot.version; version >= 0; version--) {
+      const actions = await this.log.readCommit(version);
+      if (!actions) break;
+      const txn = actions.find((a): a is { txn: Txn } => 'txn' in a && a.txn.appId === appId);
+      if (!txn) continue;
+      const info = actions.find((a): a is { commitInfo: CommitInfo } => 'commitInfo' in a);
+      const text = info?.commitInfo.operationParameters?.[STATE_PARAMETER];
+      return { sequence: txn.txn.version, state: typeof text === 'string' ? (JSON.parse(text) as unknown) : null };
+    }
+    return { sequence, state: null };
   }
 
   async recover(ownedPrefix: string): Promise<void> {

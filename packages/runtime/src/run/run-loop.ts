@@ -1,0 +1,147 @@
+import { RuntimeError } from '../errors.js';
+import type { BatchResult, LakeWriter } from '../lake/lake-writer.js';
+import type { Row } from '../lake/stage.js';
+import type { EntityRef, ReadMode, Source, SourceChunk, SourceState } from '../sources/source.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+
+/** Turns source rows into lake rows (coercion happens in the writer; this adds metadata, handles PII). */
+export interface RowTransformer {
+  apply(rows: readonly Row[], extractedAt: Date): Row[];
+}
+
+/** What one committed batch did, for metrics and logs. */
+export interface BatchReport {
+  readonly result: BatchResult;
+  readonly rowsRead: number;
+  readonly state: SourceState;
+  readonly durationMs: number;
+}
+
+export interface RunOptions {
+  readonly connectorId: string;
+  readonly source: Source;
+  readonly entity: EntityRef;
+  readonly mode: ReadMode;
+  readonly transformer: RowTransformer;
+  readonly writer: LakeWriter;
+  readonly checkpoints: CheckpointStore;
+  /** Cut a batch (at a state boundary) once it has this many rows (default 100 000). */
+  readonly batchRows?: number;
+  /** Cut a batch (at a state boundary) once it is this old, e.g. 1 s for CDC (default: no time cut). */
+  readonly flushIntervalMs?: number;
+  readonly signal?: AbortSignal;
+  readonly onBatch?: (report: BatchReport) => void;
+}
+
+export interface RunSummary {
+  readonly batches: number;
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+  readonly rowsQuarantined: number;
+  readonly bytesWritten: number;
+  /** The checkpoint the run started from and the one it ended at. */
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The run loop: extract → transform → write → commit → checkpoint. A batch ends only where the source
+ * can resume (a chunk with a state); its state is committed with the data, then saved to the
+ * checkpoint store, then acknowledged to the source (a CDC slot). A crash anywhere loses nothing —
+ * the next run resumes from the newest of the lake's and the store's checkpoint — and a replay
+ * duplicates nothing: a batch sequence the lake already has is skipped.
+ */
+export async function runSync(options: RunOptions): Promise<RunSummary> {
+  const { connectorId, source, writer, checkpoints, signal } = options;
+  const stored = await checkpoints.load(connectorId);
+  const committed = await writer.lastCommit();
+  let sequence = Math.max(stored?.sequence ?? 0, committed?.sequence ?? 0);
+  let state = (committed && committed.sequence >= (stored?.sequence ?? 0) ? committed.state : stored?.state) as SourceState | undefined;
+  if (committed && committed.sequence > (stored?.sequence ?? 0)) {
+    // The lake committed a batch whose checkpoint never reached the store (a crash in between).
+    await checkpoints.save(connectorId, { sequence, state, updatedAt: new Date().toISOString() });
+    if (state) await source.acknowledge?.(state);
+  }
+  const from = sequence;
+  const summary = { batches: 0, rowsRead: 0, rowsWritten: 0, rowsQuarantined: 0, bytesWritten: 0 };
+  const iterator = source.read(options.entity, options.mode, state ?? undefined, signal)[Symbol.asyncIterator]();
+  const batchRows = options.batchRows ?? 100_000;
+  let pendingNext: Promise<IteratorResult<SourceChunk>> | undefined;
+  let exhausted = false;
+  const next = () => (pendingNext ??= iterator.next());
+  try {
+    while (!exhausted) {
+      signal?.throwIfAborted();
+      // Wait for the first chunk of the next batch before opening one (an idle CDC stream waits here).
+      const first = await next();
+      if (first.done) break;
+      if (first.value.rows.length === 0 && first.value.state && options.mode.strategy !== 'full_refresh') {
+        // Progress without rows (a CDC heartbeat past unrelated WAL): nothing to commit to the lake.
+        pendingNext = undefined;
+        state = first.value.state;
+        await checkpoints.save(connectorId, { sequence, state, updatedAt: new Date().toISOString() });
+        await source.acknowledge?.(state);
+        continue;
+      }
+      const started = Date.now();
+      const extractedAt = new Date();
+      let rowsRead = 0;
+      let rowsSinceState = 0;
+      let batchState: SourceState | undefined;
+      const pages = async function* (this: void): AsyncGenerator<Row[]> {
+        for (;;) {
+          const result = await nextOrFlush();
+          if (result === 'flush') return;
+          pendingNext = undefined;
+          if (result.done) {
+            exhausted = true;
+            if (rowsSinceState > 0) throw new RuntimeError('internal', 'the source ended with rows after its last resumable state');
+            return;
+          }
+          const chunk = result.value;
+          rowsRead += chunk.rows.length;
+          rowsSinceState = chunk.state ? 0 : rowsSinceState + chunk.rows.length;
+          if (chunk.rows.length > 0) yield options.transformer.apply(chunk.rows, extractedAt);
+          if (chunk.state) {
+            batchState = chunk.state;
+            if (rowsRead >= batchRows || (options.flushIntervalMs !== undefined && Date.now() - started >= options.flushIntervalMs)) return;
+          }
+        }
+      };
+      // With a flush interval, a batch that sits at a state boundary is cut when the source goes quiet.
+      const nextOrFlush = async (): Promise<IteratorResult<SourceChunk> | 'flush'> => {
+        const pending = next();
+        // Only at a state boundary: rows of an unfinished transaction never end a batch.
+        if (options.flushIntervalMs === undefined || batchState === undefined || rowsSinceState > 0) return pending;
+        const remaining = Math.max(0, options.flushIntervalMs - (Date.now() - started));
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<'flush'>((resolve) => (timer = setTimeout(() => resolve('flush'), remaining)));
+        try {
+          return await Promise.race([pending, timeout]);
+        } finally {
+          clearTimeout(timer);
+        }
+      };
+      const result = await writer.writeBatch(sequence + 1, pages(), {
+        extractedAt,
+        stateAfter: () => {
+          if (batchState === undefined) throw new RuntimeError('internal', 'the source ended a batch without a resumable state');
+          return batchState;
+        },
+      });
+      sequence += 1;
+      state = batchState!;
+      await checkpoints.save(connectorId, { sequence, state, updatedAt: new Date().toISOString() });
+      await source.acknowledge?.(state);
+      summary.batches++;
+      summary.rowsRead += rowsRead;
+      summary.rowsWritten += result.rowsWritten;
+      summary.rowsQuarantined += result.rowsQuarantined;
+      summary.bytesWritten += result.bytesWritten;
+      options.onBatch?.({ result, rowsRead, state, durationMs: Date.now() - started });
+    }
+  } finally {
+    await iterator.return?.();
+  }
+  return { ...summary, from, to: sequence };
+}

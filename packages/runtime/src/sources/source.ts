@@ -1,0 +1,84 @@
+import type { FieldType } from '@connector-factory/ir';
+import type { Row } from '../lake/stage.js';
+
+/** Where a source resumes from: JSON-serialisable (a cursor value and key, an LSN, a binlog position). */
+export type SourceState = Readonly<Record<string, unknown>>;
+
+/** One table (or query) of a source, as the manifest names it. */
+export interface EntityRef {
+  /** Table name, optionally schema-qualified (`public.orders`); used verbatim as an identifier. */
+  readonly name: string;
+  /** Fields to read, in order (the manifest's fields minus excluded PII). */
+  readonly fields: readonly string[];
+  readonly primaryKey: readonly string[];
+}
+
+/** How to read an entity. */
+export type ReadMode =
+  | { readonly strategy: 'full_refresh' }
+  | {
+      readonly strategy: 'incremental';
+      /** The cursor column (the manifest's incrementalKey). */
+      readonly cursor: string;
+      /** Re-read rows whose cursor is up to this many seconds behind the last one (late commits). */
+      readonly lookbackSeconds?: number;
+    }
+  | {
+      readonly strategy: 'cdc';
+      /** Publication and slot names (derived from the connector id by the caller). */
+      readonly publication: string;
+      readonly slot: string;
+      /** Stop once caught up with the source's current position (a `--once` run, tests). */
+      readonly stopWhenCaughtUp?: boolean;
+      /** Send a keep-alive/progress to the source at least this often, so an idle slot does not pin WAL. */
+      readonly heartbeatSeconds?: number;
+    };
+
+/** A column as the source's catalog describes it. */
+export interface SourceColumn {
+  readonly name: string;
+  readonly type: FieldType;
+  readonly nullable: boolean;
+  /** For numbers: `int64`, `float64` or `decimal(p,s)`; the lake writer's physical type. */
+  readonly numberHint?: string;
+  /** The source's own type name, e.g. `numeric(12,2)`, `timestamptz`, `varchar(40)`. */
+  readonly sourceType: string;
+}
+
+/** Rows read in order; `state`, when present, is a point the source can resume from after these rows. */
+export interface SourceChunk {
+  readonly rows: readonly Row[];
+  readonly state?: SourceState;
+}
+
+/**
+ * A data source (one per source kind: `jdbc` → postgres and mysql today; rest, graphql, file, stream,
+ * webhook later). Rows are plain objects keyed by field name; CDC rows carry `_op`: `r` (snapshot read),
+ * `c` (insert), `u` (update), `d` (delete; key fields are enough).
+ */
+export interface Source {
+  /** Connects and checks the credentials and permissions the read needs; throws a clear error otherwise. */
+  check(): Promise<void>;
+  /** The entity's columns as the catalog has them (types, nullability, number precision). */
+  columns(entity: EntityRef): Promise<SourceColumn[]>;
+  /** Reads the entity from `state` (undefined: from the start); ends when done, or with the signal. */
+  read(entity: EntityRef, mode: ReadMode, state: SourceState | undefined, signal?: AbortSignal): AsyncIterable<SourceChunk>;
+  /** Called after the lake committed everything up to `state` (CDC: confirm the LSN to the slot). */
+  acknowledge?(state: SourceState): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Connection settings common to SQL sources; credentials come only from the environment. */
+export interface SqlConnectionOptions {
+  /** A connection URL; `${NAME}` references are expanded from the environment by the caller. */
+  readonly url: string;
+  readonly tls?: {
+    readonly mode: 'disable' | 'require' | 'verify-ca' | 'verify-full';
+    /** PEM file paths. */
+    readonly caFile?: string;
+    readonly certFile?: string;
+    readonly keyFile?: string;
+  };
+  /** Rows per fetch / chunk (default 10 000). */
+  readonly chunkRows?: number;
+}
