@@ -29,7 +29,8 @@ export class FileCheckpointStore implements CheckpointStore {
   constructor(private readonly directory: string) {}
 
   private file(connectorId: string): string {
-    if (!/^[A-Za-z0-9_.-]+$/.test(connectorId)) throw new RuntimeError('config', `connector id "${connectorId}" is not usable as a file name`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(connectorId))
+      throw new RuntimeError('config', `connector id "${connectorId}" is not usable as a file name`);
     return join(this.directory, `${connectorId}.checkpoint.json`);
   }
 
@@ -44,7 +45,11 @@ export class FileCheckpointStore implements CheckpointStore {
     try {
       return JSON.parse(text) as Checkpoint;
     } catch (error) {
-      throw new RuntimeError('corrupt', `${this.file(connectorId)} is not valid JSON; remove it to resume from the lake's last commit`, { cause: error });
+      throw new RuntimeError(
+        'corrupt',
+        `${this.file(connectorId)} is not valid JSON; remove it to resume from the lake's last commit`,
+        { cause: error },
+      );
     }
   }
 

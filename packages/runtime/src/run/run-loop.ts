@@ -56,7 +56,8 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
   const stored = await checkpoints.load(connectorId);
   const committed = await writer.lastCommit();
   let sequence = Math.max(stored?.sequence ?? 0, committed?.sequence ?? 0);
-  let state = (committed && committed.sequence >= (stored?.sequence ?? 0) ? committed.state : stored?.state) as SourceState | undefined;
+  let state = (committed && committed.sequence >= (stored?.sequence ?? 0) ? committed.state : stored?.state) as
+    SourceState | undefined;
   if (committed && committed.sequence > (stored?.sequence ?? 0)) {
     // The lake committed a batch whose checkpoint never reached the store (a crash in between).
     await checkpoints.save(connectorId, { sequence, state, updatedAt: new Date().toISOString() });
@@ -95,7 +96,8 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
           pendingNext = undefined;
           if (result.done) {
             exhausted = true;
-            if (rowsSinceState > 0) throw new RuntimeError('internal', 'the source ended with rows after its last resumable state');
+            if (rowsSinceState > 0)
+              throw new RuntimeError('internal', 'the source ended with rows after its last resumable state');
             return;
           }
           const chunk = result.value;
@@ -104,7 +106,11 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
           if (chunk.rows.length > 0) yield options.transformer.apply(chunk.rows, extractedAt);
           if (chunk.state) {
             batchState = chunk.state;
-            if (rowsRead >= batchRows || (options.flushIntervalMs !== undefined && Date.now() - started >= options.flushIntervalMs)) return;
+            if (
+              rowsRead >= batchRows ||
+              (options.flushIntervalMs !== undefined && Date.now() - started >= options.flushIntervalMs)
+            )
+              return;
           }
         }
       };
@@ -125,7 +131,8 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
       const result = await writer.writeBatch(sequence + 1, pages(), {
         extractedAt,
         stateAfter: () => {
-          if (batchState === undefined) throw new RuntimeError('internal', 'the source ended a batch without a resumable state');
+          if (batchState === undefined)
+            throw new RuntimeError('internal', 'the source ended a batch without a resumable state');
           return batchState;
         },
       });

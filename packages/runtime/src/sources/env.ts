@@ -16,5 +16,7 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv = process.env): s
 
 /** A connection URL with its password replaced by `***`, safe for logs and errors. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@').replace(/([?&](?:password|sslpassword)=)[^&]*/gi, '$1***');
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@')
+    .replace(/([?&](?:password|sslpassword)=)[^&]*/gi, '$1***');
 }

@@ -62,7 +62,12 @@ export interface Source {
   /** The entity's columns as the catalog has them (types, nullability, number precision). */
   columns(entity: EntityRef): Promise<SourceColumn[]>;
   /** Reads the entity from `state` (undefined: from the start); ends when done, or with the signal. */
-  read(entity: EntityRef, mode: ReadMode, state: SourceState | undefined, signal?: AbortSignal): AsyncIterable<SourceChunk>;
+  read(
+    entity: EntityRef,
+    mode: ReadMode,
+    state: SourceState | undefined,
+    signal?: AbortSignal,
+  ): AsyncIterable<SourceChunk>;
   /** Called after the lake committed everything up to `state` (CDC: confirm the LSN to the slot). */
   acknowledge?(state: SourceState): Promise<void>;
   close(): Promise<void>;

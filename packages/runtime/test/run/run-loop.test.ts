@@ -14,7 +14,10 @@ import type { Row } from '../../src/lake/stage.js';
 // tested against real servers in test/sources); the lake writer and checkpoint store are real.
 
 const schema: TableSchema = {
-  columns: [columnOf({ name: 'id', type: 'number', nullable: false }, 'int64'), columnOf({ name: 'v', type: 'string', nullable: true })],
+  columns: [
+    columnOf({ name: 'id', type: 'number', nullable: false }, 'int64'),
+    columnOf({ name: 'v', type: 'string', nullable: true }),
+  ],
   partitionBy: [],
   mergeKeys: ['id'],
 };
@@ -64,10 +67,30 @@ async function ids(path: string): Promise<number[]> {
   return out;
 }
 
-async function run(path: string, source: Source, checkpoints: CheckpointStore, extra: { batchRows?: number; flushIntervalMs?: number } = {}) {
-  const writer = await openLakeWriter({ lakePath: path, format: 'parquet', writeMode: 'append', schema, appId: 'connector_t_items_v1' });
+async function run(
+  path: string,
+  source: Source,
+  checkpoints: CheckpointStore,
+  extra: { batchRows?: number; flushIntervalMs?: number } = {},
+) {
+  const writer = await openLakeWriter({
+    lakePath: path,
+    format: 'parquet',
+    writeMode: 'append',
+    schema,
+    appId: 'connector_t_items_v1',
+  });
   try {
-    return await runSync({ connectorId: 'connector_t_items_v1', source, entity, mode: { strategy: 'incremental', cursor: 'id' }, transformer: identity, writer, checkpoints, ...extra });
+    return await runSync({
+      connectorId: 'connector_t_items_v1',
+      source,
+      entity,
+      mode: { strategy: 'incremental', cursor: 'id' },
+      transformer: identity,
+      writer,
+      checkpoints,
+      ...extra,
+    });
   } finally {
     await writer.close();
   }
@@ -90,7 +113,9 @@ describe('runSync', () => {
     const path = mkdtempSync(join(tmpdir(), 'cf-run-'));
     const checkpoints = new FileCheckpointStore(mkdtempSync(join(tmpdir(), 'cf-cp-')));
     const chunks = script(10, 100, 2);
-    await expect(run(path, new ScriptedSource(chunks, 5), checkpoints, { batchRows: 150 })).rejects.toThrow('source connection lost');
+    await expect(run(path, new ScriptedSource(chunks, 5), checkpoints, { batchRows: 150 })).rejects.toThrow(
+      'source connection lost',
+    );
     expect(await checkpoints.load('connector_t_items_v1')).toMatchObject({ sequence: 2, state: { next: 4 } });
     const again = new ScriptedSource(chunks);
     await run(path, again, checkpoints, { batchRows: 150 });
@@ -126,7 +151,11 @@ describe('runSync', () => {
   it('advances past row-less progress without writing to the lake', async () => {
     const path = mkdtempSync(join(tmpdir(), 'cf-run-'));
     const checkpoints = new FileCheckpointStore(mkdtempSync(join(tmpdir(), 'cf-cp-')));
-    const source = new ScriptedSource([{ rows: [], state: { next: 1 } }, { rows: [{ id: 1, v: 'x' }], state: { next: 2 } }, { rows: [], state: { next: 3 } }]);
+    const source = new ScriptedSource([
+      { rows: [], state: { next: 1 } },
+      { rows: [{ id: 1, v: 'x' }], state: { next: 2 } },
+      { rows: [], state: { next: 3 } },
+    ]);
     const summary = await run(path, source, checkpoints);
     expect(summary.batches).toBe(1);
     // The trailing progress rides along with the batch it follows.
