@@ -10,7 +10,7 @@ import type { FormatEncoder } from './format-encoder.js';
 import { parquetFileStats } from './file-stats.js';
 import { partitionPath } from './partitioning.js';
 import { writeQuarantine } from './quarantine.js';
-import { DELETED, PART, SEQ, Stage, type RejectedRow, type Row } from './stage.js';
+import { DELETED, PART, SEQ, Stage, duckdbType, type RejectedRow, type Row } from './stage.js';
 import type { CommittedBatch, TableChange, TableFile, TableLog, TableSnapshot } from './table-log.js';
 import { checkTableSchema, type Column, type TableSchema } from './table-schema.js';
 
@@ -82,14 +82,10 @@ function partitionValueSql(column: Column, text: string | null): string {
     case 'string':
       return literal;
     default:
-      return `CAST(${literal} AS ${duckdbCast(column)})`;
+      return `CAST(${literal} AS ${duckdbType(column.physical)})`;
   }
 }
 
-function duckdbCast(column: Column): string {
-  const p = column.physical;
-  return p.kind === 'int64' ? 'BIGINT' : p.kind === 'float64' ? 'DOUBLE' : p.kind === 'decimal' ? `DECIMAL(${p.precision},${p.scale})` : p.kind === 'boolean' ? 'BOOLEAN' : p.kind === 'date' ? 'DATE' : 'VARCHAR';
-}
 
 /**
  * Writes record batches into one lake table with exactly-once commits: each batch is staged in DuckDB,
@@ -336,15 +332,17 @@ export class LakeWriter {
   /** Downloads files and loads their rows (partition columns restored) into a temp table. */
   private async loadFiles(files: readonly TableFile[], batchDir: string): Promise<string | undefined> {
     if (files.length === 0) return undefined;
-    if (this.options.format !== 'parquet' && this.options.format !== 'delta') {
-      throw new RuntimeError('config', `merge into ${this.options.format} tables is not supported; use delta or parquet`);
+    const { format } = this.options;
+    if (format === 'avro') {
+      throw new RuntimeError('config', 'merge into avro tables is not supported (the embedded engine cannot read avro back); use delta, parquet or json');
     }
     const dir = join(batchDir, 'existing');
     await mkdir(dir, { recursive: true });
     const table = `existing_${this.counter++}_${randomBytes(3).toString('hex')}`;
     const locals: string[] = [];
     for (const [i, file] of files.entries()) {
-      const local = join(dir, `${i}.parquet`);
+      // Keep the file's own ending: DuckDB picks json compression from it.
+      const local = join(dir, `${i}-${file.path.split('/').pop()!}`);
       if (!(await this.options.store.download(file.path, local))) {
         throw new RuntimeError('corrupt', `${this.options.store.url}${file.path} is in the table log but missing from the store`);
       }
@@ -353,9 +351,17 @@ export class LakeWriter {
     const partSelect = this.partitionColumns.length
       ? `, ${this.partitionColumns.map((c) => `CASE ${files.map((f, i) => `WHEN filename = ${quoteLiteral(locals[i]!)} THEN ${partitionValueSql(c, f.partitionValues[c.name] ?? null)}`).join(' ')} END AS ${quoteIdent(c.name)}`).join(', ')}`
       : '';
-    await this.connection.run(
-      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * EXCLUDE (filename)${partSelect} FROM read_parquet([${locals.map(quoteLiteral).join(', ')}], filename = true, hive_partitioning = false, union_by_name = true)`,
-    );
+    const list = `[${locals.map(quoteLiteral).join(', ')}]`;
+    let source: string;
+    if (format === 'json') {
+      // Every column as text, then cast: the JSON encoder wrote decimals and timestamps as strings.
+      const columns = this.dataColumns.map((c) => `${quoteLiteral(c.name)}: 'VARCHAR'`).join(', ');
+      const casts = this.dataColumns.map((c) => `CAST(${quoteIdent(c.name)} AS ${duckdbType(c.physical)}) AS ${quoteIdent(c.name)}`).join(', ');
+      source = `(SELECT ${casts}, filename FROM read_json(${list}, format = 'newline_delimited', columns = {${columns}}, filename = true))`;
+    } else {
+      source = `read_parquet(${list}, filename = true, hive_partitioning = false, union_by_name = true)`;
+    }
+    await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * EXCLUDE (filename)${partSelect} FROM ${source}`);
     return table;
   }
 

@@ -174,13 +174,15 @@ describe.each(['local', 's3'] as const)('lake formats on %s', (where) => {
     expect(doc.delta?.version).toBe(1);
   });
 
-  it('parquet: merge rewrites the affected files', async () => {
-    const path = location(where, 'pmerge');
-    const initial = Array.from({ length: 40 }, (_, i) => source(i + 1));
-    await write(path, 'parquet', 'merge', [initial as never, [source(3, 9) as never, { id: 4, _op: 'd' } as never]]);
-    const want = initial.filter((r) => r.id !== 4).map((r) => (r.id === 3 ? source(3, 9) : r));
-    for (const reader of READERS.parquet) {
-      expect(actual((await readLake('parquet', path, reader)).rows)).toEqual(expected(want));
-    }
-  });
+  for (const format of ['parquet', 'json'] as const) {
+    it(`${format}: merge rewrites the affected files`, async () => {
+      const path = location(where, `${format}-merge`);
+      const initial = Array.from({ length: 40 }, (_, i) => source(i + 1));
+      await write(path, format, 'merge', [initial as never, [source(3, 9) as never, { id: 4, _op: 'd' } as never]]);
+      const want = initial.filter((r) => r.id !== 4).map((r) => (r.id === 3 ? source(3, 9) : r));
+      for (const reader of READERS[format]) {
+        expect(actual((await readLake(format, path, reader)).rows), `${format} via ${reader}`).toEqual(expected(want));
+      }
+    });
+  }
 });
