@@ -22,3 +22,26 @@ export { S3Store, type S3StoreOptions } from './stores/s3/s3-store.js';
 export { DeltaLog } from './lake/formats/delta/delta-log.js';
 export { DeltaTableLog, deltaFields, deltaType } from './lake/formats/delta/delta-table-log.js';
 export { avroSchemaFor } from './lake/formats/avro/avro-encoder.js';
+export type {
+  EntityRef,
+  ReadMode,
+  Source,
+  SourceChunk,
+  SourceColumn,
+  SourceState,
+  SqlConnectionOptions,
+} from './sources/source.js';
+export { expandEnv, redactUrl } from './sources/env.js';
+export { PostgresSource } from './sources/postgres/postgres-source.js';
+export { MysqlSource } from './sources/mysql/mysql-source.js';
+export { runSync, type BatchReport, type RowTransformer, type RunOptions, type RunSummary } from './run/run-loop.js';
+export { FileCheckpointStore, type Checkpoint, type CheckpointStore } from './run/checkpoint-store.js';
+export { createTransformer, sourceFieldsFor, type Transformer } from './transform/transformer.js';
+export { decryptColumnValues, decryptRows, decryptionKeyFromEnv, encryptedColumnsFor } from './transform/decrypt.js';
+export { ConnectorMetricsRecorder, parseConnectorMetrics, type ConnectorMetrics } from './observe/connector-metrics.js';
+export { startHealthServer, type HealthReport } from './observe/health-server.js';
+export { createLogger, secretValuesFromEnv, type Logger } from './observe/logger.js';
+export { createSource, referencedEnvVars } from './connector/create-source.js';
+export { entityOf, entityRefOf, readModeOf, replicationName } from './connector/read-mode.js';
+export { runConnector, tablePathOf, type ConnectorOptions } from './connector/run-connector.js';
+export { connectorMain, loadManifest } from './connector/connector-main.js';

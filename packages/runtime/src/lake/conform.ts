@@ -124,15 +124,11 @@ function toDate(value: unknown): Conformed {
   return bad(`${describe(value)} is not a date (YYYY-MM-DD)`);
 }
 
+/**
+ * A json column's value is the parsed JSON value (sources parse JSON text): a JS string is a JSON
+ * string, so `"123"` stays the string "123" and never turns into the number 123.
+ */
 function toJson(value: unknown): Conformed {
-  if (typeof value === 'string') {
-    try {
-      JSON.parse(value);
-      return ok(value);
-    } catch {
-      return ok(JSON.stringify(value));
-    }
-  }
   try {
     const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
     return text === undefined ? bad(`${describe(value)} is not JSON`) : ok(text);

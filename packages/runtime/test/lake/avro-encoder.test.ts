@@ -92,7 +92,7 @@ const source: Array<{ row: Row; expected: Expected }> = [
       active: false,
       born: '2024-02-29',
       updated_at: '2024-02-29T23:59:59.123456Z',
-      payload: '[]',
+      payload: [],
       [HOSTILE]: null,
       order_id___drop: null,
       region: 'us',

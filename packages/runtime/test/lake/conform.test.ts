@@ -42,6 +42,8 @@ describe('conformValue', () => {
   it('serialises json and rejects nulls in non-nullable columns', () => {
     expect(conformValue({ a: 1n, b: [true] }, col('json'))).toEqual({ ok: true, value: '{"a":"1","b":[true]}' });
     expect(conformValue('not json', col('json'))).toEqual({ ok: true, value: '"not json"' });
+    // A JSON string that looks like a number stays a string.
+    expect(conformValue('123', col('json'))).toEqual({ ok: true, value: '"123"' });
     expect(conformValue(null, col('string', undefined, false))).toEqual({
       ok: false,
       reason: 'column "c" is not nullable but the value is null',

@@ -1,0 +1,252 @@
+import { join } from 'node:path';
+import { Cron } from 'croner';
+import type { ConnectorManifest } from '@connector-factory/ir';
+import { slug } from '@connector-factory/ir';
+import { RuntimeError } from '../errors.js';
+import { parseTimestampMicros } from '../lake/conform.js';
+import { openLakeWriter } from '../lake/open-lake-writer.js';
+import { ConnectorMetricsRecorder } from '../observe/connector-metrics.js';
+import { startHealthServer, type HealthReport } from '../observe/health-server.js';
+import { createLogger, secretValuesFromEnv, type Logger } from '../observe/logger.js';
+import { FileCheckpointStore } from '../run/checkpoint-store.js';
+import { runSync, type RowTransformer, type RunSummary } from '../run/run-loop.js';
+import { expandEnv } from '../sources/env.js';
+import { ENCRYPTION_KEY_ENV, HASH_KEY_ENV } from '../transform/pii.js';
+import { createTransformer, sourceFieldsFor } from '../transform/transformer.js';
+import { createSource, referencedEnvVars } from './create-source.js';
+import { entityOf, entityRefOf, readModeOf } from './read-mode.js';
+
+export interface ConnectorOptions {
+  readonly manifest: ConnectorManifest;
+  /** The entity to sync (default: the first). */
+  readonly entity?: string;
+  /** One sync, then return (CDC: until caught up with the source). Otherwise follow the schedule. */
+  readonly once?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Checkpoint folder (default $CF_STATE_DIR, else ./.connector-state). */
+  readonly stateDir?: string;
+  /** Serve /health, /ready and /metrics on this port (0 = any free port); none when undefined. */
+  readonly healthPort?: number;
+  readonly healthHost?: string;
+  readonly logStream?: NodeJS.WritableStream;
+  readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  readonly signal?: AbortSignal;
+  /** Rows per lake batch (default 100 000) and, for continuous CDC, the flush interval (default 1 s). */
+  readonly batchRows?: number;
+  readonly flushIntervalMs?: number;
+  /** Called once the health server listens (its URL) — for supervisors and tests. */
+  readonly onListening?: (url: string) => void;
+}
+
+/** The lake table of an entity: the destination itself for one entity, a sub-folder per entity otherwise. */
+export function tablePathOf(manifest: ConnectorManifest, entity: string, env: NodeJS.ProcessEnv = process.env): string {
+  const base = expandEnv(manifest.destination.lakePath, env);
+  if (manifest.schema.entities.length === 1) return base;
+  return `${base.replace(/\/+$/, '')}/${slug(entity) || 'entity'}/`;
+}
+
+/** Counts nulls and finds the newest incremental-key time in a batch, for the quality and freshness metrics. */
+function observing(
+  transformer: RowTransformer,
+  cursor: string | undefined,
+  into: { nulls: number; fields: number; newest: number },
+): RowTransformer {
+  return {
+    apply(rows, extractedAt) {
+      const out = transformer.apply(rows, extractedAt);
+      for (const row of out) {
+        for (const key in row) {
+          into.fields++;
+          if (row[key] === null || row[key] === undefined) into.nulls++;
+        }
+        if (cursor !== undefined) {
+          const micros = parseTimestampMicros(row[cursor]);
+          if (micros !== undefined && Number(micros / 1000n) > into.newest) into.newest = Number(micros / 1000n);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Runs a connector from its manifest: the source, the transforms (metadata columns, PII), the lake
+ * writer, the checkpoint store, metrics, health and logs — once, or on the manifest's schedule
+ * (cron with seconds, interval, continuous CDC with restart and backoff; an event-driven connector is
+ * started once per event by its supervisor). Returns the summary of the last sync.
+ */
+export async function runConnector(options: ConnectorOptions): Promise<RunSummary | undefined> {
+  const { manifest } = options;
+  const env = options.env ?? process.env;
+  const entity = entityOf(manifest, options.entity);
+  const secrets = secretValuesFromEnv([...referencedEnvVars(manifest), HASH_KEY_ENV, ENCRYPTION_KEY_ENV], env);
+  const logger: Logger = createLogger({
+    connectorId: manifest.id,
+    version: manifest.version,
+    secrets,
+    ...(options.logStream ? { stream: options.logStream } : {}),
+    ...(options.logLevel ? { level: options.logLevel } : {}),
+  });
+  const metrics = new ConnectorMetricsRecorder({ connectorId: manifest.id, version: manifest.version, secrets });
+  let ready = false;
+  let lastFailure: string | undefined;
+  const server =
+    options.healthPort === undefined
+      ? undefined
+      : await startHealthServer({
+          port: options.healthPort,
+          ...(options.healthHost ? { host: options.healthHost } : {}),
+          metrics,
+          logger,
+          ready: () => ready,
+          health: (): HealthReport =>
+            lastFailure === undefined ? { ok: true, details: { ready } } : { ok: false, reason: lastFailure },
+        });
+  if (server) {
+    logger.info('serving health and metrics', { url: server.url });
+    options.onListening?.(server.url);
+  }
+
+  // Operators' knobs: rows per source chunk (a resumable point) and rows per lake batch.
+  const chunkRows = positiveInt(env.CF_CHUNK_ROWS, 'CF_CHUNK_ROWS');
+  const batchRows = options.batchRows ?? positiveInt(env.CF_BATCH_ROWS, 'CF_BATCH_ROWS');
+  const source = createSource(manifest, env, chunkRows !== undefined ? { chunkRows } : {});
+  const tablePath = tablePathOf(manifest, entity.name, env);
+  let writer: Awaited<ReturnType<typeof openLakeWriter>> | undefined;
+  try {
+    await source.check();
+    const fields = sourceFieldsFor(manifest, entity.name);
+    const ref = entityRefOf(entity, fields);
+    const sourceColumns = await source.columns(ref);
+    const transformer = createTransformer(manifest, entity.name, { sourceColumns, env });
+    writer = await openLakeWriter({
+      lakePath: tablePath,
+      format: manifest.destination.format,
+      compression: manifest.destination.compression,
+      writeMode: manifest.destination.writeMode,
+      schema: transformer.schema,
+      appId: manifest.id,
+    });
+    ready = true;
+    const checkpoints = new FileCheckpointStore(
+      options.stateDir ?? env.CF_STATE_DIR ?? join(process.cwd(), '.connector-state'),
+    );
+    const cursor = manifest.schema.updateStrategy === 'incremental' ? manifest.schema.incrementalKey : undefined;
+    const openWriter = writer;
+
+    const syncOnce = async (once: boolean): Promise<RunSummary> => {
+      const started = Date.now();
+      const seen = { nulls: 0, fields: 0, newest: 0 };
+      logger.info('sync started', { entity: entity.name, table: tablePath, strategy: manifest.schema.updateStrategy });
+      try {
+        const summary = await runSync({
+          connectorId: manifest.id,
+          source,
+          entity: ref,
+          mode: readModeOf(manifest, { once }),
+          transformer: observing(transformer, cursor, seen),
+          writer: openWriter,
+          checkpoints,
+          ...(batchRows !== undefined ? { batchRows } : {}),
+          ...(manifest.schema.updateStrategy === 'cdc' ? { flushIntervalMs: options.flushIntervalMs ?? 1000 } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          onBatch: (report) => {
+            metrics.recordBatch({
+              records: report.rowsRead,
+              bytes: report.result.bytesWritten,
+              durationMs: report.durationMs,
+              nullFields: seen.nulls,
+              fields: seen.fields,
+              schemaViolations: report.result.rowsQuarantined,
+              ...(seen.newest > 0 ? { newestSourceTime: new Date(seen.newest) } : {}),
+            });
+            seen.nulls = 0;
+            seen.fields = 0;
+            logger.info('batch committed', {
+              batch: report.result.batchId,
+              rows: report.rowsRead,
+              written: report.result.rowsWritten,
+              quarantined: report.result.rowsQuarantined,
+              files: report.result.filesAdded,
+              tableVersion: report.result.tableVersion,
+            });
+          },
+        });
+        metrics.recordRun('success', undefined, { durationMs: Date.now() - started });
+        lastFailure = undefined;
+        logger.info('sync finished', { ...summary, ms: Date.now() - started });
+        return summary;
+      } catch (error) {
+        metrics.recordRun('failure', error, { durationMs: Date.now() - started });
+        lastFailure = metrics.errorMessage(error);
+        logger.error('sync failed', { error });
+        throw error;
+      }
+    };
+
+    if (options.once) return await syncOnce(true);
+    return await followSchedule(manifest, syncOnce, logger, options.signal);
+  } finally {
+    ready = false;
+    await writer?.close();
+    await source.close();
+    await server?.close();
+  }
+}
+
+function positiveInt(text: string | undefined, name: string): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^[1-9]\d*$/.test(text))
+    throw new RuntimeError('config', `${name} must be a positive whole number, not "${text}"`);
+  return Number(text);
+}
+
+/** Runs syncs on the manifest's schedule until the signal aborts; failures back off and retry. */
+async function followSchedule(
+  manifest: ConnectorManifest,
+  sync: (once: boolean) => Promise<RunSummary>,
+  logger: Logger,
+  signal: AbortSignal | undefined,
+): Promise<RunSummary | undefined> {
+  const { schedule } = manifest;
+  let last: RunSummary | undefined;
+  const aborted = () => signal?.aborted === true;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  if (schedule.type === 'event') return sync(true);
+  if (schedule.type === 'continuous') {
+    // CDC streams until stopped; a failure (source restart, network) restarts it with backoff.
+    let backoff = 1000;
+    while (!aborted()) {
+      try {
+        last = await sync(false);
+        backoff = 1000;
+      } catch (error) {
+        if (aborted()) break;
+        logger.warn('restarting after failure', { inMs: backoff, error });
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 60_000);
+      }
+    }
+    return last;
+  }
+  const nextDelay = (() => {
+    if (schedule.type === 'interval') return () => (schedule.intervalSeconds ?? 60) * 1000;
+    if (!schedule.expression)
+      throw new RuntimeError('config', `${manifest.id}: a cron schedule needs schedule.expression`);
+    const cron = new Cron(schedule.expression, { timezone: 'UTC', paused: true });
+    return () => Math.max(0, (cron.nextRun()?.getTime() ?? Date.now() + 60_000) - Date.now());
+  })();
+  while (!aborted()) {
+    try {
+      last = await sync(true);
+    } catch {
+      // Logged and counted by the sync; the next tick retries from the last checkpoint.
+    }
+    await sleep(nextDelay());
+  }
+  return last;
+}

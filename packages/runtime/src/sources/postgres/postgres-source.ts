@@ -1,0 +1,522 @@
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { RuntimeError } from '../../errors.js';
+import type { Row } from '../../lake/stage.js';
+import type {
+  EntityRef,
+  ReadMode,
+  Source,
+  SourceChunk,
+  SourceColumn,
+  SourceState,
+  SqlConnectionOptions,
+} from '../source.js';
+import { connectPostgres, pgError, quoteIdent } from './postgres-connection.js';
+import {
+  converterFor,
+  loadPgTypes,
+  mapPgType,
+  parseCopyTextLine,
+  rawTextPgTypes,
+  type PgTypeInfo,
+  type TextConverter,
+} from './postgres-values.js';
+
+/**
+ * PostgreSQL source (`jdbc` with a postgres URL).
+ *
+ * - full_refresh: `COPY (SELECT …) TO STDOUT` in one REPEATABLE READ READ ONLY transaction (a consistent
+ *   snapshot), parsed from COPY's text format as it streams, with backpressure (the socket is read only
+ *   while the consumer asks for more). No state until the last chunk, which carries
+ *   `{ strategy: 'full_refresh', completedAt }`.
+ * - incremental: keyset pagination on (cursor, primary key...) with row-value comparison, one query of
+ *   `chunkRows` rows per chunk; each chunk carries `{ cursor, key }` (PostgreSQL's text of the last row's
+ *   cursor and key values). Rows whose cursor is NULL are never read incrementally (only by a full refresh).
+ *   `lookbackSeconds` (date/timestamp cursors only) restarts each read that far before the saved cursor, so
+ *   late commits are picked up; those rows are read again, so use it with writeMode merge.
+ * - Values: see postgres-values.ts (int8 and numeric as exact text, timestamps as ISO text with
+ *   microseconds, bytea as base64, arrays and json parsed; infinity dates stay text and are quarantined).
+ *
+ * `entity.name` is a table, view, materialized view or foreign table, taken verbatim: either one name
+ * found with the search_path, or `schema.table` split at a dot (names may contain dots; when several
+ * readings exist the name is ambiguous and rejected), or, failing those, SQL syntax (`"My Schema".orders`,
+ * unquoted names folded to lower case).
+ */
+export class PostgresSource implements Source {
+  private readonly chunkRows: number;
+  private readonly clients = new Set<pg.Client>();
+  private meta: Promise<pg.Client> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: SqlConnectionOptions) {
+    const chunkRows = options.chunkRows ?? 10_000;
+    if (!Number.isInteger(chunkRows) || chunkRows < 1)
+      throw new RuntimeError('config', `chunkRows must be a positive integer, not ${chunkRows}`);
+    this.chunkRows = chunkRows;
+  }
+
+  async check(): Promise<void> {
+    const client = await this.connect();
+    try {
+      await client.query('SELECT 1');
+    } catch (error) {
+      throw pgError(error, this.options.url, 'checking the connection');
+    } finally {
+      await this.release(client);
+    }
+  }
+
+  /** Checks that the entity's table exists and that this user may SELECT the fields to read. */
+  async checkTable(entity: EntityRef): Promise<void> {
+    await this.withMeta(`checking ${entity.name}`, async (client) => {
+      const table = await resolveTable(client, entity.name);
+      const columns = selectColumns(await catalogColumns(client, table), entity);
+      const { rows } = await client.query<{ attname: string; ok: boolean }>(
+        `SELECT a.attname, has_column_privilege(a.attrelid, a.attnum, 'SELECT') AS ok
+           FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum = ANY($2::int2[])`,
+        [table.oid, columns.map((c) => c.attnum)],
+      );
+      const denied = rows.filter((r) => !r.ok).map((r) => r.attname);
+      if (denied.length > 0) {
+        throw new RuntimeError(
+          'config',
+          `postgres: the user may not SELECT ${denied.map((n) => JSON.stringify(n)).join(', ')} of ${table.display}`,
+        );
+      }
+    });
+  }
+
+  /**
+   * The entity's columns: its `fields` in that order, or every column of the table when `fields` is
+   * empty. A field the table lacks is a config error.
+   */
+  async columns(entity: EntityRef): Promise<SourceColumn[]> {
+    return await this.withMeta(`reading the columns of ${entity.name}`, async (client) => {
+      const table = await resolveTable(client, entity.name);
+      return selectColumns(await catalogColumns(client, table), entity).map((c) => c.column);
+    });
+  }
+
+  read(
+    entity: EntityRef,
+    mode: ReadMode,
+    state: SourceState | undefined,
+    signal?: AbortSignal,
+  ): AsyncIterable<SourceChunk> {
+    switch (mode.strategy) {
+      case 'full_refresh':
+        return this.readFull(entity, signal);
+      case 'incremental':
+        return this.readIncremental(entity, mode, state, signal);
+      case 'cdc':
+        return rejectCdc(entity);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.meta = undefined;
+    const clients = [...this.clients];
+    this.clients.clear();
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+  }
+
+  private async connect(): Promise<pg.Client> {
+    if (this.closed) throw new RuntimeError('internal', 'postgres source is closed');
+    const client = await connectPostgres(this.options);
+    this.clients.add(client);
+    return client;
+  }
+
+  private async release(client: pg.Client): Promise<void> {
+    this.clients.delete(client);
+    await client.end().catch(() => undefined);
+  }
+
+  /** Runs catalog queries on a shared connection (reconnected when it broke). */
+  private async withMeta<T>(doing: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+    if (!this.meta) {
+      const connecting = this.connect();
+      this.meta = connecting;
+      connecting.then(
+        (client) => {
+          const drop = () => {
+            if (this.meta === connecting) this.meta = undefined;
+            this.clients.delete(client);
+          };
+          client.once('error', drop);
+          client.once('end', drop);
+        },
+        () => {
+          if (this.meta === connecting) this.meta = undefined;
+        },
+      );
+    }
+    const client = await this.meta;
+    try {
+      return await fn(client);
+    } catch (error) {
+      throw pgError(error, this.options.url, doing);
+    }
+  }
+
+  private async *readFull(entity: EntityRef, signal: AbortSignal | undefined): AsyncGenerator<SourceChunk> {
+    if (signal?.aborted) return;
+    const client = await this.connect();
+    let stream: ReturnType<typeof copyTo> | undefined;
+    const onAbort = () => stream?.destroy();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const table = await resolveTable(client, entity.name, true);
+      const columns = selectColumns(await catalogColumns(client, table), entity);
+      const build = rowBuilder(columns);
+      const select = columns.map((c) => quoteIdent(c.column.name)).join(', ');
+      stream = client.query(copyTo(`COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT`));
+      let rows: Row[] = [];
+      let ready: Row[] | undefined;
+      let rest: Buffer | undefined;
+      const fields: (string | null)[] = [];
+      for await (const data of stream as AsyncIterable<Buffer>) {
+        const buffer = rest ? Buffer.concat([rest, data]) : data;
+        const end = buffer.lastIndexOf(0x0a);
+        if (end < 0) {
+          rest = buffer;
+          continue;
+        }
+        rest = end + 1 < buffer.length ? buffer.subarray(end + 1) : undefined;
+        const lines = buffer.toString('utf8', 0, end).split('\n');
+        for (const line of lines) {
+          rows.push(build(parseCopyTextLine(line, fields)));
+          if (rows.length >= this.chunkRows) {
+            if (ready) yield { rows: ready };
+            if (signal?.aborted) return;
+            ready = rows;
+            rows = [];
+          }
+        }
+      }
+      if (signal?.aborted) return;
+      if (rest !== undefined && rest.length > 0)
+        throw new RuntimeError('internal', `postgres: COPY of ${table.display} ended inside a row`);
+      await client.query('COMMIT');
+      const done: SourceState = { strategy: 'full_refresh', completedAt: new Date().toISOString() };
+      if (rows.length === 0) {
+        yield { rows: ready ?? [], state: done };
+      } else {
+        if (ready) yield { rows: ready };
+        yield { rows, state: done };
+      }
+    } catch (error) {
+      if (signal?.aborted) return;
+      throw pgError(error, this.options.url, `reading ${entity.name}`);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      // Ending a client with a COPY in flight (consumer stopped early) drops the connection: the server
+      // rolls the read-only transaction back.
+      await this.release(client);
+    }
+  }
+
+  private async *readIncremental(
+    entity: EntityRef,
+    mode: Extract<ReadMode, { strategy: 'incremental' }>,
+    state: SourceState | undefined,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<SourceChunk> {
+    if (signal?.aborted) return;
+    const client = await this.connect();
+    try {
+      const table = await resolveTable(client, entity.name);
+      const all = await catalogColumns(client, table);
+      const columns = selectColumns(all, entity);
+      const build = rowBuilder(columns);
+      const byName = new Map(all.map((c) => [c.column.name, c]));
+      const cursor = byName.get(mode.cursor);
+      if (!cursor)
+        throw new RuntimeError(
+          'config',
+          `postgres: the cursor column ${JSON.stringify(mode.cursor)} is not a column of ${table.display}`,
+        );
+      const keyNames = entity.primaryKey.length > 0 ? entity.primaryKey : await primaryKeyOf(client, table);
+      if (keyNames.length === 0) {
+        throw new RuntimeError(
+          'config',
+          `postgres: incremental reads of ${table.display} need a primary key to order rows with the same ${JSON.stringify(mode.cursor)}; the table has none, so declare the entity's primaryKey`,
+        );
+      }
+      const keys = keyNames.map((name) => {
+        const column = byName.get(name);
+        if (!column)
+          throw new RuntimeError(
+            'config',
+            `postgres: the primary key column ${JSON.stringify(name)} is not a column of ${table.display}`,
+          );
+        return column;
+      });
+      const saved = parseState(state, keys.length, entity.name);
+      const lookback = mode.lookbackSeconds ?? 0;
+      if (lookback < 0 || !Number.isFinite(lookback))
+        throw new RuntimeError('config', `postgres: lookbackSeconds must be ≥ 0, not ${lookback}`);
+      if (lookback > 0 && !['timestamp', 'timestamptz', 'date'].includes(cursor.type.name)) {
+        throw new RuntimeError(
+          'config',
+          `postgres: lookbackSeconds needs a date or timestamp cursor; ${JSON.stringify(mode.cursor)} is ${cursor.column.sourceType}`,
+        );
+      }
+
+      // Columns are qualified with the table alias: ORDER BY would otherwise prefer the output columns.
+      const ref = (c: CatalogColumn) => `t.${quoteIdent(c.column.name)}`;
+      const order = [cursor, ...keys];
+      const select = [...columns.map(ref), ...order.map((c) => `${ref(c)}::text`)].join(', ');
+      const orderBy = order.map(ref).join(', ');
+      const base = `SELECT ${select} FROM ${table.sql} AS t WHERE ${ref(cursor)} IS NOT NULL`;
+      const limit = this.chunkRows;
+
+      // The first page: from the start, from the saved position, or `lookback` seconds before it.
+      let query: { text: string; values: unknown[] };
+      if (!saved) {
+        query = { text: `${base} ORDER BY ${orderBy} LIMIT $1`, values: [limit] };
+      } else if (lookback > 0) {
+        query = {
+          text: `${base} AND ${ref(cursor)} >= ($1::${cursor.castType} - make_interval(secs => $2::float8)) ORDER BY ${orderBy} LIMIT $3`,
+          values: [saved.cursor, lookback, limit],
+        };
+      } else {
+        query = afterQuery(base, order, orderBy, [saved.cursor, ...saved.key], limit);
+      }
+
+      const width = columns.length;
+      for (;;) {
+        if (signal?.aborted) return;
+        const result = await client.query<unknown[]>({ ...query, rowMode: 'array', types: rawTextPgTypes });
+        const rows = result.rows;
+        const last = rows[rows.length - 1];
+        if (!last) return;
+        const position = last.slice(width) as string[];
+        const [lastCursor = '', ...lastKey] = position;
+        yield {
+          rows: rows.map((r) => build(r as (string | null)[])),
+          state: { cursor: lastCursor, key: lastKey },
+        };
+        if (rows.length < limit) return;
+        query = afterQuery(base, order, orderBy, position, limit);
+      }
+    } catch (error) {
+      if (signal?.aborted) return;
+      throw pgError(error, this.options.url, `reading ${entity.name}`);
+    } finally {
+      await this.release(client);
+    }
+  }
+}
+
+/** CDC is the CDC source's job; the error surfaces when the read is iterated, like any read error. */
+// eslint-disable-next-line require-yield
+async function* rejectCdc(entity: EntityRef): AsyncGenerator<SourceChunk> {
+  throw new RuntimeError(
+    'config',
+    `postgres: cdc reads are done by the CDC source, not PostgresSource (${entity.name})`,
+  );
+}
+
+/** The keyset page after a position: `(cursor, key...) > ($1, $2...)`. */
+function afterQuery(
+  base: string,
+  order: readonly CatalogColumn[],
+  orderBy: string,
+  position: readonly string[],
+  limit: number,
+) {
+  const params = order.map((c, i) => `$${i + 1}::${c.castType}`).join(', ');
+  return {
+    text: `${base} AND (${orderBy}) > (${params}) ORDER BY ${orderBy} LIMIT $${order.length + 1}`,
+    values: [...position, limit] as unknown[],
+  };
+}
+
+function parseState(
+  state: SourceState | undefined,
+  keyCount: number,
+  entity: string,
+): { cursor: string; key: string[] } | undefined {
+  if (state === undefined || state.cursor === undefined) return undefined;
+  const { cursor, key } = state;
+  if (
+    typeof cursor !== 'string' ||
+    !Array.isArray(key) ||
+    key.length !== keyCount ||
+    !key.every((k) => typeof k === 'string')
+  ) {
+    throw new RuntimeError(
+      'config',
+      `postgres: the saved state of ${entity} is not an incremental position for a ${keyCount}-column key: ${JSON.stringify(state).slice(0, 200)}`,
+    );
+  }
+  return { cursor, key: key as string[] };
+}
+
+/** A resolved relation. */
+interface Table {
+  readonly oid: number;
+  /** Schema-qualified and quoted, for SQL text. */
+  readonly sql: string;
+  /** For messages. */
+  readonly display: string;
+}
+
+const READABLE_KINDS = new Set(['r', 'p', 'v', 'm', 'f']);
+
+/** Finds the relation `name` means (see the class comment); a config error when none or several match. */
+async function resolveTable(client: pg.Client, name: string, inTransaction = false): Promise<Table> {
+  const candidates = [quoteIdent(name)];
+  for (let i = name.indexOf('.'); i >= 0; i = name.indexOf('.', i + 1)) {
+    candidates.push(`${quoteIdent(name.slice(0, i))}.${quoteIdent(name.slice(i + 1))}`);
+  }
+  const sql = `SELECT DISTINCT c.oid, n.nspname, c.relname, c.relkind
+                 FROM unnest($1::text[]) AS cand(name)
+                 JOIN pg_class c ON c.oid = to_regclass(cand.name)
+                 JOIN pg_namespace n ON n.oid = c.relnamespace`;
+  type Found = { oid: number; nspname: string; relname: string; relkind: string };
+  let found = (await client.query<Found>(sql, [candidates])).rows;
+  if (found.length === 0) {
+    // SQL syntax (quoted parts, unquoted names folded to lower case); an error (too many dots, a
+    // cross-database reference) just means "not found".
+    if (inTransaction) await client.query('SAVEPOINT cf_resolve');
+    try {
+      found = (await client.query<Found>(sql, [[name]])).rows;
+      if (inTransaction) await client.query('RELEASE SAVEPOINT cf_resolve');
+    } catch {
+      if (inTransaction) await client.query('ROLLBACK TO SAVEPOINT cf_resolve');
+      found = [];
+    }
+  }
+  const display = JSON.stringify(name);
+  if (found.length === 0)
+    throw new RuntimeError('config', `postgres: no table ${display} that this user can see (checked the search_path)`);
+  if (found.length > 1) {
+    const names = found.map((f) => `${quoteIdent(f.nspname)}.${quoteIdent(f.relname)}`).join(', ');
+    throw new RuntimeError(
+      'config',
+      `postgres: the table name ${display} is ambiguous: it can mean ${names}; write it in SQL syntax with quotes`,
+    );
+  }
+  const table = found[0]!;
+  if (!READABLE_KINDS.has(table.relkind))
+    throw new RuntimeError('config', `postgres: ${display} is not a table or view (relkind ${table.relkind})`);
+  const qualified = `${quoteIdent(table.nspname)}.${quoteIdent(table.relname)}`;
+  return { oid: table.oid, sql: qualified, display: qualified };
+}
+
+/** A column with what reading it needs. */
+interface CatalogColumn {
+  readonly attnum: number;
+  readonly column: SourceColumn;
+  readonly type: PgTypeInfo;
+  /** The type name to cast parameters to (no typmod). */
+  readonly castType: string;
+  readonly convert: TextConverter;
+}
+
+async function catalogColumns(client: pg.Client, table: Table): Promise<CatalogColumn[]> {
+  const { rows } = await client.query<{
+    attnum: number;
+    attname: string;
+    attnotnull: boolean;
+    atttypid: number;
+    atttypmod: number;
+    source_type: string;
+    cast_type: string;
+  }>(
+    `SELECT a.attnum, a.attname, a.attnotnull, a.atttypid, a.atttypmod,
+            format_type(a.atttypid, a.atttypmod) AS source_type, format_type(a.atttypid, NULL) AS cast_type
+       FROM pg_attribute a
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [table.oid],
+  );
+  const types = await loadPgTypes(
+    client,
+    rows.map((r) => r.atttypid),
+  );
+  return rows.map((r) => {
+    const resolved = types(r.atttypid);
+    const typmod = r.atttypmod >= 0 ? r.atttypmod : resolved.typmod;
+    const mapped = mapPgType(resolved.info, typmod);
+    return {
+      attnum: r.attnum,
+      column: {
+        name: r.attname,
+        type: mapped.type,
+        nullable: !r.attnotnull,
+        ...(mapped.numberHint !== undefined ? { numberHint: mapped.numberHint } : {}),
+        sourceType: r.source_type,
+      },
+      type: resolved.info,
+      castType: r.cast_type,
+      convert: converterFor(resolved.info),
+    };
+  });
+}
+
+async function primaryKeyOf(client: pg.Client, table: Table): Promise<string[]> {
+  const { rows } = await client.query<{ attname: string }>(
+    `SELECT a.attname
+       FROM pg_index i
+       CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = $1 AND i.indisprimary
+      ORDER BY k.ord`,
+    [table.oid],
+  );
+  return rows.map((r) => r.attname);
+}
+
+/** The entity's fields in order (all columns when it names none); a config error for a missing field. */
+function selectColumns(columns: readonly CatalogColumn[], entity: EntityRef): CatalogColumn[] {
+  if (entity.fields.length === 0) return [...columns];
+  const byName = new Map(columns.map((c) => [c.column.name, c]));
+  return entity.fields.map((field) => {
+    const column = byName.get(field);
+    if (!column) {
+      const known = columns.map((c) => JSON.stringify(c.column.name)).join(', ');
+      throw new RuntimeError(
+        'config',
+        `postgres: ${JSON.stringify(entity.name)} has no column ${JSON.stringify(field)} (it has ${known})`,
+      );
+    }
+    return column;
+  });
+}
+
+/** Builds a row object from text values in column order, converting each to its canonical value. */
+function rowBuilder(columns: readonly CatalogColumn[]): (values: readonly (string | null)[]) => Row {
+  const names = columns.map((c) => c.column.name);
+  const converters = columns.map((c) => c.convert);
+  // A column named __proto__ must become an own property, not the object's prototype.
+  const define = names.includes('__proto__');
+  return (values) => {
+    if (values.length < names.length)
+      throw new RuntimeError('internal', `postgres: a row has ${values.length} values for ${names.length} columns`);
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) {
+      const text = values[i];
+      let value: unknown = null;
+      if (text !== null && text !== undefined) {
+        try {
+          value = converters[i]!(text);
+        } catch (error) {
+          throw new RuntimeError(
+            'internal',
+            `postgres: cannot convert a value of column ${JSON.stringify(names[i])}: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
+      }
+      if (define)
+        Object.defineProperty(row, names[i]!, { value, enumerable: true, writable: true, configurable: true });
+      else row[names[i]!] = value;
+    }
+    return row;
+  };
+}
