@@ -62,6 +62,74 @@ function canonicalToken(value: CanonicalValue): string {
 /** Physical types written as quoted CSV strings. */
 const isText = (physical: PhysicalType) => physical.kind === 'string' || physical.kind === 'json';
 
+const DIGIT_0 = 48;
+const CUMULATIVE_DAYS = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
+function digits(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i++) {
+    const d = text.charCodeAt(i) - DIGIT_0;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/**
+ * Microseconds since the epoch of `YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM)` — the shape sources send —
+ * without a Date or a regular expression on the hot path; undefined for anything else (the full
+ * parser in conform.ts then decides).
+ */
+export function isoMicros(text: string): number | undefined {
+  const n = text.length;
+  if (n < 20 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined;
+  const sep = text.charCodeAt(10);
+  if (sep !== 84 && sep !== 32) return undefined;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const monthDays = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  if (day > monthDays) return undefined;
+  let i = 19;
+  let micros = 0;
+  if (text.charCodeAt(i) === 46) {
+    let places = 0;
+    i++;
+    while (i < n && places < 6) {
+      const d = text.charCodeAt(i) - DIGIT_0;
+      if (d < 0 || d > 9) break;
+      micros = micros * 10 + d;
+      places++;
+      i++;
+    }
+    if (places === 0) return undefined;
+    while (places++ < 6) micros *= 10;
+  }
+  let offsetMinutes = 0;
+  const zone = text.charCodeAt(i);
+  if (zone === 90 && i === n - 1) {
+    // Z
+  } else if ((zone === 43 || zone === 45) && (n - i === 6 || n - i === 3)) {
+    const oh = digits(text, i + 1, 2);
+    const om = n - i === 6 ? (text.charCodeAt(i + 3) === 58 ? digits(text, i + 4, 2) : -1) : 0;
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return undefined;
+    offsetMinutes = (zone === 45 ? -1 : 1) * (oh * 60 + om);
+  } else return undefined;
+  // Days since 1970-01-01 (proleptic Gregorian).
+  const y = year - 1;
+  const days = y * 365 + Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400) + CUMULATIVE_DAYS[month - 1]! + (month > 2 && leap ? 1 : 0) + day - 1 - 719162;
+  const seconds = days * 86400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60;
+  return seconds * 1_000_000 + micros;
+}
+
+const PLAIN_INTEGER = /^-?\d{1,18}$/;
+const PLAIN_DECIMAL = /^-?(\d+)(?:\.(\d+))?$/;
+
 /**
  * Turns a value into its CSV token in one step, with fast paths for the shapes sources usually send
  * and conformValue (the reference rules) for everything else. Throws a Misfit for a value that does
@@ -78,23 +146,41 @@ function serializerFor(column: Column): (value: unknown) => string {
     case 'string':
       return (v) => (typeof v === 'string' ? v : slow(v));
     case 'int64':
-      return (v) => (typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : slow(v));
+      return (v) =>
+        typeof v === 'number' && Number.isSafeInteger(v)
+          ? String(v)
+          : typeof v === 'string' && PLAIN_INTEGER.test(v)
+            ? v
+            : slow(v);
     case 'float64':
       return (v) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : slow(v));
     case 'boolean':
       return (v) => (v === true ? 'true' : v === false ? 'false' : slow(v));
     case 'timestamp':
-      return (v) =>
-        typeof v === 'bigint' ? String(v) : v instanceof Date && !Number.isNaN(v.getTime()) ? String(v.getTime() * 1000) : slow(v);
-    case 'decimal': {
-      const maxInt = physical.precision - physical.scale;
       return (v) => {
+        if (typeof v === 'string') {
+          const micros = isoMicros(v);
+          // Within ±2^53 µs (years 1685–2255) a number is exact; beyond, the exact path.
+          if (micros !== undefined && Math.abs(micros) <= Number.MAX_SAFE_INTEGER) return String(micros);
+        }
+        if (typeof v === 'bigint') return String(v);
+        if (v instanceof Date && !Number.isNaN(v.getTime())) return String(v.getTime() * 1000);
+        return slow(v);
+      };
+    case 'decimal': {
+      const maxIntDigits = physical.precision - physical.scale;
+      const fits = (text: string) => {
+        const match = PLAIN_DECIMAL.exec(text);
+        if (!match) return false;
+        const intDigits = match[1]!.replace(/^0+(?=\d)/, '').length;
+        return intDigits <= maxIntDigits && (match[2] === undefined || match[2].length <= physical.scale);
+      };
+      return (v) => {
+        // Plain notation within precision and scale goes through as is; DuckDB parses it exactly.
+        if (typeof v === 'string' && fits(v)) return v;
         if (typeof v === 'number' && Number.isFinite(v)) {
-          // Plain notation within precision and scale goes through as is; DuckDB parses it exactly.
           const text = String(v);
-          const dot = text.indexOf('.');
-          const intDigits = (dot < 0 ? text.length : dot) - (v < 0 ? 1 : 0);
-          if (!text.includes('e') && intDigits <= maxInt && (dot < 0 || text.length - dot - 1 <= physical.scale)) return text;
+          if (fits(text)) return text;
         }
         return slow(v);
       };

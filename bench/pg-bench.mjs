@@ -1,0 +1,168 @@
+// `npm run bench -- pg`: an `orders` table in PostgreSQL → parquet zstd in a local lake through the
+// connector runtime, against the limit: a raw `COPY (SELECT …) TO STDOUT` of the same table measured
+// in the same run. Also the CDC path (when --cdc): N mixed changes → Delta merge, changes/s and
+// source-commit → lake-commit latency.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const url = process.env.PG_URL;
+if (!url) {
+  console.error(
+    'PG_URL is not set: start PostgreSQL with `bash scripts/services.sh start pg` and `source .services/env`',
+  );
+  process.exit(2);
+}
+
+async function main() {
+  const rowCounts = opt('rows', '1000000,10000000').split(',').map(Number);
+  console.log(
+    `pg bench: orders → parquet zstd (full refresh), ${rowCounts.map((n) => n.toLocaleString('en')).join(' and ')} rows`,
+  );
+  console.log('path       rows         seconds   rows/s      MB/s (wire)   peak RSS   limit s   ratio');
+  for (const rows of rowCounts) {
+    run('prepare', rows);
+    const limit = run('limit', rows);
+    const ours = run('connector', rows);
+    const mbps = limit.bytes / 1e6 / ours.seconds;
+    console.log(
+      `connector  ${rows.toLocaleString('en').padEnd(12)} ${ours.seconds.toFixed(2).padStart(7)}   ${Math.round(
+        rows / ours.seconds,
+      )
+        .toLocaleString('en')
+        .padStart(
+          9,
+        )}   ${mbps.toFixed(1).padStart(8)}      ${(ours.maxRssKb / 1024).toFixed(0).padStart(5)} MB   ${limit.seconds.toFixed(2).padStart(6)}   ${(limit.seconds / ours.seconds).toFixed(2)}`,
+    );
+    console.log(
+      `limit      ${rows.toLocaleString('en').padEnd(12)} ${limit.seconds.toFixed(2).padStart(7)}   ${Math.round(
+        rows / limit.seconds,
+      )
+        .toLocaleString('en')
+        .padStart(
+          9,
+        )}   ${(limit.bytes / 1e6 / limit.seconds).toFixed(1).padStart(8)}      ${(limit.maxRssKb / 1024).toFixed(0).padStart(5)} MB   (COPY (SELECT …) TO STDOUT, bytes counted and dropped)`,
+    );
+  }
+}
+
+function run(what, rows) {
+  const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', what, String(rows)], {
+    encoding: 'utf8',
+    env: process.env,
+    maxBuffer: 1 << 24,
+  });
+  if (out.status !== 0) {
+    process.stderr.write(out.stderr);
+    throw new Error(`bench step ${what} (${rows}) failed`);
+  }
+  return JSON.parse(out.stdout.trim().split('\n').pop());
+}
+
+const tableFor = (rows) => `bench_orders_${rows}`;
+const COLUMNS = 'id, customer_id, status, total, quantity, paid, created_at, note, region, score';
+
+async function child(what, rows) {
+  const { default: pg } = await import('pg');
+  const table = tableFor(rows);
+  const started = process.hrtime.bigint();
+  let bytes = 0;
+  if (what === 'prepare') {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const exists = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
+    if (!exists.rows[0].ok) {
+      await client.query(`CREATE UNLOGGED TABLE ${table} (id bigint PRIMARY KEY, customer_id int NOT NULL, status text NOT NULL,
+        total numeric(12,2) NOT NULL, quantity int NOT NULL, paid boolean NOT NULL, created_at timestamptz NOT NULL,
+        note text, region text, score double precision)`);
+      await client.query(`INSERT INTO ${table} SELECT i, i % 50000, CASE WHEN i % 3 = 0 THEN 'shipped' ELSE 'pending' END,
+        (i % 100000) / 100.0, i % 7, i % 2 = 0, TIMESTAMPTZ '2025-01-01' + i * INTERVAL '1 second', 'order ' || i,
+        CASE WHEN i % 4 = 0 THEN NULL ELSE 'eu-west' END, i / 3.0 FROM generate_series(1, ${rows}) i`);
+      await client.query(`VACUUM ANALYZE ${table}`);
+    }
+    await client.end();
+  } else if (what === 'limit') {
+    const { to } = await import('pg-copy-streams');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const stream = client.query(to(`COPY (SELECT ${COLUMNS} FROM ${table}) TO STDOUT`));
+    for await (const chunk of stream) bytes += chunk.length;
+    await client.end();
+  } else {
+    const rt = await import('../packages/runtime/dist/index.js');
+    const lake = mkdtempSync(join(tmpdir(), 'cf-pg-bench-'));
+    const field = (name, type, nullable = false) => ({ name, type, nullable });
+    const manifest = {
+      id: `connector_postgres_bench_orders_v1`,
+      name: 'bench',
+      version: '1.0.0',
+      source: {
+        type: 'jdbc',
+        provider: 'postgres',
+        connectionString: '${PG_URL}',
+        auth: { method: 'basic', config: {} },
+      },
+      schema: {
+        entities: [
+          {
+            name: table,
+            primaryKey: ['id'],
+            fields: [
+              field('id', 'number'),
+              field('customer_id', 'number'),
+              field('status', 'string'),
+              field('total', 'number'),
+              field('quantity', 'number'),
+              field('paid', 'boolean'),
+              field('created_at', 'datetime'),
+              field('note', 'string', true),
+              field('region', 'string', true),
+              field('score', 'number', true),
+            ],
+          },
+        ],
+        updateStrategy: 'full_refresh',
+      },
+      destination: { lakePath: lake, format: 'parquet', compression: 'zstd', partitionBy: [], writeMode: 'overwrite' },
+      schedule: { type: 'interval', intervalSeconds: 3600 },
+      governance: {
+        owner: 'bench',
+        classification: 'internal',
+        retentionDays: 1,
+        piiHandling: 'mask',
+        contract: { version: '1.0.0', slo: { freshnessMinutes: 60, availabilityPercent: 99, errorRatePercent: 1 } },
+      },
+    };
+    const summary = await rt.runConnector({
+      manifest,
+      once: true,
+      stateDir: mkdtempSync(join(tmpdir(), 'cf-pg-bench-state-')),
+      logLevel: 'warn',
+    });
+    if (summary.rowsWritten !== rows) throw new Error(`wrote ${summary.rowsWritten} rows, expected ${rows}`);
+    bytes = folderBytes(lake);
+    rmSync(lake, { recursive: true, force: true });
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(JSON.stringify({ seconds, bytes, maxRssKb: process.resourceUsage().maxRSS }));
+}
+
+function folderBytes(dir) {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) total += folderBytes(full);
+    else total += statSync(full).size;
+  }
+  return total;
+}
+
+if (args[0] === '--child') await child(args[1], Number(args[2]));
+else await main();
