@@ -1,0 +1,138 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import {
+  FactoryError,
+  extractSchema,
+  inferProvider,
+  type JdbcProvider,
+  type SchemaDefinition,
+} from '@connector-factory/factory';
+import { EXIT, printJson, table, type ExitCode, type Io } from '../io.js';
+
+interface SchemaOptions {
+  readonly connection: string;
+  readonly provider?: JdbcProvider;
+  readonly entities?: string[];
+  readonly schema?: string;
+  readonly cdc?: boolean;
+  readonly sampleRows?: number;
+  readonly json?: boolean;
+}
+
+function parseProvider(value: string): JdbcProvider {
+  const provider = value.toLowerCase();
+  if (provider === 'postgres' || provider === 'postgresql' || provider === 'pg') return 'postgres';
+  if (provider === 'mysql' || provider === 'mariadb') return 'mysql';
+  throw new InvalidArgumentError('expected postgres or mysql');
+}
+
+function parseEntities(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 0) throw new InvalidArgumentError('expected a comma-separated list of tables');
+  return names;
+}
+
+function parseRows(value: string): number {
+  const rows = Number(value);
+  if (!Number.isInteger(rows) || rows < 0 || rows > 100_000) {
+    throw new InvalidArgumentError('expected a whole number from 0 to 100000');
+  }
+  return rows;
+}
+
+/** The human summary: entities, relationships, strategy and why, notes. */
+export function formatSchema(definition: SchemaDefinition): string {
+  const piiByEntity = new Map<string, string[]>();
+  for (const finding of definition.pii) {
+    const fields = piiByEntity.get(finding.entity) ?? [];
+    fields.push(finding.field);
+    piiByEntity.set(finding.entity, fields);
+  }
+  const lines: string[] = [
+    table([
+      ['ENTITY', 'FIELDS', 'PRIMARY KEY', 'PII'],
+      ...definition.entities.map((entity) => [
+        entity.name,
+        String(entity.fields.length),
+        entity.primaryKey?.join(', ') ?? '-',
+        piiByEntity.get(entity.name)?.join(', ') ?? '-',
+      ]),
+    ]),
+  ];
+  if (definition.pii.length > 0) {
+    lines.push('', 'PII:');
+    for (const finding of definition.pii) {
+      lines.push(`  ${finding.entity}.${finding.field}: ${finding.reasons.join('; ')}`);
+    }
+  }
+  lines.push('', 'Relationships:');
+  if (definition.relationships.length === 0) lines.push('  (none)');
+  for (const relationship of definition.relationships) {
+    lines.push(
+      `  ${relationship.from.entity}.${relationship.from.field} → ${relationship.to.entity}.${relationship.to.field} (${relationship.type})`,
+    );
+  }
+  let strategy: string = definition.updateStrategy;
+  if (definition.incrementalKey !== undefined) strategy += ` on ${definition.incrementalKey}`;
+  if (definition.cdcConfig !== undefined) {
+    strategy += ` (cursor ${definition.cdcConfig.cursorField}, ${definition.cdcConfig.cursorType})`;
+  }
+  if (definition.mergeKeys !== undefined) strategy += `; merge keys ${definition.mergeKeys.join(', ')}`;
+  lines.push('', `Update strategy: ${strategy}`);
+  for (const own of definition.strategies) lines.push(`  ${own.entity}: ${own.why}`);
+  const rest = definition.notes.filter(
+    (note) => !definition.strategies.some((own) => note === `${own.entity}: ${own.why}`),
+  );
+  if (rest.length > 0) {
+    lines.push('', 'Notes:');
+    for (const note of rest) lines.push(`  - ${note}`);
+  }
+  return lines.join('\n');
+}
+
+export function registerSchema(program: Command, io: Io, setExit: (code: ExitCode) => void): void {
+  program
+    .command('schema')
+    .description('read a database schema and map it to the Connector IR (entities, keys, relationships, PII, strategy)')
+    .requiredOption(
+      '--connection <reference>',
+      "connection string as an env-var reference, e.g. '${PG_URL}' (single quotes: the CLI expands it, never prints it)",
+    )
+    .option('--provider <provider>', 'postgres or mysql (default: from the URL scheme)', parseProvider)
+    .option('--entities <tables>', 'only these tables, comma-separated (default: all)', parseEntities)
+    .option('--schema <name>', 'PostgreSQL schema (default public) or MySQL database (default the connection’s)')
+    .option('--cdc', 'use change data capture where the source allows it')
+    .option('--sample-rows <n>', 'rows sampled per table for PII detection (default 200, 0 = none)', parseRows)
+    .option('--json', 'print the SchemaDefinition as JSON')
+    .addHelpText(
+      'after',
+      '\nCredentials come only from environment variables; a literal password in --connection is refused.\n' +
+        'Exit status: 0 ok, 1 invalid input (connection, credentials, unknown table), 2 usage, 3 internal error.\n' +
+        "\nExamples:\n  connector-factory schema --connection '${PG_URL}' --entities orders,customers --cdc\n" +
+        "  connector-factory schema --connection '${MYSQL_URL}' --json",
+    )
+    .action(async (options: SchemaOptions) => {
+      const env = process.env;
+      const provider = options.provider ?? inferProvider(options.connection, env);
+      if (provider === undefined) {
+        throw new FactoryError('usage', 'cannot tell the provider from the connection URL scheme', [
+          'pass --provider postgres or --provider mysql',
+        ]);
+      }
+      const definition = await extractSchema(
+        { type: 'jdbc', provider, connectionString: options.connection },
+        {
+          env,
+          ...(options.entities !== undefined ? { entities: options.entities } : {}),
+          ...(options.schema !== undefined ? { schema: options.schema } : {}),
+          ...(options.cdc === true ? { wantCdc: true } : {}),
+          ...(options.sampleRows !== undefined ? { sampleRows: options.sampleRows } : {}),
+        },
+      );
+      if (options.json) printJson(io, definition);
+      else io.out(formatSchema(definition));
+      setExit(EXIT.ok);
+    });
+}

@@ -1,0 +1,189 @@
+import { connectionStringSecret } from '@connector-factory/ir';
+import { FactoryError } from '../../errors.js';
+
+/**
+ * Connection strings for the Schema Agent. Credentials come only from environment variables: the
+ * connection string is a reference such as `${PG_URL}` (or a URL whose secret parts are references,
+ * `postgresql://${PGUSER}:${PGPASSWORD}@db:5432/shop`); a literal password is refused. Nothing here
+ * ever puts a secret into an error message.
+ *
+ * (The runtime has the same expansion in `expandEnv`; the factory does not depend on the runtime, so it
+ * has its own, which reports a FactoryError.)
+ */
+
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+export type JdbcProvider = 'postgres' | 'mysql';
+
+/** Expands `${NAME}` references from `env`; a variable that is unset or empty is an `invalid_input` error. */
+export function expandEnvReference(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  return text.replace(REFERENCE, (_match, name: string) => {
+    const value = env[name];
+    if (value === undefined || value === '') {
+      throw new FactoryError(
+        'invalid_input',
+        `environment variable ${name} is not set (the connection references \${${name}})`,
+      );
+    }
+    return value;
+  });
+}
+
+/**
+ * Refuses a connection string that carries a literal credential (a password in the URL's user info, a
+ * `password=`/`pwd=`/… parameter): the IR's own rule. The error does not repeat the string.
+ */
+export function assertNoLiteralPassword(connectionString: string): void {
+  const secret = connectionStringSecret(connectionString);
+  if (secret !== undefined) {
+    throw new FactoryError('invalid_input', `the connection string holds a literal credential (${secret.part})`, [
+      "credentials come only from environment variables: pass a reference such as '${PG_URL}' " +
+        '(in single quotes, so the shell does not expand it), or ${NAME} references for the secret parts',
+    ]);
+  }
+}
+
+/** URL parameters that carry a credential. */
+const SECRET_PARAM = /([?&](?:password|passwd|pwd|pass|sslpassword|secret|token|api[-_]?key)=)([^&#]*)/gi;
+
+/**
+ * scheme://, user, password (undefined without one) and the rest. User info ends at the *last* `@`: a
+ * password with an unencoded `@` or `/` is then still redacted whole (at worst some host text is too).
+ */
+function splitUserInfo(url: string): { head: string; user: string; password?: string; rest: string } | undefined {
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)(.*)@([^@]*)$/is.exec(url);
+  if (!match) return undefined;
+  const [, head = '', userInfo = '', rest = ''] = match;
+  const colon = userInfo.indexOf(':');
+  return colon < 0
+    ? { head, user: userInfo, rest }
+    : { head, user: userInfo.slice(0, colon), password: userInfo.slice(colon + 1), rest };
+}
+
+/** A connection URL with its password (and credential parameters) replaced by `***`, safe to print. */
+export function redactConnectionUrl(url: string): string {
+  const parts = splitUserInfo(url);
+  const base = parts?.password !== undefined ? `${parts.head}${parts.user}:***@${parts.rest}` : url;
+  return base.replace(SECRET_PARAM, '$1***');
+}
+
+/** The secrets a connection URL carries (the password, raw and decoded), to scrub from driver messages. */
+export function secretsOf(url: string): string[] {
+  const secrets = new Set<string>();
+  const add = (value: string | undefined) => {
+    if (value === undefined || value === '') return;
+    secrets.add(value);
+    try {
+      secrets.add(decodeURIComponent(value));
+    } catch {
+      // not percent-encoded
+    }
+  };
+  add(splitUserInfo(url)?.password);
+  for (const match of url.matchAll(SECRET_PARAM)) add(match[2]);
+  return [...secrets].filter((secret) => secret.length > 0);
+}
+
+/** `text` with every secret (and the full URL) replaced by `***`. */
+export function scrubSecrets(text: string, url: string): string {
+  let out = text.split(url).join(redactConnectionUrl(url));
+  for (const secret of secretsOf(url).sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
+  return out;
+}
+
+/** The provider a URL's scheme names: `postgres://`, `postgresql://` → postgres; `mysql://`, `mariadb://` → mysql. */
+export function providerFromUrl(url: string): JdbcProvider | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url.trim())?.[1]?.toLowerCase();
+  if (scheme === 'postgres' || scheme === 'postgresql') return 'postgres';
+  if (scheme === 'mysql' || scheme === 'mariadb') return 'mysql';
+  return undefined;
+}
+
+/**
+ * Infers the provider of a connection string reference by expanding it (the value is never returned).
+ * Undefined when the scheme is not one the Schema Agent knows.
+ */
+export function inferProvider(
+  connectionString: string,
+  env: NodeJS.ProcessEnv = process.env,
+): JdbcProvider | undefined {
+  return providerFromUrl(expandEnvReference(connectionString, env));
+}
+
+/**
+ * Checks and expands a connection string: refuses literal passwords, expands references, and checks
+ * the scheme fits the provider. Returns the URL to connect with and its printable form.
+ */
+export function resolveConnection(
+  provider: JdbcProvider,
+  connectionString: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { url: string; redacted: string } {
+  assertNoLiteralPassword(connectionString);
+  const url = expandEnvReference(connectionString, env).trim();
+  const redacted = redactConnectionUrl(url);
+  const scheme = providerFromUrl(url);
+  if (scheme === undefined) {
+    const shown = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? redacted : '(not a URL)';
+    const expected = `expected ${provider === 'postgres' ? 'postgresql' : 'mysql'}://user:password@host:port/database`;
+    const details = url.toLowerCase().startsWith('jdbc:') ? [expected, 'drop the jdbc: prefix'] : [expected];
+    throw new FactoryError('invalid_input', `the connection string ${shown} is not a ${provider} URL`, details);
+  }
+  if (scheme !== provider) {
+    throw new FactoryError(
+      'invalid_input',
+      `the connection string is a ${scheme} URL, but the provider is ${provider}`,
+    );
+  }
+  return { url, redacted };
+}
+
+/** Driver error codes that mean the user's setup is wrong (credentials, permissions, names), not the agent. */
+const USER_ERROR_CODES = new Set([
+  // PostgreSQL SQLSTATEs: invalid authorization, invalid password, unknown database, permission denied.
+  '28000',
+  '28P01',
+  '3D000',
+  '42501',
+  // MySQL/MariaDB
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR',
+  'ER_TABLEACCESS_DENIED_ERROR',
+  'ER_COLUMNACCESS_DENIED_ERROR',
+  'ER_SPECIFIC_ACCESS_DENIED_ERROR',
+  // network
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+]);
+
+/**
+ * A driver error as a FactoryError whose message names what failed and where (redacted) and carries
+ * the driver's message with every secret scrubbed. The driver error is not attached as the cause: its
+ * fields could hold connection parameters.
+ */
+export function driverError(
+  provider: string,
+  url: string,
+  what: string,
+  error: unknown,
+  options: { connecting?: boolean } = {},
+): FactoryError {
+  if (error instanceof FactoryError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  let message = error instanceof Error ? error.message : String(error);
+  // Node reports a refused connection to every address of a host as an AggregateError with no message.
+  if (message === '' && error instanceof AggregateError) {
+    message = error.errors.map((inner: unknown) => (inner instanceof Error ? inner.message : String(inner))).join('; ');
+  }
+  const userError = options.connecting === true || (typeof code === 'string' && USER_ERROR_CODES.has(code));
+  const detail = scrubSecrets(message, url) || (typeof code === 'string' ? code : 'unknown error');
+  return new FactoryError(
+    userError ? 'invalid_input' : 'internal',
+    `${provider}: ${what} failed (${redactConnectionUrl(url)}): ${detail}`,
+  );
+}
