@@ -7,3 +7,4 @@ export {
   type ManifestFileResult,
 } from './manifest/load-manifest.js';
 export { ProviderRegistry, defaultProvidersDirectory, loadProviderRegistry } from './registry/provider-registry.js';
+export * from './agents/schema/index.js';
