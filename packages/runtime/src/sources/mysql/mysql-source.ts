@@ -61,7 +61,7 @@ export class MysqlSource implements Source {
   readonly #password: string;
   readonly #chunkRows: number;
   #meta: Promise<Session> | undefined;
-  readonly #open = new Set<Connection>();
+  readonly #open = new Set<Session>();
   #closed = false;
 
   constructor(options: SqlConnectionOptions) {
@@ -109,11 +109,15 @@ export class MysqlSource implements Source {
     this.#closed = true;
     const meta = this.#meta;
     this.#meta = undefined;
-    for (const connection of this.#open) connection.destroy();
+    for (const session of this.#open) {
+      session.broken = true;
+      session.interrupt?.();
+      hardClose(session.connection);
+    }
     this.#open.clear();
     if (meta) {
       const session = await meta.catch(() => undefined);
-      await session?.connection.end().catch(() => session.connection.destroy());
+      await session?.connection.end().catch(() => hardClose(session.connection));
     }
   }
 
@@ -122,7 +126,6 @@ export class MysqlSource implements Source {
   async *#fullRefresh(entity: EntityRef, signal: AbortSignal | undefined): AsyncGenerator<SourceChunk> {
     if (signal?.aborted) return;
     const session = await this.#session();
-    let finished = false;
     try {
       const table = await this.#resolve(session, entity.name);
       const columns = entity.fields.length === 0 ? table.columns : pick(table, entity.fields, entity.name);
@@ -153,9 +156,8 @@ export class MysqlSource implements Source {
       } else {
         yield { rows: pending ?? [], state: done };
       }
-      finished = true;
     } finally {
-      this.#release(session, finished);
+      this.#release(session);
     }
   }
 
@@ -167,14 +169,12 @@ export class MysqlSource implements Source {
   ): AsyncGenerator<SourceChunk> {
     if (signal?.aborted) return;
     const session = await this.#session();
-    let finished = false;
     try {
       const plan = await this.#incrementalPlan(session, entity, mode, state);
       if (!plan.keyed) yield* this.#incrementalByCursor(session, plan, signal);
       else yield* this.#incrementalPages(session, plan, signal);
-      finished = true;
     } finally {
-      this.#release(session, finished);
+      this.#release(session);
     }
   }
 
@@ -377,9 +377,10 @@ export class MysqlSource implements Source {
     const onAbort = () => {
       session.broken = true;
       stream.destroy();
-      session.connection.destroy();
+      hardClose(session.connection);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    session.interrupt = () => stream.destroy();
     try {
       // Whatever the stream holds, in one batch: an await per row would cost more than reading it.
       for (;;) {
@@ -400,6 +401,7 @@ export class MysqlSource implements Source {
       throw this.#error(`read ${sql.length > 200 ? `${sql.slice(0, 200)}…` : sql}`, error);
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      delete session.interrupt;
       // A query abandoned before its end leaves rows on the wire: the connection cannot be reused.
       if (!stream.readableEnded) {
         session.broken = true;
@@ -525,15 +527,11 @@ export class MysqlSource implements Source {
     if (!this.#meta) {
       const opening = this.#connect();
       this.#meta = opening;
-      opening
-        .then((session) =>
-          session.connection.on('error', () => {
-            if (this.#meta === opening) this.#meta = undefined;
-          }),
-        )
-        .catch(() => {
-          if (this.#meta === opening) this.#meta = undefined;
-        });
+      const forget = () => {
+        if (this.#meta === opening) this.#meta = undefined;
+      };
+      // A lost connection (a server restart, wait_timeout) is replaced on the next call.
+      opening.then((session) => session.connection.on('error', forget).on('end', forget)).catch(forget);
     }
     return this.#meta;
   }
@@ -543,14 +541,15 @@ export class MysqlSource implements Source {
     if (this.#closed) throw new RuntimeError('internal', `MySQL ${this.#url}: the source is closed`);
     const session = await this.#connect();
     session.connection.on('error', () => (session.broken = true));
-    this.#open.add(session.connection);
+    this.#open.add(session);
     return session;
   }
 
-  #release(session: Session, finished: boolean): void {
-    this.#open.delete(session.connection);
-    if (finished && !session.broken) session.connection.end().catch(() => session.connection.destroy());
-    else session.connection.destroy();
+  /** Ends a read's connection: politely when it is idle, at once when a result may still be on the wire. */
+  #release(session: Session): void {
+    this.#open.delete(session);
+    if (session.broken) hardClose(session.connection);
+    else session.connection.end().catch(() => hardClose(session.connection));
   }
 
   async #connect(): Promise<Session> {
@@ -575,7 +574,7 @@ export class MysqlSource implements Source {
       );
       return { connection, mariadb: /mariadb/i.test(String(info?.[1] ?? '')), broken: false };
     } catch (error) {
-      connection.destroy();
+      hardClose(connection);
       throw error;
     }
   }
@@ -621,6 +620,8 @@ const NET_WRITE_TIMEOUT_SECONDS = 3600;
 
 interface Session {
   readonly connection: Connection;
+  /** Ends the result being streamed, if any (close() under a running read). */
+  interrupt?: () => void;
   readonly mariadb: boolean;
   /** The connection cannot be reused (an abandoned result, a lost connection). */
   broken: boolean;
@@ -736,6 +737,15 @@ function rowBuilder(columns: readonly MysqlColumn[]): (raw: unknown[]) => Row {
     }
     return row;
   };
+}
+
+/**
+ * Closes a connection at once. mysql2's destroy() only half-closes the socket: a server sending a result
+ * into a paused socket would wait (net_write_timeout) holding its locks; a reset makes it stop now.
+ */
+function hardClose(connection: Connection): void {
+  connection.destroy();
+  (coreOf(connection) as unknown as { stream?: { destroy?: () => void } }).stream?.destroy?.();
 }
 
 /** mysql2's callback connection under a promise one (its typings omit the field). */
