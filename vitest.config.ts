@@ -12,6 +12,7 @@ export default defineConfig({
     alias: {
       '@connector-factory/ir': src('ir'),
       '@connector-factory/factory': src('factory'),
+      '@connector-factory/runtime': src('runtime'),
     },
   },
   test: {

@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { FactoryError } from '@connector-factory/factory';
+import { registerDecrypt } from './commands/decrypt.js';
 import { registerProviders } from './commands/providers.js';
+import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
 import { registerValidate } from './commands/validate.js';
 import { EXIT, processIo, type ExitCode, type Io } from './io.js';
@@ -34,6 +36,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerValidate(program, io, setExit);
   registerProviders(program, io, setExit);
   registerSchema(program, io, setExit);
+  registerRun(program, io, setExit);
+  registerDecrypt(program, io, setExit);
   // Subcommands inherit exitOverride/configureOutput when created; no command at all is a usage error.
   if (argv.length === 0) {
     program.outputHelp({ error: true });

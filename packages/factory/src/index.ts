@@ -8,3 +8,15 @@ export {
 } from './manifest/load-manifest.js';
 export { ProviderRegistry, defaultProvidersDirectory, loadProviderRegistry } from './registry/provider-registry.js';
 export * from './agents/schema/index.js';
+export {
+  discover,
+  findEntities,
+  parseDescription,
+  type DestinationHint,
+  type DiscoverInput,
+  type DiscoveryMatch,
+  type ScheduleHint,
+  type SourceManifest,
+  type StrategyHint,
+} from './agents/discovery/index.js';
+export { decryptValues, isRuntimeError, runConnector, type ConnectorOptions, type RunSummary } from './runtime.js';
