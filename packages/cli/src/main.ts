@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { FactoryError } from '@connector-factory/factory';
 import { registerDecrypt } from './commands/decrypt.js';
 import { registerProviders } from './commands/providers.js';
+import { registerReplication } from './commands/replication.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
 import { registerValidate } from './commands/validate.js';
@@ -38,6 +39,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerSchema(program, io, setExit);
   registerRun(program, io, setExit);
   registerDecrypt(program, io, setExit);
+  registerReplication(program, io, setExit);
   // Subcommands inherit exitOverride/configureOutput when created; no command at all is a usage error.
   if (argv.length === 0) {
     program.outputHelp({ error: true });

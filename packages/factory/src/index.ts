@@ -19,4 +19,11 @@ export {
   type SourceManifest,
   type StrategyHint,
 } from './agents/discovery/index.js';
-export { decryptValues, isRuntimeError, runConnector, type ConnectorOptions, type RunSummary } from './runtime.js';
+export {
+  decryptValues,
+  dropConnectorReplication,
+  isRuntimeError,
+  runConnector,
+  type ConnectorOptions,
+  type RunSummary,
+} from './runtime.js';

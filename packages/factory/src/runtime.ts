@@ -1,4 +1,5 @@
 import type { ConnectorOptions, RunSummary } from '@connector-factory/runtime';
+import { FactoryError } from './errors.js';
 
 export type { ConnectorOptions, RunSummary };
 
@@ -26,4 +27,36 @@ export function isRuntimeError(error: unknown): error is Error & { code: string 
   return (
     error instanceof Error && error.name === 'RuntimeError' && typeof (error as { code?: unknown }).code === 'string'
   );
+}
+
+/**
+ * Drops the replication slot(s) and publication of a CDC connector (run when the connector is removed,
+ * so the slot stops holding WAL). Returns the names it dropped; safe to repeat.
+ */
+export async function dropConnectorReplication(
+  manifest: ConnectorOptions['manifest'],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ slots: string[]; publication: string }> {
+  const { dropReplication, expandEnv, readModeOf } = await runtime();
+  if (
+    manifest.schema.updateStrategy !== 'cdc' ||
+    manifest.source.type !== 'jdbc' ||
+    !manifest.source.connectionString
+  ) {
+    throw new FactoryError(
+      'invalid_input',
+      `${manifest.id} is not a CDC connector on a database: it has no replication slot`,
+    );
+  }
+  const url = expandEnv(manifest.source.connectionString, env);
+  const slots: string[] = [];
+  let publication = '';
+  for (const entity of manifest.schema.entities) {
+    const mode = readModeOf(manifest, { entity: entity.name });
+    if (mode.strategy !== 'cdc') continue;
+    await dropReplication(url, mode.slot, mode.publication);
+    slots.push(mode.slot);
+    publication = mode.publication;
+  }
+  return { slots, publication };
 }

@@ -25,10 +25,13 @@ export function entityRefOf(entity: Entity, fields: readonly string[]): EntityRe
   return { name: entity.name, fields, primaryKey: entity.primaryKey ?? [] };
 }
 
-/** The read mode from the manifest's update strategy (CDC names derive from the connector id). */
+/**
+ * The read mode from the manifest's update strategy. CDC names derive from the connector id (and the
+ * entity, when the connector has several: a slot serves one reader).
+ */
 export function readModeOf(
   manifest: ConnectorManifest,
-  options: { once?: boolean; lookbackSeconds?: number } = {},
+  options: { once?: boolean; lookbackSeconds?: number; entity?: string } = {},
 ): ReadMode {
   const { schema } = manifest;
   switch (schema.updateStrategy) {
@@ -44,7 +47,7 @@ export function readModeOf(
       return {
         strategy: 'cdc',
         publication: replicationName(manifest.id),
-        slot: replicationName(manifest.id),
+        slot: replicationName(manifest.id, manifest.schema.entities.length > 1 ? options.entity : undefined),
         heartbeatSeconds: 10,
         ...(options.once ? { stopWhenCaughtUp: true } : {}),
       };

@@ -143,7 +143,7 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
           connectorId: manifest.id,
           source,
           entity: ref,
-          mode: readModeOf(manifest, { once }),
+          mode: readModeOf(manifest, { once, entity: entity.name }),
           transformer: observing(transformer, cursor, seen),
           writer: openWriter,
           checkpoints,

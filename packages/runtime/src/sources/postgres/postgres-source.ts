@@ -11,6 +11,7 @@ import type {
   SourceState,
   SqlConnectionOptions,
 } from '../source.js';
+import { PostgresCdcReader } from './postgres-cdc.js';
 import { connectPostgres, pgError, quoteIdent } from './postgres-connection.js';
 import {
   converterFor,
@@ -43,6 +44,7 @@ import {
  * unquoted names folded to lower case).
  */
 export class PostgresSource implements Source {
+  private cdc: PostgresCdcReader | undefined;
   private readonly chunkRows: number;
   private readonly clients = new Set<pg.Client>();
   private meta: Promise<pg.Client> | undefined;
@@ -109,11 +111,20 @@ export class PostgresSource implements Source {
       case 'incremental':
         return this.readIncremental(entity, mode, state, signal);
       case 'cdc':
-        return rejectCdc(entity);
+        // Logical replication has its own connection and protocol: the CDC reader owns them.
+        this.cdc ??= new PostgresCdcReader(this.options);
+        return this.cdc.read(entity, mode, state, signal);
     }
   }
 
+  /** Confirms a CDC position to the slot, once the lake has committed everything up to it. */
+  async acknowledge(state: SourceState): Promise<void> {
+    await this.cdc?.acknowledge(state);
+  }
+
   async close(): Promise<void> {
+    await this.cdc?.close();
+    this.cdc = undefined;
     this.closed = true;
     this.meta = undefined;
     const clients = [...this.clients];
@@ -309,15 +320,6 @@ export class PostgresSource implements Source {
       await this.release(client);
     }
   }
-}
-
-/** CDC is the CDC source's job; the error surfaces when the read is iterated, like any read error. */
-// eslint-disable-next-line require-yield
-async function* rejectCdc(entity: EntityRef): AsyncGenerator<SourceChunk> {
-  throw new RuntimeError(
-    'config',
-    `postgres: cdc reads are done by the CDC source, not PostgresSource (${entity.name})`,
-  );
 }
 
 /** The keyset page after a position: `(cursor, key...) > ($1, $2...)`. */
