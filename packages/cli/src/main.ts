@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { FactoryError } from '@connector-factory/factory';
 import { registerDecrypt } from './commands/decrypt.js';
+import { registerDiscover } from './commands/discover.js';
 import { registerProviders } from './commands/providers.js';
 import { registerReplication } from './commands/replication.js';
 import { registerRun } from './commands/run.js';
@@ -36,6 +37,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     );
   registerValidate(program, io, setExit);
   registerProviders(program, io, setExit);
+  registerDiscover(program, io, setExit);
   registerSchema(program, io, setExit);
   registerRun(program, io, setExit);
   registerDecrypt(program, io, setExit);
