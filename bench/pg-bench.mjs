@@ -24,11 +24,15 @@ if (!url) {
 async function main() {
   const rowCounts = opt('rows', '1000000,10000000').split(',').map(Number);
   const cdcChanges = Number(opt('cdc', '100000'));
+  // dlt (PyPI) with its pyarrow backend doing the same load, when its venv installs here.
+  const dlt = opt('dlt', 'on') === 'off' ? null : dltSetup();
+  const dltChunk = Number(opt('dlt-chunk', '100000'));
   console.log(
     `pg bench: orders → parquet zstd (full refresh), ${rowCounts.map((n) => n.toLocaleString('en')).join(' and ')} rows`,
   );
   console.log('path       rows         seconds   rows/s      MB/s (wire)   peak RSS   limit s   ratio');
   for (const rows of rowCounts) {
+    await dropIfEmptied(rows);
     run('prepare', rows);
     const limit = run('limit', rows);
     const ours = run('connector', rows);
@@ -51,6 +55,28 @@ async function main() {
           9,
         )}   ${(limit.bytes / 1e6 / limit.seconds).toFixed(1).padStart(8)}      ${(limit.maxRssKb / 1024).toFixed(0).padStart(5)} MB   (COPY (SELECT …) TO STDOUT, bytes counted and dropped)`,
     );
+    if (!dlt) continue;
+    if (!dlt.python) {
+      console.log(`dlt: not available (${dlt.reason})`);
+      continue;
+    }
+    const other = runDlt(dlt.python, rows, dltChunk);
+    if (other.error) {
+      console.log(`dlt: failed (${other.error})`);
+      continue;
+    }
+    console.log(
+      `dlt        ${rows.toLocaleString('en').padEnd(12)} ${other.seconds.toFixed(2).padStart(7)}   ${Math.round(
+        rows / other.seconds,
+      )
+        .toLocaleString('en')
+        .padStart(9)}   ${(limit.bytes / 1e6 / other.seconds).toFixed(1).padStart(8)}      ${(other.maxRssKb / 1024)
+        .toFixed(0)
+        .padStart(5)} MB   ${limit.seconds.toFixed(2).padStart(6)}   ${(limit.seconds / other.seconds).toFixed(2)}   ` +
+        `(dlt ${other.dlt}: sql_table backend=pyarrow, chunk_size ${other.chunkSize.toLocaleString('en')} → filesystem parquet ${other.compression}, ` +
+        `${other.files} file${other.files === 1 ? '' : 's'}, ${(other.bytes / 1e6).toFixed(1)} MB)`,
+    );
+    console.log(`ours/dlt ratio: ${(other.seconds / ours.seconds).toFixed(2)} (>1 means we are faster)`);
   }
   if (cdcChanges > 0) {
     const out = spawnSync(
@@ -190,3 +216,66 @@ function folderBytes(dir) {
 
 if (args[0] === '--child') await child(args[1], Number(args[2]));
 else await main();
+
+// The bench's Python venv with dlt (scripts/bench-python-env.sh, idempotent; its one progress line
+// is passed on when it installs). Returns { python } or { reason } when dlt cannot be had here.
+function dltSetup() {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const script = join(root, 'scripts', 'bench-python-env.sh');
+  const out = spawnSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (out.error) return { reason: `could not run scripts/bench-python-env.sh: ${out.error.message}` };
+  if (out.status !== 0) {
+    const lines = `${out.stderr ?? ''}`.trim().split('\n');
+    const last = lines.reverse().find((line) => line.includes('error:')) ?? lines[0] ?? `exit ${out.status}`;
+    return { reason: last.replace(/^.*error:\s*/, '').trim() || `scripts/bench-python-env.sh exited ${out.status}` };
+  }
+  if (out.stderr) process.stderr.write(out.stderr);
+  return { python: join(root, '.services', 'bench-venv', 'bin', 'python') };
+}
+
+// bench/dlt/dlt_load.py in its own process: { seconds, rows, maxRssKb, dlt, bytes, compression, ... }
+// or { error } (the bench goes on without the dlt figure).
+function runDlt(python, rows, chunkSize) {
+  const out = spawnSync(
+    python,
+    [
+      fileURLToPath(new URL('./dlt/dlt_load.py', import.meta.url)),
+      tableFor(rows),
+      '--expect-rows',
+      String(rows),
+      '--chunk-size',
+      String(chunkSize),
+    ],
+    { encoding: 'utf8', env: { ...process.env, RUNTIME__DLTHUB_TELEMETRY: 'false' }, maxBuffer: 1 << 24 },
+  );
+  if (out.error) return { error: out.error.message };
+  if (out.status !== 0) {
+    const lines = `${out.stderr ?? ''}`.trim().split('\n').filter(Boolean);
+    return { error: lines.pop() ?? `exit ${out.status}` };
+  }
+  try {
+    return JSON.parse(out.stdout.trim().split('\n').pop());
+  } catch {
+    return { error: `unreadable output: ${out.stdout.trim().slice(-200)}` };
+  }
+}
+
+// `prepare` keeps an existing bench_orders_<rows>; but the table is UNLOGGED, and PostgreSQL empties
+// unlogged tables when it recovers from an unclean stop. An emptied one is dropped so that `prepare`
+// fills it again (lock_timeout: a `prepare` still filling it in another process is left alone).
+async function dropIfEmptied(rows) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const table = tableFor(rows);
+    const exists = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
+    if (!exists.rows[0].ok) return;
+    const some = await client.query(`SELECT EXISTS (SELECT 1 FROM ${table}) AS any`);
+    if (some.rows[0].any) return;
+    await client.query(`SET lock_timeout = '2s'`);
+    await client.query(`DROP TABLE ${table}`).catch(() => {});
+  } finally {
+    await client.end();
+  }
+}
