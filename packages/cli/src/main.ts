@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { FactoryError } from '@connector-factory/factory';
 import { registerDecrypt } from './commands/decrypt.js';
 import { registerDiscover } from './commands/discover.js';
+import { registerGenerate } from './commands/generate.js';
 import { registerProviders } from './commands/providers.js';
 import { registerReplication } from './commands/replication.js';
 import { registerRun } from './commands/run.js';
@@ -39,6 +40,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerProviders(program, io, setExit);
   registerDiscover(program, io, setExit);
   registerSchema(program, io, setExit);
+  registerGenerate(program, io, setExit);
   registerRun(program, io, setExit);
   registerDecrypt(program, io, setExit);
   registerReplication(program, io, setExit);

@@ -27,3 +27,5 @@ export {
   type ConnectorOptions,
   type RunSummary,
 } from './runtime.js';
+export { composeManifest, type ComposeOptions } from './manifest/compose-manifest.js';
+export * from './agents/codegen/index.js';

@@ -1,15 +1,23 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { readFile, writeFile } from 'node:fs/promises';
+import { LAKE_FORMATS, type LakeFormat } from '@connector-factory/ir';
 import {
   FactoryError,
+  composeManifest,
   extractSchema,
   inferProvider,
   type JdbcProvider,
   type SchemaDefinition,
+  type SourceManifest,
 } from '@connector-factory/factory';
 import { EXIT, printJson, table, type ExitCode, type Io } from '../io.js';
 
 interface SchemaOptions {
-  readonly connection: string;
+  readonly connection?: string;
+  readonly discovery?: string;
+  readonly manifest?: string;
+  readonly lake?: string;
+  readonly format?: LakeFormat;
   readonly provider?: JdbcProvider;
   readonly entities?: string[];
   readonly schema?: string;
@@ -23,6 +31,25 @@ function parseProvider(value: string): JdbcProvider {
   if (provider === 'postgres' || provider === 'postgresql' || provider === 'pg') return 'postgres';
   if (provider === 'mysql' || provider === 'mariadb') return 'mysql';
   throw new InvalidArgumentError('expected postgres or mysql');
+}
+
+function parseFormat(value: string): LakeFormat {
+  if ((LAKE_FORMATS as readonly string[]).includes(value)) return value as LakeFormat;
+  throw new InvalidArgumentError(`expected one of ${LAKE_FORMATS.join(', ')}`);
+}
+
+async function readSourceManifest(file: string): Promise<SourceManifest> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as SourceManifest;
+    if (typeof parsed.provider !== 'string' || !Array.isArray(parsed.suggestedEntities))
+      throw new Error('not a SourceManifest');
+    return parsed;
+  } catch (error) {
+    throw new FactoryError(
+      'invalid_input',
+      `${file}: not a SourceManifest from \`connector-factory discover --json\` (${(error as Error).message})`,
+    );
+  }
 }
 
 function parseEntities(value: string): string[] {
@@ -96,9 +123,20 @@ export function registerSchema(program: Command, io: Io, setExit: (code: ExitCod
   program
     .command('schema')
     .description('read a database schema and map it to the Connector IR (entities, keys, relationships, PII, strategy)')
-    .requiredOption(
+    .option(
       '--connection <reference>',
       "connection string as an env-var reference, e.g. '${PG_URL}' (single quotes: the CLI expands it, never prints it)",
+    )
+    .option(
+      '--discovery <file>',
+      'a SourceManifest from `discover --json`: its connection, provider, entities and intent',
+    )
+    .option('--manifest <file>', 'also write the complete connector manifest (source + schema + destination defaults)')
+    .option('--lake <path>', 'with --manifest: where the table lands (local folder or s3://bucket/prefix/)')
+    .option(
+      '--format <format>',
+      'with --manifest: parquet, json, avro or delta (default: delta to merge, else parquet)',
+      parseFormat,
     )
     .option('--provider <provider>', 'postgres or mysql (default: from the URL scheme)', parseProvider)
     .option('--entities <tables>', 'only these tables, comma-separated (default: all)', parseEntities)
@@ -115,24 +153,55 @@ export function registerSchema(program: Command, io: Io, setExit: (code: ExitCod
     )
     .action(async (options: SchemaOptions) => {
       const env = process.env;
-      const provider = options.provider ?? inferProvider(options.connection, env);
+      const discovery = options.discovery !== undefined ? await readSourceManifest(options.discovery) : undefined;
+      const connection = options.connection ?? discovery?.connectionString;
+      if (connection === undefined) {
+        throw new FactoryError(
+          'usage',
+          'give --connection (an env-var reference) or --discovery with a connection string',
+        );
+      }
+      const provider =
+        options.provider ??
+        (discovery?.provider === 'postgres' || discovery?.provider === 'mysql' ? discovery.provider : undefined) ??
+        inferProvider(connection, env);
       if (provider === undefined) {
         throw new FactoryError('usage', 'cannot tell the provider from the connection URL scheme', [
           'pass --provider postgres or --provider mysql',
         ]);
       }
       const definition = await extractSchema(
-        { type: 'jdbc', provider, connectionString: options.connection },
+        { type: 'jdbc', provider, connectionString: connection },
         {
           env,
-          ...(options.entities !== undefined ? { entities: options.entities } : {}),
+          ...(options.entities !== undefined
+            ? { entities: options.entities }
+            : discovery && discovery.suggestedEntities.length > 0
+              ? { entities: discovery.suggestedEntities }
+              : {}),
           ...(options.schema !== undefined ? { schema: options.schema } : {}),
-          ...(options.cdc === true ? { wantCdc: true } : {}),
+          ...(options.cdc === true || discovery?.strategy.updateStrategy === 'cdc' ? { wantCdc: true } : {}),
           ...(options.sampleRows !== undefined ? { sampleRows: options.sampleRows } : {}),
         },
       );
+      let written: string | undefined;
+      if (options.manifest !== undefined) {
+        if (!discovery)
+          throw new FactoryError('usage', '--manifest needs --discovery (the source half of the manifest)');
+        const manifest = composeManifest(discovery, definition, {
+          env,
+          ...(options.lake !== undefined ? { lakePath: options.lake } : {}),
+          ...(options.format !== undefined ? { format: options.format } : {}),
+        });
+        await writeFile(options.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+        written = manifest.id;
+      }
       if (options.json) printJson(io, definition);
       else io.out(formatSchema(definition));
+      if (written !== undefined)
+        io.err(
+          `wrote ${options.manifest} (${written}); next: connector-factory generate ${options.manifest} --out <dir>`,
+        );
       setExit(EXIT.ok);
     });
 }
