@@ -341,7 +341,7 @@ describe('schedules', () => {
     [{ type: 'interval', intervalSeconds: 5400 }, 'deployment'],
     [{ type: 'interval', intervalSeconds: 172_800 }, 'deployment'],
     [{ type: 'continuous' }, 'deployment'],
-    [{ type: 'event', eventSource: 'orders-webhook' }, 'triggered'],
+    [{ type: 'event', eventSource: 'orders-webhook' }, 'deployment'],
   ];
   for (const [schedule, kind, cron] of cases) {
     it(`${JSON.stringify(schedule)} → ${kind}${cron ? ` "${cron}"` : ''}`, () => {

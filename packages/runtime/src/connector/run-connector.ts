@@ -90,6 +90,7 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
   const metrics = new ConnectorMetricsRecorder({ connectorId: manifest.id, version: manifest.version, secrets });
   let ready = false;
   let lastFailure: string | undefined;
+  const events = new EventQueue();
   const server =
     options.healthPort === undefined
       ? undefined
@@ -185,12 +186,41 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
     };
 
     if (options.once) return await syncOnce(true);
-    return await followSchedule(manifest, syncOnce, logger, options.signal);
+    return await followSchedule(manifest, syncOnce, logger, options.signal, events);
   } finally {
     ready = false;
     await writer?.close();
     await source.close();
     await server?.close();
+  }
+}
+
+/** Pending sync requests of an event-driven connector: at most one waits while a sync runs. */
+class EventQueue {
+  private pending = false;
+  private wake: (() => void) | undefined;
+
+  /** Queues a sync; false when one is already waiting. */
+  push(): boolean {
+    if (this.pending) return false;
+    this.pending = true;
+    this.wake?.();
+    return true;
+  }
+
+  /** Waits for the next request; false once the signal aborts. */
+  async next(signal: AbortSignal | undefined): Promise<boolean> {
+    while (!this.pending) {
+      if (signal?.aborted) return false;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+      this.wake = undefined;
+    }
+    if (signal?.aborted) return false;
+    this.pending = false;
+    return true;
   }
 }
 
@@ -207,6 +237,7 @@ async function followSchedule(
   sync: (once: boolean) => Promise<RunSummary>,
   logger: Logger,
   signal: AbortSignal | undefined,
+  events: EventQueue,
 ): Promise<RunSummary | undefined> {
   const { schedule } = manifest;
   let last: RunSummary | undefined;
@@ -216,7 +247,19 @@ async function followSchedule(
       const timer = setTimeout(resolve, ms);
       signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
     });
-  if (schedule.type === 'event') return sync(true);
+  if (schedule.type === 'event') {
+    // Each POST /trigger (from the event source: a webhook, a queue consumer) asks for one sync; events
+    // that arrive during a sync coalesce into one more.
+    logger.info('waiting for events on POST /trigger', { eventSource: schedule.eventSource });
+    while (await events.next(signal)) {
+      try {
+        last = await sync(true);
+      } catch {
+        // Logged and counted by the sync; the next event retries from the last checkpoint.
+      }
+    }
+    return last;
+  }
   if (schedule.type === 'continuous') {
     // CDC streams until stopped; a failure (source restart, network) restarts it with backoff.
     let backoff = 1000;

@@ -21,6 +21,11 @@ export interface HealthServerOptions {
   readonly checkTimeoutMs?: number;
   /** Where failures of the server itself are reported (never request contents). */
   readonly logger?: Logger;
+  /**
+   * Event-driven connectors: `POST /trigger` calls this to start a sync (202), or answers 409 when it
+   * returns false (a sync is already queued). Without it the route does not exist.
+   */
+  readonly trigger?: () => boolean;
 }
 
 export interface HealthServer {
@@ -92,6 +97,17 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       path = new URL(req.url ?? '/', 'http://localhost').pathname;
     } catch {
       return send(res, method, 400, JSON_TYPE, json({ error: 'bad request' }));
+    }
+    if (path === '/trigger' && options.trigger) {
+      if (method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        return send(res, method, 405, JSON_TYPE, json({ error: 'method not allowed' }));
+      }
+      // The body (the event itself) is not needed: an event only says "there is something to sync".
+      req.resume();
+      return options.trigger()
+        ? send(res, method, 202, JSON_TYPE, json({ status: 'accepted' }))
+        : send(res, method, 409, JSON_TYPE, json({ status: 'already_queued' }));
     }
     const route = ROUTES.has(path) ? path : undefined;
     if (route === undefined) return send(res, method, 404, JSON_TYPE, json({ error: 'not found' }));

@@ -144,6 +144,37 @@ describe('runConnector against PostgreSQL', () => {
     await client.query(`UPDATE ${table} SET status = 'refunded', updated_at = TIMESTAMPTZ '2025-02-01' WHERE id <= 10`);
   });
 
+  it('an event-driven connector syncs once per POST /trigger and stops on abort', async () => {
+    const lake = mkdtempSync(join(tmpdir(), 'cf-conn-'));
+    const m = {
+      ...manifest(lake, { format: 'parquet', writeMode: 'overwrite', strategy: 'full_refresh' }),
+      schedule: { type: 'event' as const, eventSource: '/hooks/orders' },
+    };
+    const controller = new AbortController();
+    let url = '';
+    const running = runConnector({
+      manifest: m,
+      env: env(),
+      stateDir: mkdtempSync(join(tmpdir(), 'cf-state-')),
+      healthPort: 0,
+      signal: controller.signal,
+      logStream: { write: () => true } as unknown as NodeJS.WritableStream,
+      onListening: (u) => (url = u),
+    });
+    while (url === '') await new Promise((r) => setTimeout(r, 20));
+    expect((await fetch(`${url}/trigger`)).status).toBe(405);
+    expect((await fetch(`${url}/trigger`, { method: 'POST', body: '{"event":"order.created"}' })).status).toBe(202);
+    for (let i = 0; i < 200; i++) {
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      if (/connector_runs_total\{[^}]*result="success"[^}]*\} 1/.test(metrics)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    controller.abort();
+    const summary = await running;
+    expect(summary).toMatchObject({ rowsWritten: 20000 });
+    expect((await readLake('parquet', lake)).rows).toHaveLength(20000);
+  });
+
   it('full refresh with overwrite replaces the table in one parquet commit', async () => {
     const lake = mkdtempSync(join(tmpdir(), 'cf-conn-'));
     const stateDir = mkdtempSync(join(tmpdir(), 'cf-state-'));

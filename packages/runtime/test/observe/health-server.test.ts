@@ -159,3 +159,27 @@ describe('startHealthServer', () => {
     await expect(fetch(`${server.url}/ready`)).rejects.toThrow();
   });
 });
+
+describe('POST /trigger (event-driven connectors)', () => {
+  it('exists only with a trigger, accepts POST, and says when a sync is already queued', async () => {
+    const metrics = new ConnectorMetricsRecorder({ connectorId: 'connector_t_x_v1', version: '1.0.0' });
+    let queued = false;
+    const withTrigger = await startHealthServer({
+      port: 0,
+      metrics,
+      health: () => ({ ok: true }),
+      ready: () => true,
+      trigger: () => (queued ? false : (queued = true)),
+    });
+    const without = await startHealthServer({ port: 0, metrics, health: () => ({ ok: true }), ready: () => true });
+    try {
+      expect((await fetch(`${withTrigger.url}/trigger`, { method: 'POST', body: '{}' })).status).toBe(202);
+      expect((await fetch(`${withTrigger.url}/trigger`, { method: 'POST', body: '{}' })).status).toBe(409);
+      expect((await fetch(`${withTrigger.url}/trigger`)).status).toBe(405);
+      expect((await fetch(`${without.url}/trigger`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await withTrigger.close();
+      await without.close();
+    }
+  });
+});

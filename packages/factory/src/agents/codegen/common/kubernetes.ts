@@ -205,9 +205,6 @@ function cronJob(context: CodegenContext): ICronJob {
     suspend = false;
     annotations['connector-factory.io/workload'] = 'active';
     if (workload.note !== undefined) annotations['connector-factory.io/schedule-note'] = workload.note;
-  } else if (workload.kind === 'triggered') {
-    annotations['connector-factory.io/workload'] =
-      `active as a job template, suspended: each event from ${workload.eventSource} starts one run (kubectl create job --from=cronjob/${context.names.k8sName})`;
   } else {
     annotations['connector-factory.io/workload'] =
       'alternative, suspended: the Deployment runs this connector; unsuspend this (and scale the Deployment to 0) for hourly catch-up runs instead';

@@ -86,13 +86,6 @@ function kubernetesText(context: CodegenContext): string[] {
         ),
       );
       break;
-    case 'triggered':
-      blocks.push(
-        paragraph(
-          `The CronJob in ${inlineCode('k8s/cronjob.yaml')} is suspended and serves as the job template: each event starts one run, e.g. ${inlineCode(`kubectl create job --from=cronjob/${names.k8sName} ${names.k8sName}-$(date +%s)`)}. The Deployment in ${inlineCode('k8s/deployment.yaml')} has 0 replicas.`,
-        ),
-      );
-      break;
   }
   blocks.push(
     paragraph(

@@ -3,9 +3,8 @@ import type { ScheduleSpec } from '@connector-factory/ir';
 /**
  * How Kubernetes runs a connector. A CronJob when the schedule is a whole-minute cron or an interval
  * that a cron repeats exactly; a Deployment whose process follows the manifest's schedule itself (the
- * runtime handles cron with seconds, any interval and continuous CDC) otherwise; and for event
- * schedules a suspended CronJob that the event's trigger turns into one Job a run, since the runtime
- * runs one sync per event and exits (a Deployment would restart it forever).
+ * runtime handles cron with seconds, any interval and continuous CDC) otherwise, and for event
+ * schedules, where the process waits for `POST /trigger` calls from the event source.
  */
 export type Workload =
   | {
@@ -15,8 +14,7 @@ export type Workload =
       /** Set when the manifest's schedule had to be adjusted (seconds rounded to the minute). */
       readonly note?: string;
     }
-  | { readonly kind: 'deployment'; readonly reason: string }
-  | { readonly kind: 'triggered'; readonly eventSource: string };
+  | { readonly kind: 'deployment'; readonly reason: string };
 
 /** The schedule of the suspended CronJob offered as an alternative to a Deployment: hourly catch-up runs. */
 export const ALTERNATIVE_SCHEDULE = '0 * * * *';
@@ -84,6 +82,9 @@ export function workloadFor(schedule: ScheduleSpec): Workload {
     case 'continuous':
       return { kind: 'deployment', reason: 'the connector runs continuously' };
     case 'event':
-      return { kind: 'triggered', eventSource: schedule.eventSource ?? 'its event source' };
+      return {
+        kind: 'deployment',
+        reason: `the connector waits for events: ${schedule.eventSource ?? 'its event source'} calls POST /trigger on the Service for each one`,
+      };
   }
 }
