@@ -102,6 +102,7 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
           ready: () => ready,
           health: (): HealthReport =>
             lastFailure === undefined ? { ok: true, details: { ready } } : { ok: false, reason: lastFailure },
+          ...(manifest.schedule.type === 'event' && !options.once ? { trigger: () => events.push() } : {}),
         });
   if (server) {
     logger.info('serving health and metrics', { url: server.url });
