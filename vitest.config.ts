@@ -12,6 +12,10 @@ export default defineConfig({
     alias: {
       '@connector-factory/ir': src('ir'),
       '@connector-factory/factory': src('factory'),
+      // The subpath first: aliases match by prefix.
+      '@connector-factory/runtime/postgres-types': fileURLToPath(
+        new URL('./packages/runtime/src/sources/postgres/postgres-values.ts', import.meta.url),
+      ),
       '@connector-factory/runtime': src('runtime'),
     },
   },

@@ -18,84 +18,11 @@
 # BENCH_PYTHON_ENV_TIMEOUT (default 900s) bounds the install.
 set -euo pipefail
 
-SELF="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)/$(basename -- "${BASH_SOURCE[0]}")"
-ROOT="$(dirname -- "$(dirname -- "$SELF")")"
-STATE="$ROOT/.services"
-VENV="$STATE/bench-venv"
-LOG="$STATE/bench-python-env.log"
-TIMEOUT="${BENCH_PYTHON_ENV_TIMEOUT:-900}"
+ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
+# shellcheck source=scripts/lib/venv.sh
+source "$ROOT/scripts/lib/venv.sh"
+
 REQUIREMENTS=('dlt[parquet,filesystem,sql_database]>=1.0' 'sqlalchemy>=2.0,<2.1' 'psycopg2-binary' pyarrow numpy)
 IMPORTS='import dlt, dlt.sources.sql_database, dlt.destinations, sqlalchemy, psycopg2, pyarrow, pyarrow.parquet, numpy'
 
-# One clear line, and the last lines of the log (when there is one) to say why.
-die() {
-  if [[ -n ${2:-} && -s $LOG ]]; then
-    printf '[bench-python-env] --- last lines of %s ---\n' "$LOG" >&2
-    tail -n 15 -- "$LOG" | sed 's/^/  /' >&2
-  fi
-  printf '[bench-python-env] error: %s\n' "$1" >&2
-  exit 1
-}
-now() { date +%s%N; }
-since() { local ms=$((($(date +%s%N) - $1) / 1000000)); printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100)); }
-
-# The requirement list is stored with the venv: a changed list reinstalls.
-stamp() { printf '%s\n' "${REQUIREMENTS[@]}"; }
-
-satisfied() {
-  [[ -x $VENV/bin/python && -f $VENV/.cf-requirements ]] &&
-    [[ $(cat "$VENV/.cf-requirements") == "$(stamp)" ]] &&
-    "$VENV/bin/python" -c "$IMPORTS" >/dev/null 2>&1
-}
-
-base_python() {
-  local candidate
-  for candidate in "${CF_PYTHON:-}" python3 /usr/bin/python3; do
-    [[ -n $candidate ]] || continue
-    command -v "$candidate" >/dev/null 2>&1 || continue
-    "$candidate" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 9))' >/dev/null 2>&1 || continue
-    command -v "$candidate"
-    return 0
-  done
-  return 1
-}
-
-mkdir -p -- "$STATE"
-# Serialise concurrent calls.
-exec 8>>"$STATE/.bench-python-env.lock"
-flock -w "$TIMEOUT" 8 || die "another scripts/bench-python-env.sh is still running (lock $STATE/.bench-python-env.lock)"
-
-satisfied && exit 0
-
-t0=$(now)
-python=$(base_python) ||
-  die "no usable Python >= 3.9 with venv/ensurepip (tried \$CF_PYTHON, python3, /usr/bin/python3); on Debian: apt-get install -y python3-venv"
-# One progress line: the start now, the outcome appended when done. It goes to stderr so that a
-# caller reading stdout (the bench) is not disturbed.
-printf '[bench-python-env] installing %s into %s with %s (one-time) ... ' "${REQUIREMENTS[*]}" "${VENV#"$ROOT"/}" \
-  "$("$python" --version 2>&1)" >&2
-{
-  # A venv whose base interpreter is gone (or a half-made one) is rebuilt.
-  if ! "$VENV/bin/python" -c 'pass' >/dev/null 2>&1; then
-    rm -rf -- "$VENV"
-    "$python" -m venv "$VENV"
-  fi
-  rm -f -- "$VENV/.cf-requirements"
-  timeout "$TIMEOUT" "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off \
-    --upgrade "${REQUIREMENTS[@]}"
-} >"$LOG" 2>&1 || {
-  echo >&2
-  die "pip could not install dlt and its pyarrow backend here (full log: $LOG)" log
-}
-"$VENV/bin/python" -c "$IMPORTS" >>"$LOG" 2>&1 || {
-  echo >&2
-  die "installed dlt but it does not import (full log: $LOG)" log
-}
-{
-  echo "# Written by scripts/bench-python-env.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "python==$("$VENV/bin/python" -c 'import platform; print(platform.python_version())')"
-  "$VENV/bin/python" -m pip list --disable-pip-version-check --format=freeze 2>/dev/null
-} >"$VENV/versions.txt"
-stamp >"$VENV/.cf-requirements"
-printf 'done in %s (%s)\n' "$(since "$t0")" \
-  "$(grep -iE '^(dlt|sqlalchemy|psycopg2-binary|pyarrow|numpy|fsspec)==' "$VENV/versions.txt" | paste -sd ' ')" >&2
+ensure_venv bench-python-env "$ROOT/.services/bench-venv" "${BENCH_PYTHON_ENV_TIMEOUT:-900}" "$IMPORTS" "${REQUIREMENTS[@]}"

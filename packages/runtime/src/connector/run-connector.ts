@@ -4,6 +4,7 @@ import type { ConnectorManifest } from '@connector-factory/ir';
 import { slug } from '@connector-factory/ir';
 import { RuntimeError } from '../errors.js';
 import { parseTimestampMicros } from '../lake/conform.js';
+import { isoMicros } from '../lake/stage.js';
 import { openLakeWriter } from '../lake/open-lake-writer.js';
 import { ConnectorMetricsRecorder } from '../observe/connector-metrics.js';
 import { startHealthServer, type HealthReport } from '../observe/health-server.js';
@@ -45,6 +46,16 @@ export function tablePathOf(manifest: ConnectorManifest, entity: string, env: No
   return `${base.replace(/\/+$/, '')}/${slug(entity) || 'entity'}/`;
 }
 
+/** Milliseconds of a cursor value: the allocation-free ISO parser first (this runs per row), then the full one. */
+function cursorMillis(value: unknown): number | undefined {
+  if (typeof value === 'string') {
+    const micros = isoMicros(value);
+    if (micros !== undefined) return Math.floor(micros / 1000);
+  }
+  const micros = parseTimestampMicros(value);
+  return micros === undefined ? undefined : Number(micros / 1000n);
+}
+
 /** Counts nulls and finds the newest incremental-key time in a batch, for the quality and freshness metrics. */
 function observing(
   transformer: RowTransformer,
@@ -60,8 +71,8 @@ function observing(
           if (row[key] === null || row[key] === undefined) into.nulls++;
         }
         if (cursor !== undefined) {
-          const micros = parseTimestampMicros(row[cursor]);
-          if (micros !== undefined && Number(micros / 1000n) > into.newest) into.newest = Number(micros / 1000n);
+          const millis = cursorMillis(row[cursor]);
+          if (millis !== undefined && millis > into.newest) into.newest = millis;
         }
       }
       return out;

@@ -28,8 +28,11 @@ export interface ObjectStore {
   download(key: string, localFile: string): Promise<boolean>;
   /** Every object whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<ObjectInfo[]>;
-  /** Moves an object atomically, where the store can (a local folder can; S3 cannot, so it omits it). */
-  rename?(from: string, to: string): Promise<void>;
+  /**
+   * Moves an object; false (and nothing changed) when `from` does not exist. A local folder renames
+   * atomically; S3 copies server-side, then deletes — no bytes pass through this process either way.
+   */
+  rename?(from: string, to: string): Promise<boolean>;
   /** Removes what crashed writers left outside any key (a local folder's temporary files). */
   cleanUp?(): Promise<void>;
   /** Deletes objects; missing keys are ignored. */

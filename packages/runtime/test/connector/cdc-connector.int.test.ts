@@ -9,6 +9,7 @@ import { readModeOf } from '../../src/connector/read-mode.js';
 import { runConnector } from '../../src/connector/run-connector.js';
 import { dropReplication } from '../../src/sources/postgres/postgres-cdc-slots.js';
 import { readLake } from '../lake/readers.js';
+import { pgTestManifest } from './fixtures.js';
 
 // The spec's example 2 for real: PostgreSQL orders by CDC into a Delta table with merge — snapshot,
 // then inserts, updates and deletes, each run resuming from the slot where the last one stopped.
@@ -18,49 +19,18 @@ const table = `cf_cdc_orders_${randomBytes(4).toString('hex')}`;
 let client: pg.Client;
 const quiet = { write: () => true } as unknown as NodeJS.WritableStream;
 
-const manifest = (lakePath: string): ConnectorManifest => ({
-  id: `connector_postgres_${table}_v1`,
-  name: 'orders cdc',
-  version: '1.0.0',
-  source: {
-    type: 'jdbc',
-    provider: 'postgres',
-    connectionString: '${CF_TEST_PG_URL}',
-    auth: { method: 'basic', config: {} },
-  },
-  schema: {
-    entities: [
-      {
-        name: table,
-        primaryKey: ['id'],
-        fields: [
-          { name: 'id', type: 'number', nullable: false },
-          { name: 'customer_id', type: 'number', nullable: false },
-          { name: 'total', type: 'number', nullable: false },
-          { name: 'created_at', type: 'datetime', nullable: false },
-        ],
-      },
+const manifest = (lakePath: string): ConnectorManifest =>
+  pgTestManifest(table, {
+    fields: [
+      { name: 'id', type: 'number', nullable: false },
+      { name: 'customer_id', type: 'number', nullable: false },
+      { name: 'total', type: 'number', nullable: false },
+      { name: 'created_at', type: 'datetime', nullable: false },
     ],
-    updateStrategy: 'cdc',
-    cdcConfig: { cursorField: 'lsn', cursorType: 'log_position' },
-  },
-  destination: {
-    lakePath,
-    format: 'delta',
-    compression: 'zstd',
-    partitionBy: [],
-    writeMode: 'merge',
-    mergeKeys: ['id'],
-  },
-  schedule: { type: 'continuous' },
-  governance: {
-    owner: 'test',
-    classification: 'internal',
-    retentionDays: 7,
-    piiHandling: 'mask',
-    contract: { version: '1.0.0', slo: { freshnessMinutes: 5, availabilityPercent: 99, errorRatePercent: 1 } },
-  },
-});
+    strategy: { updateStrategy: 'cdc', cdcConfig: { cursorField: 'lsn', cursorType: 'log_position' } },
+    destination: { lakePath },
+    schedule: { type: 'continuous' },
+  });
 
 beforeAll(async () => {
   if (!url) throw new Error('PG_URL is not set: run the suite with `npm test` (it starts PostgreSQL)');

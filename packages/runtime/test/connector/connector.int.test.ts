@@ -9,6 +9,7 @@ import type { ConnectorManifest } from '@connector-factory/ir';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConnector } from '../../src/connector/run-connector.js';
 import { readLake } from '../lake/readers.js';
+import { pgTestManifest } from './fixtures.js';
 
 // A connector from its manifest against the real PostgreSQL: rows land in the lake as the manifest
 // says, and a connector killed mid-run and rerun ends with exactly the source's rows.
@@ -34,54 +35,31 @@ afterAll(async () => {
 
 function manifest(
   lakePath: string,
-  over: { format?: string; writeMode?: string; strategy?: 'incremental' | 'full_refresh' } = {},
+  over: {
+    format?: 'delta' | 'parquet';
+    writeMode?: 'merge' | 'overwrite';
+    strategy?: 'incremental' | 'full_refresh';
+  } = {},
 ): ConnectorManifest {
   const strategy = over.strategy ?? 'incremental';
-  return {
-    id: `connector_postgres_${table}_v1`,
-    name: 'orders',
-    version: '1.0.0',
-    source: {
-      type: 'jdbc',
-      provider: 'postgres',
-      connectionString: '${CF_TEST_PG_URL}',
-      auth: { method: 'basic', config: {} },
-    },
-    schema: {
-      entities: [
-        {
-          name: table,
-          primaryKey: ['id'],
-          fields: [
-            { name: 'id', type: 'number', nullable: false },
-            { name: 'customer_id', type: 'number', nullable: false },
-            { name: 'total', type: 'number', nullable: false },
-            { name: 'status', type: 'string', nullable: true },
-            { name: 'email', type: 'string', nullable: true, pii: true },
-            { name: 'updated_at', type: 'datetime', nullable: false },
-          ],
-        },
-      ],
-      updateStrategy: strategy,
-      ...(strategy === 'incremental' ? { incrementalKey: 'updated_at' } : {}),
-    },
+  return pgTestManifest(table, {
+    fields: [
+      { name: 'id', type: 'number', nullable: false },
+      { name: 'customer_id', type: 'number', nullable: false },
+      { name: 'total', type: 'number', nullable: false },
+      { name: 'status', type: 'string', nullable: true },
+      { name: 'email', type: 'string', nullable: true, pii: true },
+      { name: 'updated_at', type: 'datetime', nullable: false },
+    ],
+    strategy: { updateStrategy: strategy, ...(strategy === 'incremental' ? { incrementalKey: 'updated_at' } : {}) },
     destination: {
       lakePath,
-      format: (over.format ?? 'delta') as 'delta',
-      compression: 'zstd',
+      format: over.format ?? 'delta',
+      writeMode: over.writeMode ?? 'merge',
       partitionBy: ['dt'],
-      writeMode: (over.writeMode ?? 'merge') as 'merge',
-      mergeKeys: ['id'],
     },
     schedule: { type: 'interval', intervalSeconds: 60 },
-    governance: {
-      owner: 'test',
-      classification: 'internal',
-      retentionDays: 7,
-      piiHandling: 'mask',
-      contract: { version: '1.0.0', slo: { freshnessMinutes: 60, availabilityPercent: 99, errorRatePercent: 1 } },
-    },
-  };
+  });
 }
 
 const env = () => ({ ...process.env, CF_TEST_PG_URL: url! });

@@ -196,6 +196,18 @@ export function objectStoreContract(
       expect(await store.list('')).toEqual([]);
     });
 
+    it('renames an object (staging → published), and says false for a missing one', async () => {
+      expect(store.rename).toBeDefined();
+      await store.put('_staging/t1/dt=2025-01-01/part 1.parquet', 'data');
+      expect(await store.rename!('_staging/t1/dt=2025-01-01/part 1.parquet', 'dt=2025-01-01/part 1.parquet')).toBe(
+        true,
+      );
+      expect(Buffer.from((await store.get('dt=2025-01-01/part 1.parquet'))!).toString()).toBe('data');
+      expect(await store.get('_staging/t1/dt=2025-01-01/part 1.parquet')).toBeUndefined();
+      expect(await store.rename!('_staging/t1/missing', 'x')).toBe(false);
+      expect(await store.get('x')).toBeUndefined();
+    });
+
     it('rejects keys that escape the root', async () => {
       for (const key of ['../outside.json', 'a/../../outside.json', '/etc/outside.json']) {
         await expectConfigError(() => store.put(key, 'x'));

@@ -112,15 +112,14 @@ export class PlainLog implements TableLog {
 
   /** Publishes an entry's staged files and deletes the files it replaced; safe to repeat. */
   private async apply(entry: PlainLogEntry): Promise<void> {
+    // One listing of the batch's staging folder; files already moved (a repeat after a crash) are skipped.
+    const staged = new Set((await this.store.list(`${STAGING}${entry.token}/`)).map((o) => o.key));
     for (const file of entry.add) {
-      const staged = this.uploadKey(file.path, entry.token);
-      const bytes = await this.store.list(staged);
-      if (bytes.some((o) => o.key === staged)) {
-        await moveObject(this.store, staged, file.path);
-      }
+      const key = this.uploadKey(file.path, entry.token);
+      if (staged.delete(key)) await moveObject(this.store, key, file.path);
     }
     await this.store.delete(entry.remove);
-    await this.store.delete((await this.store.list(`${STAGING}${entry.token}/`)).map((o) => o.key));
+    await this.store.delete([...staged]);
   }
 
   async recover(ownedPrefix: string): Promise<void> {
@@ -134,12 +133,13 @@ export class PlainLog implements TableLog {
   }
 }
 
-/** Moves an object within a store: a rename on a local folder, copy-then-delete elsewhere. */
+/** Moves an object within a store, by the store's own move where it has one. */
 async function moveObject(store: ObjectStore, from: string, to: string): Promise<void> {
   if (store.rename) {
     await store.rename(from, to);
     return;
   }
+  // A store that cannot move objects: copy through this process.
   const bytes = await store.get(from);
   if (bytes === undefined) return;
   await store.put(to, bytes);

@@ -326,8 +326,8 @@ export interface MappedType {
  * unconstrained). Unconstrained numeric is a string (its exact text): it can hold up to 131072 digits
  * before the point, beyond any decimal(p,s) the lake writes.
  */
-export function mapPgType(type: PgTypeInfo, typmod: number): MappedType {
-  if (type.element !== undefined) return { type: 'json' };
+export function mapPgType(type: Pick<PgTypeInfo, 'name' | 'category' | 'element'>, typmod: number): MappedType {
+  if (type.element !== undefined || type.category === 'A') return { type: 'json' };
   switch (type.name) {
     case 'int2':
     case 'int4':

@@ -133,10 +133,16 @@ export class FileStore implements ObjectStore {
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  async rename(from: string, to: string): Promise<void> {
+  async rename(from: string, to: string): Promise<boolean> {
     const target = this.path(to);
     await mkdir(dirname(target), { recursive: true });
-    await rename(this.path(from), target);
+    try {
+      await rename(this.path(from), target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
   }
 
   /** Removes temporary files that writers which are no longer running left behind (a crash). */

@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -286,6 +287,22 @@ export class S3Store implements ObjectStore {
     }
     // S3 sorts by UTF-8 bytes; sort like FileStore (UTF-16 code units) so both stores agree.
     return out.sort(byKey);
+  }
+
+  async rename(from: string, to: string): Promise<boolean> {
+    const source = this.objectKey(from);
+    try {
+      // CopySource is bucket/key, URI-encoded per segment.
+      const copySource = `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`;
+      await this.client.send(
+        new CopyObjectCommand({ Bucket: this.bucket, Key: this.objectKey(to), CopySource: copySource }),
+      );
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw this.fail(from, `copy to ${to} failed`, error);
+    }
+    await this.delete([from]);
+    return true;
   }
 
   async delete(keys: readonly string[]): Promise<void> {

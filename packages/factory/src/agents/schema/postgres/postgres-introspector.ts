@@ -1,3 +1,4 @@
+import { mapPgType as runtimePgType } from '@connector-factory/runtime/postgres-types';
 import pg from 'pg';
 import type { CustomTypesConfig, QueryResultRow } from 'pg';
 import type { FieldType } from '@connector-factory/ir';
@@ -49,56 +50,21 @@ interface MappedPgType {
   readonly note?: string;
 }
 
-/** The scale and precision a numeric typmod encodes (PostgreSQL 15+ allows a negative scale, 11-bit signed). */
-function numericTypmod(typmod: number): { precision: number; scale: number } | undefined {
-  if (typmod < 4) return undefined;
-  const packed = typmod - 4;
-  return { precision: (packed >> 16) & 0xffff, scale: ((packed & 0x7ff) ^ 1024) - 1024 };
-}
-
 /**
- * The IR type of a (base) PostgreSQL type: integers → number int64, numeric(p,s) → number decimal(p,s),
- * floats → float64, bool, date, timestamp(tz) → datetime, json/jsonb and arrays → json, the rest (text,
- * varchar, uuid, enums, inet, time, interval, money, bytea, composites, ranges, …) → string.
+ * The IR type of a (base) PostgreSQL type — the runtime's mapping, so the manifest the factory writes
+ * and the values the connector reads always agree — plus a note where a numeric becomes text.
  */
 export function mapPgType(base: Pick<PgType, 'name' | 'category'>, typmod: number): MappedPgType {
-  if (base.category === 'A') return { type: 'json' };
-  switch (base.name) {
-    case 'int2':
-    case 'int4':
-    case 'int8':
-    case 'oid':
-      return { type: 'number', numberHint: 'int64' };
-    case 'float4':
-    case 'float8':
-      return { type: 'number', numberHint: 'float64' };
-    case 'numeric': {
-      const numeric = numericTypmod(typmod);
-      if (numeric === undefined) {
-        return { type: 'string', note: 'unconstrained numeric is kept as its exact text (string)' };
-      }
-      const { precision, scale } = numeric;
-      if (precision > 38 || scale < 0 || scale > precision) {
-        return {
-          type: 'string',
-          note: `numeric(${precision},${scale}) does not fit the lake's decimal(38) and is kept as its exact text (string)`,
-        };
-      }
-      return { type: 'number', numberHint: `decimal(${precision},${scale})` };
-    }
-    case 'bool':
-      return { type: 'boolean' };
-    case 'date':
-      return { type: 'date' };
-    case 'timestamp':
-    case 'timestamptz':
-      return { type: 'datetime' };
-    case 'json':
-    case 'jsonb':
-      return { type: 'json' };
-    default:
-      return { type: 'string' };
+  const mapped = runtimePgType(base, typmod);
+  if (base.name === 'numeric' && mapped.type === 'string') {
+    return {
+      type: 'string',
+      note: "numeric without a precision, or beyond the lake's decimal(38), is kept as its exact text (string)",
+    };
   }
+  return mapped.numberHint === undefined
+    ? { type: mapped.type }
+    : { type: mapped.type, numberHint: mapped.numberHint as NumberHint };
 }
 
 /** Every value as PostgreSQL's text, for sampling (no Date objects, no lossy numbers). */
