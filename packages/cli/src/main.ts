@@ -1,13 +1,19 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { FactoryError } from '@connector-factory/factory';
+import { registerApprovals } from './commands/approvals.js';
+import { registerAudit } from './commands/audit.js';
+import { registerCreate } from './commands/create.js';
 import { registerDecrypt } from './commands/decrypt.js';
+import { registerDemo } from './commands/demo.js';
+import { registerDeploy } from './commands/deploy.js';
 import { registerDiscover } from './commands/discover.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerProviders } from './commands/providers.js';
 import { registerReplication } from './commands/replication.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
+import { registerServe } from './commands/serve.js';
 import { registerValidate } from './commands/validate.js';
 import { EXIT, processIo, type ExitCode, type Io } from './io.js';
 
@@ -16,6 +22,8 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 function exitFor(error: FactoryError): ExitCode {
   if (error.code === 'invalid_input' || error.code === 'not_found') return EXIT.invalidInput;
   if (error.code === 'usage') return EXIT.usage;
+  if (error.code === 'forbidden') return EXIT.forbidden;
+  if (error.code === 'approval_required') return EXIT.pending;
   return EXIT.internal;
 }
 
@@ -33,7 +41,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .addHelpText(
       'after',
-      '\nExit status: 0 ok, 1 invalid input, 2 usage error, 3 internal error.\n' +
+      '\nExit status: 0 ok, 1 invalid input, 2 usage error, 3 internal error, 4 forbidden by policy,\n' +
+        '5 waiting for an approval (or refused one).\n' +
         'Run `connector-factory <command> --help` for a command.',
     );
   registerValidate(program, io, setExit);
@@ -41,9 +50,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerDiscover(program, io, setExit);
   registerSchema(program, io, setExit);
   registerGenerate(program, io, setExit);
+  registerCreate(program, io, setExit);
+  registerDeploy(program, io, setExit);
+  registerServe(program, io, setExit);
+  registerDemo(program, io, setExit);
   registerRun(program, io, setExit);
   registerDecrypt(program, io, setExit);
   registerReplication(program, io, setExit);
+  registerApprovals(program, io, setExit);
+  registerAudit(program, io, setExit);
   // Subcommands inherit exitOverride/configureOutput when created; no command at all is a usage error.
   if (argv.length === 0) {
     program.outputHelp({ error: true });

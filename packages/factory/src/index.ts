@@ -29,3 +29,55 @@ export {
 } from './runtime.js';
 export { composeManifest, type ComposeOptions } from './manifest/compose-manifest.js';
 export * from './agents/codegen/index.js';
+export { factoryHome } from './home.js';
+export type * from './store/state-store.js';
+export { defaultStateLocation, openStateStore } from './store/open-state-store.js';
+export { newRecordId } from './store/record-id.js';
+export { AuditLog, type AuditProblem, type AuditProblemKind, type AuditVerification } from './audit/audit-log.js';
+export {
+  createAuditSigner,
+  generateAuditKey,
+  keyIdOf,
+  loadAuditSigner,
+  loadPublicKey,
+  type AuditSigner,
+} from './audit/audit-signer.js';
+export { canonicalJson, digestOf } from './audit/canonical-json.js';
+export { Cars, type ApprovalRequest, type WaitOptions } from './cars/cars.js';
+export {
+  DEFAULT_POLICY,
+  RISK_LEVELS,
+  ROLES,
+  loadPolicy,
+  parsePolicy,
+  riskOf,
+  type LevelRequirement,
+  type Policy,
+  type Role,
+} from './cars/policy.js';
+export { hasRole, requireRole, resolveActor, type Actor } from './cars/actor.js';
+export { openFactoryContext, type FactoryContext, type FactoryContextOptions } from './orchestrator/factory-context.js';
+export { createConnector, type CreateOptions, type CreateSummary } from './orchestrator/create-connector.js';
+export {
+  ACTIVE_STATUSES,
+  declaredEnv,
+  deployConnector,
+  newDeploymentId,
+  type DeployContext,
+  type DeployGate,
+  type DeployOptions,
+  type DeploymentReceipt,
+} from './agents/deploy/deploy.js';
+export { findDeployments, undeployConnector } from './agents/deploy/undeploy.js';
+export { buildPackage, readPackageManifest, type BuiltPackage, type ProgressListener, type StepReport } from './agents/deploy/build-package.js';
+export { runSandboxedTests, type TestReport } from './agents/deploy/sandbox.js';
+export type { DeployTarget, InstanceSpec, InstanceState, InstanceStatus } from './agents/deploy/deploy-target.js';
+export { diffManifests, type ManifestChange } from './agents/deploy/manifest-diff.js';
+export { packageDigest } from './agents/deploy/package-digest.js';
+export { probeHealth, waitForHealthy, type HealthOutcome } from './agents/deploy/wait-for-healthy.js';
+export { LocalSupervisor, type LocalSupervisorOptions, type RestartPolicy, type SupervisorEvent } from './agents/deploy/local/local-supervisor.js';
+export { RemoteSupervisor, ensureSupervisor, findSupervisor } from './agents/deploy/local/supervisor-client.js';
+export { supervisorInfoPath, type SupervisorInfo } from './agents/deploy/local/supervisor-server.js';
+export { serveSupervisor, type ServeOptions } from './agents/deploy/local/serve-supervisor.js';
+export { runDemo, DEMO_CONNECTION_VARIABLE, DEMO_DESCRIPTION, type DemoOptions, type DemoStatus } from './demo/run-demo.js';
+export { lakeRowCount, lakeTablePath } from './runtime.js';

@@ -60,3 +60,42 @@ export async function dropConnectorReplication(
   }
   return { slots, publication };
 }
+
+/** Where an entity of a manifest lands in the lake (the runtime's tablePathOf), with env references expanded. */
+export async function lakeTablePath(
+  manifest: ConnectorOptions['manifest'],
+  entity: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  return (await runtime()).tablePathOf(manifest, entity, env);
+}
+
+/**
+ * Rows in a lake table, from its log's file statistics (Delta add actions, or the plain log's files);
+ * undefined when the table does not exist yet or a file has no statistics.
+ */
+export async function lakeRowCount(tablePath: string, format: string): Promise<number | undefined> {
+  const { DeltaLog, PlainLog, openStore } = await runtime();
+  const store = openStore(tablePath);
+  try {
+    if (format === 'delta') {
+      const log = await DeltaLog.open(store);
+      const { files } = await log.snapshot();
+      let rows = 0;
+      for (const file of files.values()) {
+        if (file.stats === undefined) return undefined;
+        rows += (JSON.parse(file.stats) as { numRecords: number }).numRecords;
+      }
+      return rows;
+    }
+    const { files } = await new PlainLog(store).snapshot();
+    let rows = 0;
+    for (const file of files.values()) {
+      if (file.stats === undefined) return undefined;
+      rows += file.stats.numRecords;
+    }
+    return rows;
+  } catch {
+    return undefined;
+  }
+}

@@ -75,6 +75,7 @@ export function registerDiscover(program: Command, io: Io, setExit: (code: ExitC
       const manifest = await discover(
         {
           description: words.join(' '),
+          env: process.env,
           ...(options.connection !== undefined ? { connection: options.connection } : {}),
           ...(options.openapi !== undefined ? { openapi: options.openapi } : {}),
           ...(options.graphql !== undefined ? { graphqlEndpoint: options.graphql } : {}),

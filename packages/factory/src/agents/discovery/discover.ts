@@ -40,6 +40,11 @@ export interface DiscoverInput {
   /** Path (or file:// URL) of an OpenAPI 3 / Swagger 2 document, JSON or YAML. An http(s) URL is not fetched. */
   readonly openapi?: string;
   readonly graphqlEndpoint?: string;
+  /**
+   * Where an env-var reference in `connection` is looked up, only to learn whether its URL carries the
+   * credentials (then auth.config names no separate variables); the value is never kept or printed.
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** How often a source without cdc is polled when the description asks for a stream (the spec's example schedule). */
@@ -169,9 +174,14 @@ async function readInputs(
   const textConnection = parsed.connections[0];
   let connection: ConnectionFacts | undefined;
   if (connectionInput !== undefined) {
-    connection = readConnection(connectionInput, registry, `--connection ${redactConnection(connectionInput)}`);
+    connection = readConnection(
+      connectionInput,
+      registry,
+      `--connection ${redactConnection(connectionInput)}`,
+      input.env,
+    );
   } else if (textConnection !== undefined) {
-    connection = readConnection(textConnection.raw, registry, textConnection.words);
+    connection = readConnection(textConnection.raw, registry, textConnection.words, input.env);
   }
   const ignored = parsed.connections.slice(connectionInput !== undefined ? 0 : 1);
   if (ignored.length > 0) {
@@ -615,7 +625,12 @@ interface ConnectionFacts {
  * var (it may hold a password, and always holds a host), with a hint to export it; the literal is
  * never returned, and its password never printed.
  */
-function readConnection(raw: string, registry: ProviderRegistry, words: string): ConnectionFacts {
+function readConnection(
+  raw: string,
+  registry: ProviderRegistry,
+  words: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): ConnectionFacts {
   const bare = /^\$?([A-Za-z_][A-Za-z0-9_]*)$/.exec(raw);
   const reference = ENV_REFERENCE.test(raw)
     ? raw
@@ -625,12 +640,13 @@ function readConnection(raw: string, registry: ProviderRegistry, words: string):
   if (reference !== undefined) {
     const name = reference.slice(2, -1);
     const provider = providerFromVariableName(name, registry);
+    const value = env[name];
     return {
       ...(provider !== undefined ? { provider } : {}),
       via: `from the variable name ${name}`,
       reference,
       words,
-      carriesCredentials: false,
+      carriesCredentials: value !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/?#@]*@/i.test(value),
     };
   }
   const url = raw.replace(/^jdbc:/i, '');

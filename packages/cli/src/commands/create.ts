@@ -1,0 +1,101 @@
+import { type Command } from 'commander';
+import { LAKE_FORMATS, type LakeFormat } from '@connector-factory/ir';
+import { createConnector, FactoryError, loadProviderRegistry, type Environment } from '@connector-factory/factory';
+import { parseDuration } from '../duration.js';
+import { withFactory, withFactoryOptions, type FactoryOptions } from '../factory-options.js';
+import { EXIT, printJson, type ExitCode, type Io } from '../io.js';
+import { stepPrinter } from '../progress.js';
+import { localTarget, parseEnvironment } from './deploy.js';
+
+interface CreateOptions extends FactoryOptions {
+  readonly connection?: string;
+  readonly lake?: string;
+  readonly format?: LakeFormat;
+  readonly env: Environment;
+  readonly out?: string;
+  readonly force?: boolean;
+  readonly yes?: boolean;
+  readonly healthTimeout?: number;
+  readonly waitApproval?: number;
+  readonly json?: boolean;
+}
+
+function parseFormat(text: string): LakeFormat {
+  if (!(LAKE_FORMATS as readonly string[]).includes(text)) {
+    throw new FactoryError('usage', `--format takes ${LAKE_FORMATS.join(', ')}, not "${text}"`);
+  }
+  return text as LakeFormat;
+}
+
+/** `connector-factory create "<description>"`: the whole orchestra, sentence to running connector. */
+export function registerCreate(program: Command, io: Io, setExit: (code: ExitCode) => void): void {
+  withFactoryOptions(
+    program
+      .command('create')
+      .description('one sentence to a running connector: discover, introspect, generate, build, test, deploy')
+      .argument('<description...>', 'what to connect, e.g. "Stream changes from orders table in Postgres"')
+      .option('--connection <url>', 'the source: an env-var reference such as ${PG_URL} (a literal URL is turned into one)')
+      .option('--lake <path>', 'where the table lands (default ./lake/<provider>/<entity>/)')
+      .option('--format <format>', `lake format: ${LAKE_FORMATS.join(', ')}`, parseFormat)
+      .option('--env <environment>', 'dev, staging or prod', parseEnvironment, 'dev')
+      .option('--out <dir>', 'where the package goes (default ./connectors)')
+      .option('--force', 'replace a package folder that exists')
+      .option('--yes', 'no questions: for scripts (a needed approval still stops the run)')
+      .option('--health-timeout <duration>', 'how long it has to become healthy', parseDuration)
+      .option('--wait-approval <duration>', 'wait this long for a needed approval instead of stopping', parseDuration)
+      .option('--json', 'print one JSON summary (manifest, package, deployment id, health URL, lake table)'),
+  )
+    .addHelpText(
+      'after',
+      '\nSteps and timings go to stderr; a CARS gate that needs an approval stops the run and prints the\n' +
+        'command that continues (exit 5).\n' +
+        "\nExample:\n  connector-factory create \"Stream changes from orders table in Postgres\" --connection '${PG_URL}' \\\n" +
+        '    --lake ./lake --env dev --yes --json',
+    )
+    .action(async (words: string[], options: CreateOptions) => {
+      const description = words.join(' ');
+      const registry = await loadProviderRegistry();
+      await withFactory(options, async (context) => {
+        const target = await localTarget(context, options.state, io);
+        io.err(`creating a connector for "${description}" (${context.actor.name}, ${options.env})`);
+        try {
+          const summary = await createConnector(
+            {
+              description,
+              environment: options.env,
+              registry,
+              progress: stepPrinter(io),
+              ...(options.connection !== undefined ? { connection: options.connection } : {}),
+              ...(options.lake !== undefined ? { lake: options.lake } : {}),
+              ...(options.format !== undefined ? { format: options.format } : {}),
+              ...(options.out !== undefined ? { outDir: options.out } : {}),
+              ...(options.force ? { force: true } : {}),
+              ...(options.healthTimeout !== undefined ? { healthTimeoutMs: options.healthTimeout } : {}),
+              ...(options.waitApproval !== undefined ? { approvalTimeoutMs: options.waitApproval } : {}),
+            },
+            { ...context, target },
+          );
+          for (const warning of summary.warnings) io.err(`warning: ${warning}`);
+          if (options.json) {
+            const { deployment, steps, ...rest } = summary;
+            printJson(io, { ...rest, instanceId: deployment.instanceId, tests: { pass: deployment.tests.pass, fail: deployment.tests.fail, skipped: deployment.tests.skipped }, steps });
+          } else {
+            io.out(`${summary.connectorId} ${summary.version} runs in ${summary.environment} as ${summary.deploymentId}`);
+            io.out(`  manifest  ${summary.manifestPath}`);
+            io.out(`  package   ${summary.packagePath}`);
+            io.out(`  lake      ${summary.lakeTablePath}`);
+            io.out(`  health    ${summary.healthUrl}`);
+            io.out(`  metrics   ${summary.metricsUrl}`);
+            io.out('next: `connector-factory deployments` lists it; `connector-factory logs ' + summary.connectorId + '` shows its log');
+          }
+          setExit(EXIT.ok);
+        } catch (error) {
+          if (error instanceof FactoryError && error.code === 'approval_required') {
+            io.err('stopped at the CARS gate: the package is built and tested; once approved, continue with');
+            io.err(`  connector-factory deploy <package under ${options.out ?? './connectors'}> --env ${options.env}`);
+          }
+          throw error;
+        }
+      });
+    });
+}

@@ -1,0 +1,75 @@
+import type { StateStore } from '../../../store/state-store.js';
+import { ACTIVE_STATUSES } from '../deploy.js';
+import { LocalSupervisor, type SupervisorEvent } from './local-supervisor.js';
+import { startSupervisorServer } from './supervisor-server.js';
+
+export interface ServeOptions {
+  readonly home: string;
+  readonly store: StateStore;
+  /** Where restored deployments take their declared variables from. Default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The control API's port; default any free port (recorded in `<home>/supervisor.json`). */
+  readonly port?: number;
+  readonly signal: AbortSignal;
+  /** One line per event (started, exited, restored …). */
+  readonly log: (line: string) => void;
+}
+
+function describe(event: SupervisorEvent): string {
+  switch (event.type) {
+    case 'started':
+      return `${event.deploymentId}: started (pid ${event.pid}, health on port ${event.port})`;
+    case 'exited':
+      return `${event.deploymentId}: exited (${event.signal ?? `code ${event.code}`}); restarting in ${event.restartInMs} ms`;
+    case 'stopped':
+      return `${event.deploymentId}: stopped`;
+  }
+}
+
+/**
+ * `connector-factory serve`: the local supervisor with its control API. On start it brings back every
+ * local deployment the store says should run (their variables from this process's environment); on
+ * abort it stops them all and removes `<home>/supervisor.json`. Their records keep saying they should
+ * run, so the next `serve` restores them.
+ */
+export async function serveSupervisor(options: ServeOptions): Promise<void> {
+  const env = options.env ?? process.env;
+  const supervisor = new LocalSupervisor({ home: options.home, onEvent: (event) => options.log(describe(event)) });
+  const server = await startSupervisorServer(supervisor, {
+    home: options.home,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+  });
+  options.log(`supervisor listening on ${server.url} (pid ${process.pid}), state in ${options.store.location}`);
+  try {
+    const deployments = (await options.store.deployments.list({ statuses: ACTIVE_STATUSES })).filter(
+      (record) => record.target === 'local',
+    );
+    for (const record of deployments) {
+      const missing = record.envNames.filter((name) => env[name] === undefined || env[name] === '');
+      if (missing.length > 0) {
+        const message = `not restored: ${missing.join(', ')} not set in the supervisor's environment`;
+        await options.store.deployments.update(record.id, { status: 'unhealthy', lastError: message });
+        options.log(`${record.id}: ${message}`);
+        continue;
+      }
+      await supervisor.start({
+        deploymentId: record.id,
+        connectorId: record.connectorId,
+        version: record.version,
+        environment: record.environment,
+        packageDir: record.packageDir,
+        workingDir: record.workingDir,
+        env: Object.fromEntries(record.envNames.map((name) => [name, env[name]!])),
+      });
+      options.log(`${record.id}: restored ${record.connectorId} ${record.version}`);
+    }
+    await new Promise<void>((resolve) => {
+      if (options.signal.aborted) resolve();
+      else options.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    await server.close();
+    await supervisor.close();
+    options.log('supervisor stopped');
+  }
+}

@@ -1,0 +1,214 @@
+import { join, resolve } from 'node:path';
+import type { LakeFormat } from '@connector-factory/ir';
+import { digestOf } from '../audit/canonical-json.js';
+import { generate } from '../agents/codegen/generate.js';
+import { writePackage } from '../agents/codegen/write-package.js';
+import type { ProgressListener, StepReport } from '../agents/deploy/build-package.js';
+import { deployConnector, type DeployContext, type DeploymentReceipt } from '../agents/deploy/deploy.js';
+import { packageDigest } from '../agents/deploy/package-digest.js';
+import { discover } from '../agents/discovery/discover.js';
+import type { SourceManifest } from '../agents/discovery/source-manifest.js';
+import { extractSchema } from '../agents/schema/extract-schema.js';
+import { FactoryError } from '../errors.js';
+import { composeManifest } from '../manifest/compose-manifest.js';
+import type { ProviderRegistry } from '../registry/provider-registry.js';
+import { lakeTablePath } from '../runtime.js';
+import type { Environment } from '../store/state-store.js';
+
+export interface CreateOptions {
+  readonly description: string;
+  /** A connection URL or an env-var reference; a literal password is never kept. */
+  readonly connection?: string;
+  readonly lake?: string;
+  readonly format?: LakeFormat;
+  readonly environment: Environment;
+  /** Packages go to `<outDir>/<package name>`. Default ./connectors. */
+  readonly outDir?: string;
+  /** Replace a package folder that exists. */
+  readonly force?: boolean;
+  readonly registry: ProviderRegistry;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly workingDir?: string;
+  readonly healthTimeoutMs?: number;
+  readonly approvalTimeoutMs?: number;
+  readonly progress?: ProgressListener;
+  readonly signal?: AbortSignal;
+}
+
+/** What `create` made and where: the `--json` summary. */
+export interface CreateSummary {
+  readonly connectorId: string;
+  readonly version: string;
+  readonly manifestPath: string;
+  readonly packagePath: string;
+  readonly deploymentId: string;
+  readonly healthUrl: string;
+  readonly metricsUrl: string;
+  readonly lakeTablePath: string;
+  readonly environment: Environment;
+  readonly deployment: DeploymentReceipt;
+  readonly steps: readonly StepReport[];
+  readonly warnings: readonly string[];
+}
+
+/**
+ * The whole orchestra for one sentence: Discovery → Schema (introspecting the live source) → the
+ * manifest → Codegen (a package on disk) → Deploy (build, sandboxed tests, the CARS gate, start,
+ * healthy). Each agent's step is timed, reported to `progress` and audited with its risk level. A CARS
+ * gate that needs an approval stops the run with FactoryError 'approval_required' naming the command
+ * that continues; what was made so far stays on disk.
+ */
+export async function createConnector(options: CreateOptions, context: DeployContext): Promise<CreateSummary> {
+  const env = options.env ?? process.env;
+  const steps: StepReport[] = [];
+  const warnings: string[] = [];
+  const step = async <T>(
+    name: string,
+    receipt: { action: string; agent: string; resource: () => string },
+    work: () => Promise<T>,
+    facts: (value: T) => { detail: string; inputs: Record<string, string>; outputs: Record<string, string> },
+  ): Promise<T> => {
+    options.progress?.({ step: name, state: 'start' });
+    const started = Date.now();
+    const riskLevel = context.cars.riskOf(receipt.action, options.environment);
+    try {
+      const value = await work();
+      const { detail, inputs, outputs } = facts(value);
+      const report: StepReport = { step: name, ok: true, durationMs: Date.now() - started, detail };
+      steps.push(report);
+      await context.audit.record({
+        action: receipt.action,
+        agent: receipt.agent,
+        actor: context.actor.name,
+        resource: receipt.resource(),
+        riskLevel,
+        inputs,
+        outputs,
+        result: 'success',
+        details: { detail, ms: report.durationMs },
+      });
+      options.progress?.({ step: name, state: 'done', report });
+      return value;
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0]!;
+      const report: StepReport = { step: name, ok: false, durationMs: Date.now() - started, detail: message };
+      steps.push(report);
+      options.progress?.({ step: name, state: 'failed', report });
+      await context.audit.record({
+        action: receipt.action,
+        agent: receipt.agent,
+        actor: context.actor.name,
+        resource: receipt.resource(),
+        riskLevel,
+        inputs: {},
+        outputs: {},
+        result: 'failure',
+        details: { error: message },
+      });
+      throw error;
+    }
+  };
+
+  const discovery: SourceManifest = await step(
+    'discover',
+    { action: 'discover', agent: 'discovery', resource: () => 'description' },
+    () =>
+      discover(
+        {
+          description: options.description,
+          env,
+          ...(options.connection !== undefined ? { connection: options.connection } : {}),
+        },
+        options.registry,
+      ),
+    (found) => ({
+      detail: `${found.displayName}: ${found.suggestedEntities.join(', ') || 'no entity named'} (${found.strategy.updateStrategy})`,
+      inputs: { description: digestOf(options.description) },
+      outputs: { sourceManifest: digestOf(found) },
+    }),
+  );
+  warnings.push(...discovery.warnings);
+  const source = discovery;
+  if (source.type !== 'jdbc' || source.connectionString === undefined) {
+    throw new FactoryError(
+      'invalid_input',
+      `create introspects live databases; ${source.displayName} (${source.type}) has no schema introspector yet — describe a PostgreSQL or MySQL source, or pass --connection`,
+    );
+  }
+  if (source.provider !== 'postgres' && source.provider !== 'mysql') {
+    throw new FactoryError('invalid_input', `create has no schema introspector for ${source.displayName} yet`);
+  }
+  const provider = source.provider;
+  const connectionString = source.connectionString;
+  const manifest = await step(
+    'schema',
+    { action: 'extract_schema', agent: 'schema', resource: () => `${provider}:${source.suggestedEntities.join(',')}` },
+    async () => {
+      const definition = await extractSchema(
+        { type: 'jdbc', provider, connectionString },
+        {
+          env,
+          ...(source.suggestedEntities.length > 0 ? { entities: source.suggestedEntities } : {}),
+          ...(source.strategy.updateStrategy === 'cdc' ? { wantCdc: true } : {}),
+        },
+      );
+      return {
+        definition,
+        manifest: composeManifest(source, definition, {
+          env,
+          ...(options.lake !== undefined ? { lakePath: options.lake } : {}),
+          ...(options.format !== undefined ? { format: options.format } : {}),
+        }),
+      };
+    },
+    ({ definition, manifest: composed }) => ({
+      detail: `${definition.entities.map((e) => `${e.name} (${e.fields.length} fields)`).join(', ')}; ${composed.schema.updateStrategy} → ${composed.destination.format} ${composed.destination.writeMode}`,
+      inputs: { source: digestOf({ provider, connectionString }) },
+      outputs: { schema: digestOf(definition), manifest: digestOf(composed) },
+    }),
+  ).then((result) => result.manifest);
+
+  const { path: packagePath } = await step(
+    'generate',
+    { action: 'generate', agent: 'codegen', resource: () => manifest.id },
+    async () => {
+      const pkg = await generate(manifest);
+      const path = await writePackage(pkg, resolve(options.outDir ?? 'connectors', pkg.name), {
+        force: options.force === true,
+      });
+      return { path, files: pkg.files.size, digest: await packageDigest(path) };
+    },
+    ({ path, files, digest }) => ({
+      detail: `${files} files in ${path}`,
+      inputs: { manifest: digestOf(manifest) },
+      outputs: { package: digest },
+    }),
+  );
+
+  const deployment = await deployConnector(packagePath, context, {
+    environment: options.environment,
+    env,
+    ...(options.workingDir !== undefined ? { workingDir: options.workingDir } : {}),
+    ...(options.healthTimeoutMs !== undefined ? { healthTimeoutMs: options.healthTimeoutMs } : {}),
+    ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+    ...(options.progress ? { progress: options.progress } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  steps.push(...deployment.steps);
+  const entity = manifest.schema.entities[0]!.name;
+  const table = await lakeTablePath(manifest, entity, env);
+  return {
+    connectorId: manifest.id,
+    version: manifest.version,
+    manifestPath: join(packagePath, 'manifest.json'),
+    packagePath,
+    deploymentId: deployment.deploymentId,
+    healthUrl: deployment.healthUrl,
+    metricsUrl: deployment.metricsUrl,
+    lakeTablePath: /^[a-z][a-z0-9+.-]*:\/\//i.test(table) ? table : resolve(options.workingDir ?? process.cwd(), table),
+    environment: options.environment,
+    deployment,
+    steps,
+    warnings,
+  };
+}

@@ -1,0 +1,98 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalSupervisor, type SupervisorEvent } from '../../src/agents/deploy/local/local-supervisor.js';
+import type { InstanceSpec } from '../../src/agents/deploy/deploy-target.js';
+import { waitForHealthy } from '../../src/agents/deploy/wait-for-healthy.js';
+
+const probe = fileURLToPath(new URL('./fixtures/probe-connector', import.meta.url));
+
+const until = async (check: () => Promise<boolean> | boolean, ms = 10_000) => {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('condition not met in time');
+};
+
+describe('LocalSupervisor', () => {
+  let home: string;
+  let supervisor: LocalSupervisor;
+  let events: SupervisorEvent[];
+  const spec = (env: Record<string, string> = {}): InstanceSpec => ({
+    deploymentId: 'dep_test_1',
+    connectorId: 'connector_probe_v1',
+    version: '1.0.0',
+    environment: 'dev',
+    packageDir: probe,
+    workingDir: home,
+    env,
+  });
+
+  beforeEach(async () => {
+    home = await mkdtemp(join(tmpdir(), 'cf-supervisor-'));
+    events = [];
+    supervisor = new LocalSupervisor({
+      home,
+      restart: { initialMs: 50, maxMs: 400, resetAfterMs: 60_000 },
+      onEvent: (event) => events.push(event),
+    });
+  });
+  afterEach(async () => {
+    await supervisor.close();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('starts a connector on its own port and reports it healthy', async () => {
+    const started = await supervisor.start(spec());
+    expect(started.healthUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/health$/);
+    expect(started.instanceId).toBe('local-dep_test_1');
+    const health = await waitForHealthy(supervisor, 'dep_test_1', { timeoutMs: 10_000, intervalMs: 50 });
+    expect(health.healthy).toBe(true);
+    const logs = await supervisor.logs('dep_test_1');
+    const line = JSON.parse(logs.find((l) => l.includes('listening'))!) as { cwd: string; stateDir: string };
+    expect(line.cwd).toBe(home);
+    expect(line.stateDir).toBe(join(home, 'state', 'connector_probe_v1', 'dev'));
+  });
+
+  it('restarts a connector that crashes, on the same endpoint', async () => {
+    const started = await supervisor.start(spec());
+    await until(async () => (await supervisor.status('dep_test_1'))?.pid !== null);
+    const first = (await supervisor.status('dep_test_1'))!.pid!;
+    process.kill(first, 'SIGKILL');
+    await until(async () => {
+      const status = await supervisor.status('dep_test_1');
+      return status?.restarts === 1 && status.pid !== null && status.pid !== first;
+    });
+    const after = (await supervisor.status('dep_test_1'))!;
+    expect(after.endpoint).toBe(started.endpoint);
+    expect(after.lastExit?.signal).toBe('SIGKILL');
+    expect((await waitForHealthy(supervisor, 'dep_test_1', { timeoutMs: 10_000, intervalMs: 50 })).healthy).toBe(true);
+    expect(events.some((e) => e.type === 'exited' && e.signal === 'SIGKILL')).toBe(true);
+  });
+
+  it('backs off longer after each crash and keeps the last error', async () => {
+    await supervisor.start(spec({ PROBE_EXIT: '3' }));
+    await until(() => events.filter((e) => e.type === 'exited').length >= 4);
+    const waits = events.flatMap((e) => (e.type === 'exited' ? [e.restartInMs] : []));
+    expect(waits.slice(0, 4)).toEqual([50, 100, 200, 400]);
+    const status = (await supervisor.status('dep_test_1'))!;
+    expect(status.lastError).toBe('probe failed on purpose: PROBE_EXIT set');
+    const health = await waitForHealthy(supervisor, 'dep_test_1', { timeoutMs: 500, intervalMs: 50 });
+    expect(health).toMatchObject({ healthy: false });
+    expect(health.healthy ? '' : health.reason).toContain('probe failed on purpose');
+  });
+
+  it('stops a connector and forgets it', async () => {
+    await supervisor.start(spec());
+    await until(async () => (await supervisor.status('dep_test_1'))?.pid !== null);
+    const pid = (await supervisor.status('dep_test_1'))!.pid!;
+    await supervisor.stop('dep_test_1');
+    expect(await supervisor.status('dep_test_1')).toBeUndefined();
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(events.at(-1)).toEqual({ type: 'stopped', deploymentId: 'dep_test_1' });
+  });
+});
