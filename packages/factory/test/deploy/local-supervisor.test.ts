@@ -86,6 +86,14 @@ describe('LocalSupervisor', () => {
     expect(health.healthy ? '' : health.reason).toContain('probe failed on purpose');
   });
 
+  it('keeps the port a restored deployment had, when it is free', async () => {
+    const first = await supervisor.start(spec());
+    const port = Number(new URL(first.endpoint).port);
+    await supervisor.stop('dep_test_1');
+    const again = await supervisor.start({ ...spec(), port });
+    expect(again.endpoint).toBe(first.endpoint);
+  });
+
   it('stops a connector and forgets it', async () => {
     await supervisor.start(spec());
     await until(async () => (await supervisor.status('dep_test_1'))?.pid !== null);

@@ -24,6 +24,8 @@ for (let i = 0; i < Number(count); i++) {
     action: 'generate', agent: 'codegen', actor: worker, resource: 'connector_' + worker, riskLevel: 'low',
     inputs: {}, outputs: {}, result: 'success', details: { i },
   });
+  // A pause between appends, as real agents have: the others get the lock in between.
+  await new Promise((resolve) => setTimeout(resolve, 1));
 }
 await store.close();
 `;

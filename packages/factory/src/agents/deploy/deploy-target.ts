@@ -12,6 +12,8 @@ export interface InstanceSpec {
   readonly workingDir: string;
   /** The variables the manifest declares, with their values. */
   readonly env: Readonly<Record<string, string>>;
+  /** The port it had before (a restored deployment keeps its health URL when the port is still free). */
+  readonly port?: number;
 }
 
 export type InstanceState = 'starting' | 'running' | 'backoff' | 'stopped';

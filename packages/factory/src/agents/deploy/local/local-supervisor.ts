@@ -102,7 +102,7 @@ export class LocalSupervisor implements DeployTarget {
     await mkdir(this.stateDir(spec), { recursive: true });
     const instance: Instance = {
       spec,
-      port: await freePort(),
+      port: await freePort('127.0.0.1', spec.port ?? 0),
       child: undefined,
       state: 'starting',
       restarts: 0,
@@ -176,7 +176,8 @@ export class LocalSupervisor implements DeployTarget {
     const child = spawn(
       process.execPath,
       [join(spec.packageDir, 'dist', 'index.js'), '--health-port', String(instance.port), '--state-dir', env.CF_STATE_DIR!],
-      { cwd: spec.workingDir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      // Its own process group: a Ctrl-C meant for the supervisor's terminal is the supervisor's to act on.
+      { cwd: spec.workingDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     instance.child = child;
     instance.state = 'running';

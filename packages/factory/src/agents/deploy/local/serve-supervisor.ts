@@ -52,7 +52,8 @@ export async function serveSupervisor(options: ServeOptions): Promise<void> {
         options.log(`${record.id}: ${message}`);
         continue;
       }
-      await supervisor.start({
+      const port = record.endpoint !== null ? Number(new URL(record.endpoint).port) : 0;
+      const started = await supervisor.start({
         deploymentId: record.id,
         connectorId: record.connectorId,
         version: record.version,
@@ -60,7 +61,11 @@ export async function serveSupervisor(options: ServeOptions): Promise<void> {
         packageDir: record.packageDir,
         workingDir: record.workingDir,
         env: Object.fromEntries(record.envNames.map((name) => [name, env[name]!])),
+        ...(port > 0 ? { port } : {}),
       });
+      if (started.endpoint !== record.endpoint) {
+        await options.store.deployments.update(record.id, { endpoint: started.endpoint, healthUrl: started.healthUrl });
+      }
       options.log(`${record.id}: restored ${record.connectorId} ${record.version}`);
     }
     await new Promise<void>((resolve) => {

@@ -1,0 +1,128 @@
+/**
+ * `connector-factory create … --yes --json` through the real binary: the sentence becomes a connector
+ * run by a background supervisor, which `serve --stop` stops and `serve` brings back on the same
+ * health URL; `undeploy` stops it for good. PG_URL must be set (scripts/services.sh).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lakeRowCount } from '@connector-factory/factory';
+
+const url = process.env.PG_URL;
+if (!url) throw new Error('PG_URL is not set: start the services with scripts/services.sh');
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = join(root, 'packages/cli/bin/connector-factory.js');
+const work = mkdtempSync(join(tmpdir(), 'cf-create-'));
+const env = { ...process.env, CONNECTOR_FACTORY_HOME: join(work, 'home'), CONNECTOR_FACTORY_ACTOR: 'ci' };
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd: work, env, encoding: 'utf8', timeout: 300_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+async function sql(text: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+const health = (healthUrl: string) =>
+  fetch(healthUrl, { signal: AbortSignal.timeout(2000) }).then(
+    (r) => r.status,
+    () => 0,
+  );
+
+const until = async (what: string, check: () => Promise<boolean>, ms = 60_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+};
+
+describe('connector-factory create --yes --json', () => {
+  beforeAll(async () => {
+    await sql('DROP TABLE IF EXISTS cli_orders');
+    await sql(
+      `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'cf_connector_postgres_cli_orders%' AND NOT active`,
+    );
+    await sql('CREATE TABLE cli_orders (id int PRIMARY KEY, total numeric(10,2), placed_at timestamptz DEFAULT now())');
+    await sql('INSERT INTO cli_orders SELECT g, g * 2 FROM generate_series(1, 250) g');
+  });
+  afterAll(async () => {
+    cli('serve', '--stop');
+    await sql(
+      `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'cf_connector_postgres_cli_orders%' AND NOT active`,
+    ).catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('prints one JSON summary and leaves the connector running, landing rows', async () => {
+    const { code, stdout, stderr } = cli(
+      'create',
+      'Stream changes from cli_orders table in Postgres',
+      '--connection',
+      '${PG_URL}',
+      '--lake',
+      './lake/orders',
+      '--env',
+      'dev',
+      '--yes',
+      '--json',
+    );
+    expect(stderr).toContain('✓ sandboxed tests');
+    expect(stderr).not.toContain(url);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as Record<string, string>;
+    expect(summary).toMatchObject({
+      connectorId: 'connector_postgres_cli_orders_v1',
+      manifestPath: join(work, 'connectors/connector-postgres-cli-orders-v1/manifest.json'),
+      packagePath: join(work, 'connectors/connector-postgres-cli-orders-v1'),
+      lakeTablePath: join(work, 'lake/orders'),
+      environment: 'dev',
+    });
+    expect(summary.deploymentId).toMatch(/^dep_\d{14}_[0-9a-f]{8}$/);
+    expect(await health(summary.healthUrl!)).toBe(200);
+    await until('rows in the lake', async () => (await lakeRowCount(summary.lakeTablePath!, 'delta')) === 250);
+
+    const listed = JSON.parse(cli('deployments', '--json').stdout) as { id: string; status: string; instance: { state: string } }[];
+    expect(listed).toMatchObject([{ id: summary.deploymentId, status: 'healthy', instance: { state: 'running' } }]);
+    expect(cli('audit', 'verify').code).toBe(0);
+
+    // Stopping the supervisor stops the connector; the next `serve` restores it on the same health URL.
+    expect(cli('serve', '--stop').code).toBe(0);
+    expect(await health(summary.healthUrl!)).toBe(0);
+    const serve = spawn(process.execPath, [bin, 'serve'], { cwd: work, env, stdio: 'ignore' });
+    try {
+      await until('the restored connector', async () => (await health(summary.healthUrl!)) === 200);
+      await sql('INSERT INTO cli_orders SELECT g, g FROM generate_series(251, 260) g');
+      await until('rows after the restore', async () => (await lakeRowCount(summary.lakeTablePath!, 'delta')) === 260);
+      const undeployed = cli('undeploy', 'connector_postgres_cli_orders_v1');
+      expect(undeployed.stdout).toContain(`stopped ${summary.deploymentId}`);
+      expect(await health(summary.healthUrl!)).toBe(0);
+    } finally {
+      serve.kill('SIGTERM');
+      await new Promise((resolve) => serve.once('close', resolve));
+    }
+  });
+
+  it('stops with one clear line when a variable the connector needs is not set', () => {
+    const missing = spawnSync(
+      process.execPath,
+      [bin, 'deploy', join(work, 'connectors/connector-postgres-cli-orders-v1'), '--env', 'dev'],
+      { cwd: work, env: { ...env, PG_URL: '' }, encoding: 'utf8' },
+    );
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe(
+      'error: connector_postgres_cli_orders_v1 reads PG_URL from the environment: set it before deploying\n',
+    );
+  });
+});
