@@ -25,6 +25,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'quick',
+          // The CLI tests spawn the built binary; on two busy cores one can take several seconds.
+          testTimeout: 30_000,
           include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/*.fault.test.ts', '**/node_modules/**'],
         },

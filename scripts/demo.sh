@@ -1,13 +1,9 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults, until the `demo` command lands: build the CLI, validate the
-# example manifests and list the provider registry.
+# The main job on embedded defaults (`npm run demo`): build the CLI, then `connector-factory demo` —
+# an embedded PostgreSQL with changing orders, a CDC connector created from one sentence, deployed
+# locally, landing Delta rows in ./lake. Ctrl-C stops it. Extra arguments go to the command.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 npm run --silent build
-cf() { node packages/cli/bin/connector-factory.js "$@"; }
-echo "== connector-factory validate examples/*.json"
-cf validate examples/*.json
-echo
-echo "== connector-factory providers"
-cf providers
+exec node packages/cli/bin/connector-factory.js demo "$@"

@@ -16,11 +16,17 @@ export function withFactoryOptions(command: Command): Command {
       '--state <location>',
       'state store: a SQLite file or postgres:// URL (default $CONNECTOR_FACTORY_STATE, else .connector-factory/state.db)',
     )
-    .option('--policy <file>', 'CARS policy file (default $CONNECTOR_FACTORY_POLICY, else .connector-factory/policy.yaml)');
+    .option(
+      '--policy <file>',
+      'CARS policy file (default $CONNECTOR_FACTORY_POLICY, else .connector-factory/policy.yaml)',
+    );
 }
 
 /** Opens the factory for the length of `work` and closes it after, whatever happens. */
-export async function withFactory<T>(options: FactoryOptions, work: (context: FactoryContext) => Promise<T>): Promise<T> {
+export async function withFactory<T>(
+  options: FactoryOptions,
+  work: (context: FactoryContext) => Promise<T>,
+): Promise<T> {
   const context = await openFactoryContext({
     ...(options.actor !== undefined ? { actor: options.actor } : {}),
     ...(options.state !== undefined ? { state: options.state } : {}),

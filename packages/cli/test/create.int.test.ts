@@ -93,7 +93,11 @@ describe('connector-factory create --yes --json', () => {
     expect(await health(summary.healthUrl!)).toBe(200);
     await until('rows in the lake', async () => (await lakeRowCount(summary.lakeTablePath!, 'delta')) === 250);
 
-    const listed = JSON.parse(cli('deployments', '--json').stdout) as { id: string; status: string; instance: { state: string } }[];
+    const listed = JSON.parse(cli('deployments', '--json').stdout) as {
+      id: string;
+      status: string;
+      instance: { state: string };
+    }[];
     expect(listed).toMatchObject([{ id: summary.deploymentId, status: 'healthy', instance: { state: 'running' } }]);
     expect(cli('audit', 'verify').code).toBe(0);
 

@@ -67,15 +67,32 @@ export {
   type DeploymentReceipt,
 } from './agents/deploy/deploy.js';
 export { findDeployments, undeployConnector } from './agents/deploy/undeploy.js';
-export { buildPackage, readPackageManifest, type BuiltPackage, type ProgressListener, type StepReport } from './agents/deploy/build-package.js';
+export {
+  buildPackage,
+  readPackageManifest,
+  type BuiltPackage,
+  type ProgressListener,
+  type StepReport,
+} from './agents/deploy/build-package.js';
 export { runSandboxedTests, type TestReport } from './agents/deploy/sandbox.js';
 export type { DeployTarget, InstanceSpec, InstanceState, InstanceStatus } from './agents/deploy/deploy-target.js';
 export { diffManifests, type ManifestChange } from './agents/deploy/manifest-diff.js';
 export { packageDigest } from './agents/deploy/package-digest.js';
 export { probeHealth, waitForHealthy, type HealthOutcome } from './agents/deploy/wait-for-healthy.js';
-export { LocalSupervisor, type LocalSupervisorOptions, type RestartPolicy, type SupervisorEvent } from './agents/deploy/local/local-supervisor.js';
+export {
+  LocalSupervisor,
+  type LocalSupervisorOptions,
+  type RestartPolicy,
+  type SupervisorEvent,
+} from './agents/deploy/local/local-supervisor.js';
 export { RemoteSupervisor, ensureSupervisor, findSupervisor } from './agents/deploy/local/supervisor-client.js';
 export { supervisorInfoPath, type SupervisorInfo } from './agents/deploy/local/supervisor-server.js';
 export { serveSupervisor, type ServeOptions } from './agents/deploy/local/serve-supervisor.js';
-export { runDemo, DEMO_CONNECTION_VARIABLE, DEMO_DESCRIPTION, type DemoOptions, type DemoStatus } from './demo/run-demo.js';
+export {
+  runDemo,
+  DEMO_CONNECTION_VARIABLE,
+  DEMO_DESCRIPTION,
+  type DemoOptions,
+  type DemoStatus,
+} from './demo/run-demo.js';
 export { lakeRowCount, lakeTablePath } from './runtime.js';

@@ -34,7 +34,10 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
       .command('create')
       .description('one sentence to a running connector: discover, introspect, generate, build, test, deploy')
       .argument('<description...>', 'what to connect, e.g. "Stream changes from orders table in Postgres"')
-      .option('--connection <url>', 'the source: an env-var reference such as ${PG_URL} (a literal URL is turned into one)')
+      .option(
+        '--connection <url>',
+        'the source: an env-var reference such as ${PG_URL} (a literal URL is turned into one)',
+      )
       .option('--lake <path>', 'where the table lands (default ./lake/<provider>/<entity>/)')
       .option('--format <format>', `lake format: ${LAKE_FORMATS.join(', ')}`, parseFormat)
       .option('--env <environment>', 'dev, staging or prod', parseEnvironment, 'dev')
@@ -49,7 +52,7 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
       'after',
       '\nSteps and timings go to stderr; a CARS gate that needs an approval stops the run and prints the\n' +
         'command that continues (exit 5).\n' +
-        "\nExample:\n  connector-factory create \"Stream changes from orders table in Postgres\" --connection '${PG_URL}' \\\n" +
+        '\nExample:\n  connector-factory create "Stream changes from orders table in Postgres" --connection \'${PG_URL}\' \\\n' +
         '    --lake ./lake --env dev --yes --json',
     )
     .action(async (words: string[], options: CreateOptions) => {
@@ -78,15 +81,26 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
           for (const warning of summary.warnings) io.err(`warning: ${warning}`);
           if (options.json) {
             const { deployment, steps, ...rest } = summary;
-            printJson(io, { ...rest, instanceId: deployment.instanceId, tests: { pass: deployment.tests.pass, fail: deployment.tests.fail, skipped: deployment.tests.skipped }, steps });
+            printJson(io, {
+              ...rest,
+              instanceId: deployment.instanceId,
+              tests: { pass: deployment.tests.pass, fail: deployment.tests.fail, skipped: deployment.tests.skipped },
+              steps,
+            });
           } else {
-            io.out(`${summary.connectorId} ${summary.version} runs in ${summary.environment} as ${summary.deploymentId}`);
+            io.out(
+              `${summary.connectorId} ${summary.version} runs in ${summary.environment} as ${summary.deploymentId}`,
+            );
             io.out(`  manifest  ${summary.manifestPath}`);
             io.out(`  package   ${summary.packagePath}`);
             io.out(`  lake      ${summary.lakeTablePath}`);
             io.out(`  health    ${summary.healthUrl}`);
             io.out(`  metrics   ${summary.metricsUrl}`);
-            io.out('next: `connector-factory deployments` lists it; `connector-factory logs ' + summary.connectorId + '` shows its log');
+            io.out(
+              'next: `connector-factory deployments` lists it; `connector-factory logs ' +
+                summary.connectorId +
+                '` shows its log',
+            );
           }
           setExit(EXIT.ok);
         } catch (error) {

@@ -15,7 +15,9 @@ export function registerDemo(program: Command, io: Io, setExit: (code: ExitCode)
   withFactoryOptions(
     program
       .command('demo')
-      .description('the main job on embedded defaults: PostgreSQL with changing orders → CDC connector → Delta in ./lake')
+      .description(
+        'the main job on embedded defaults: PostgreSQL with changing orders → CDC connector → Delta in ./lake',
+      )
       .option('--lake <dir>', 'the lake folder (default ./lake)')
       .option('--duration <duration>', 'stop by itself after this long (default: run until Ctrl-C)', parseDuration),
   )

@@ -43,7 +43,9 @@ export function localTarget(context: FactoryContext, state: string | undefined, 
     (supervisor ??= ensureSupervisor(context.home, {
       ...(state !== undefined ? { state } : {}),
       onStart: (pid, log) =>
-        io.err(`started the local supervisor in the background (pid ${pid}, log ${log}); \`connector-factory serve --stop\` stops it`),
+        io.err(
+          `started the local supervisor in the background (pid ${pid}, log ${log}); \`connector-factory serve --stop\` stops it`,
+        ),
     }));
   return {
     name: 'local',
@@ -69,7 +71,15 @@ interface ListOptions extends FactoryOptions {
 }
 
 function row(record: DeploymentRecord, live: string): string[] {
-  return [record.id, record.connectorId, record.version, record.environment, record.status, live, record.healthUrl ?? '-'];
+  return [
+    record.id,
+    record.connectorId,
+    record.version,
+    record.environment,
+    record.status,
+    live,
+    record.healthUrl ?? '-',
+  ];
 }
 
 /** `deploy`, `undeploy`, `deployments` and `logs`. */
@@ -97,16 +107,23 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
     .action(async (packageDir: string, options: DeployOptions) => {
       await withFactory(options, async (context) => {
         const target = localTarget(context, options.state, io);
-        if (!options.json) io.err(`deploying ${packageDir} to ${options.env} (${context.actor.name}, ${context.actor.role})`);
-        const receipt = await deployConnector(packageDir, { ...context, target }, {
-          environment: options.env,
-          progress: stepPrinter(io),
-          ...(options.healthTimeout !== undefined ? { healthTimeoutMs: options.healthTimeout } : {}),
-          ...(options.waitApproval !== undefined ? { approvalTimeoutMs: options.waitApproval } : {}),
-        });
+        if (!options.json)
+          io.err(`deploying ${packageDir} to ${options.env} (${context.actor.name}, ${context.actor.role})`);
+        const receipt = await deployConnector(
+          packageDir,
+          { ...context, target },
+          {
+            environment: options.env,
+            progress: stepPrinter(io),
+            ...(options.healthTimeout !== undefined ? { healthTimeoutMs: options.healthTimeout } : {}),
+            ...(options.waitApproval !== undefined ? { approvalTimeoutMs: options.waitApproval } : {}),
+          },
+        );
         if (options.json) printJson(io, receipt);
         else {
-          io.out(`${receipt.connectorId} ${receipt.version} is healthy in ${receipt.environment} as ${receipt.deploymentId}`);
+          io.out(
+            `${receipt.connectorId} ${receipt.version} is healthy in ${receipt.environment} as ${receipt.deploymentId}`,
+          );
           io.out(`  instance  ${receipt.instanceId}`);
           io.out(`  health    ${receipt.healthUrl}`);
           io.out(`  metrics   ${receipt.metricsUrl}`);
@@ -134,9 +151,15 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
         const info = await findSupervisor(context.home);
         // With no supervisor running nothing runs locally: the records only need to say it is stopped.
         const target = info ? new RemoteSupervisor(info) : new LocalSupervisor({ home: context.home });
-        const stopped = await undeployConnector(ref, { ...context, target }, options.env ? { environment: options.env } : {});
+        const stopped = await undeployConnector(
+          ref,
+          { ...context, target },
+          options.env ? { environment: options.env } : {},
+        );
         if (options.json) printJson(io, stopped);
-        else for (const record of stopped) io.out(`stopped ${record.id} (${record.connectorId} ${record.version}, ${record.environment})`);
+        else
+          for (const record of stopped)
+            io.out(`stopped ${record.id} (${record.connectorId} ${record.version}, ${record.environment})`);
         setExit(EXIT.ok);
       });
     });
@@ -150,20 +173,34 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
   ).action(async (options: ListOptions) => {
     await withFactory(options, async (context) => {
       const records = await context.store.deployments.list(
-        options.all ? {} : { statuses: ['building', 'awaiting_approval', 'starting', 'healthy', 'unhealthy', 'paused'] },
+        options.all
+          ? {}
+          : { statuses: ['building', 'awaiting_approval', 'starting', 'healthy', 'unhealthy', 'paused'] },
       );
       const info = await findSupervisor(context.home);
       const live = new Map((info ? await new RemoteSupervisor(info).list() : []).map((s) => [s.deploymentId, s]));
       if (options.json) {
-        printJson(io, records.map((record) => ({ ...record, instance: live.get(record.id) ?? null })));
+        printJson(
+          io,
+          records.map((record) => ({ ...record, instance: live.get(record.id) ?? null })),
+        );
       } else if (records.length === 0) {
         io.out('no deployments; `connector-factory create` or `deploy` makes one');
       } else {
         const liveText = (id: string) => {
           const status = live.get(id);
-          return status ? `${status.state}${status.restarts > 0 ? `, ${status.restarts} restarts` : ''}` : info ? 'not running' : 'no supervisor';
+          return status
+            ? `${status.state}${status.restarts > 0 ? `, ${status.restarts} restarts` : ''}`
+            : info
+              ? 'not running'
+              : 'no supervisor';
         };
-        io.out(table([['DEPLOYMENT', 'CONNECTOR', 'VERSION', 'ENV', 'STATUS', 'PROCESS', 'HEALTH'], ...records.map((r) => row(r, liveText(r.id)))]));
+        io.out(
+          table([
+            ['DEPLOYMENT', 'CONNECTOR', 'VERSION', 'ENV', 'STATUS', 'PROCESS', 'HEALTH'],
+            ...records.map((r) => row(r, liveText(r.id))),
+          ]),
+        );
       }
       setExit(EXIT.ok);
     });
@@ -172,7 +209,7 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
   withFactoryOptions(
     program
       .command('logs')
-      .description("the last lines a deployed connector logged")
+      .description('the last lines a deployed connector logged')
       .argument('<connector-or-deployment>', 'a connector id or a deployment id')
       .option('--lines <n>', 'how many (default 50)', (text) => {
         if (!/^[1-9]\d*$/.test(text)) throw new InvalidArgumentError(`"${text}" is not a positive number`);

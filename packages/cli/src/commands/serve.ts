@@ -29,8 +29,19 @@ export function registerServe(program: Command, io: Io, setExit: (code: ExitCode
       await withFactory(options, async (context) => {
         const running = await findSupervisor(context.home);
         if (options.status) {
-          if (options.json) printJson(io, running ? { running: true, pid: running.pid, url: running.url, startedAt: running.startedAt } : { running: false });
-          else io.out(running ? `the local supervisor runs (pid ${running.pid}, ${running.url}, since ${running.startedAt})` : 'no local supervisor runs');
+          if (options.json)
+            printJson(
+              io,
+              running
+                ? { running: true, pid: running.pid, url: running.url, startedAt: running.startedAt }
+                : { running: false },
+            );
+          else
+            io.out(
+              running
+                ? `the local supervisor runs (pid ${running.pid}, ${running.url}, since ${running.startedAt})`
+                : 'no local supervisor runs',
+            );
           setExit(EXIT.ok);
           return;
         }
@@ -40,14 +51,17 @@ export function registerServe(program: Command, io: Io, setExit: (code: ExitCode
           } else {
             process.kill(running.pid, 'SIGTERM');
             const deadline = Date.now() + 30_000;
-            while (Date.now() < deadline && (await findSupervisor(context.home))) await new Promise((r) => setTimeout(r, 200));
+            while (Date.now() < deadline && (await findSupervisor(context.home)))
+              await new Promise((r) => setTimeout(r, 200));
             io.out(`stopped the local supervisor (pid ${running.pid})`);
           }
           setExit(EXIT.ok);
           return;
         }
         if (running) {
-          io.err(`error: a local supervisor already runs (pid ${running.pid}); stop it with \`connector-factory serve --stop\``);
+          io.err(
+            `error: a local supervisor already runs (pid ${running.pid}); stop it with \`connector-factory serve --stop\``,
+          );
           setExit(EXIT.invalidInput);
           return;
         }

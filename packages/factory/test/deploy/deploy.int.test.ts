@@ -52,8 +52,6 @@ async function sql(text: string, values: unknown[] = []) {
   }
 }
 
-const sourceCount = async (table = TABLE) => Number((await sql(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
-
 describe('deploy to the local target', () => {
   let work: string;
   let store: StateStore;
@@ -69,8 +67,12 @@ describe('deploy to the local target', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'cf-deploy-'));
     await sql(`DROP TABLE IF EXISTS ${TABLE}, ${TABLE}_v2`);
-    await sql(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'cf_connector_postgres_deploy_orders%' AND NOT active`);
-    await sql(`CREATE TABLE ${TABLE} (id int PRIMARY KEY, total numeric(10,2) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
+    await sql(
+      `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'cf_connector_postgres_deploy_orders%' AND NOT active`,
+    );
+    await sql(
+      `CREATE TABLE ${TABLE} (id int PRIMARY KEY, total numeric(10,2) NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+    );
     await sql(`INSERT INTO ${TABLE} SELECT g, g * 1.25 FROM generate_series(1, 300) g`);
     store = await openStateStore(join(work, 'state.db'));
     policy = parsePolicy(POLICY, join(work, 'policy.yaml'));
@@ -84,7 +86,9 @@ describe('deploy to the local target', () => {
   afterAll(async () => {
     await supervisor?.close();
     await store?.close();
-    await sql(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'cf_connector_postgres_deploy_orders%' AND NOT active`).catch(() => undefined);
+    await sql(
+      `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'cf_connector_postgres_deploy_orders%' AND NOT active`,
+    ).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
   });
 
@@ -106,7 +110,17 @@ describe('deploy to the local target', () => {
       },
       context,
     );
-    expect(steps).toEqual(['discover', 'schema', 'generate', 'install', 'typecheck', 'compile tests', 'sandboxed tests', 'start', 'healthy']);
+    expect(steps).toEqual([
+      'discover',
+      'schema',
+      'generate',
+      'install',
+      'typecheck',
+      'compile tests',
+      'sandboxed tests',
+      'start',
+      'healthy',
+    ]);
     expect(created.deployment.tests).toMatchObject({ passed: true, fail: 0 });
     expect(created.deployment.tests.pass).toBeGreaterThan(5);
     expect(await probeHealth(created.healthUrl)).toBeUndefined();
@@ -116,14 +130,22 @@ describe('deploy to the local target', () => {
     const manifest = JSON.parse(await readFile(created.manifestPath, 'utf8')) as ConnectorManifest;
     expect(manifest.schema.updateStrategy).toBe('cdc');
     expect(manifest.destination).toMatchObject({ format: 'delta', writeMode: 'merge' });
-    await until('the initial rows in the lake', async () => (await lakeRowCount(created.lakeTablePath, 'delta')) === 300);
+    await until(
+      'the initial rows in the lake',
+      async () => (await lakeRowCount(created.lakeTablePath, 'delta')) === 300,
+    );
     await sql(`INSERT INTO ${TABLE} SELECT g, g FROM generate_series(301, 350) g`);
     await sql(`DELETE FROM ${TABLE} WHERE id <= 10`);
     await until('the changes in the lake', async () => (await lakeRowCount(created.lakeTablePath, 'delta')) === 340);
     // No value of a variable reaches the store or the audit log.
     const receipts = JSON.stringify(await store.audit.all());
     expect(receipts).not.toContain(url);
-    expect((await store.audit.all()).map((r) => r.action)).toEqual(['discover', 'extract_schema', 'generate', 'deploy']);
+    expect((await store.audit.all()).map((r) => r.action)).toEqual([
+      'discover',
+      'extract_schema',
+      'generate',
+      'deploy',
+    ]);
   });
 
   it('restarts a connector that crashes, and it carries on from its checkpoint', async () => {
@@ -193,22 +215,33 @@ describe('deploy to the local target', () => {
     await context.cars.approve(pending!.id, alice, 'tests green');
     // An approval read 25 hours later has expired: the deploy asks again instead of going ahead.
     const later = new Cars(store, policy, audit, () => new Date(Date.now() + 25 * 3_600_000));
-    const expired = (await deployConnector(created.packagePath, { ...context, cars: later }, {
-      environment: 'prod',
-      env,
-      workingDir: work,
-    }).catch((e: unknown) => e)) as FactoryError;
+    const expired = (await deployConnector(
+      created.packagePath,
+      { ...context, cars: later },
+      {
+        environment: 'prod',
+        env,
+        workingDir: work,
+      },
+    ).catch((e: unknown) => e)) as FactoryError;
     expect(expired.code).toBe('approval_required');
 
     // Dev and prod share the source's replication slot here: stop dev before prod starts.
     await undeployConnector(created.connectorId, context, { environment: 'dev' });
     const receipt: DeploymentReceipt = await prod();
-    expect(receipt).toMatchObject({ environment: 'prod', status: 'healthy', approvalId: pending!.id, riskLevel: 'high' });
+    expect(receipt).toMatchObject({
+      environment: 'prod',
+      status: 'healthy',
+      approvalId: pending!.id,
+      riskLevel: 'high',
+    });
     expect(receipt.steps.find((s) => s.step === 'build')?.detail).toMatch(/^reused the build/);
     expect(await probeHealth(receipt.healthUrl)).toBeUndefined();
 
     // Undeploying prod is gated too.
-    const gated = (await undeployConnector(created.connectorId, context, { environment: 'prod' }).catch((e: unknown) => e)) as FactoryError;
+    const gated = (await undeployConnector(created.connectorId, context, { environment: 'prod' }).catch(
+      (e: unknown) => e,
+    )) as FactoryError;
     expect(gated.code).toBe('approval_required');
     const undeployRequest = (await store.approvals.list({ status: 'pending' })).find((r) => r.action === 'undeploy');
     await context.cars.approve(undeployRequest!.id, alice);
@@ -219,9 +252,11 @@ describe('deploy to the local target', () => {
 
   it('a viewer may not deploy', async () => {
     const vic = resolveActor({ flag: 'vic', policy });
-    const error = (await deployConnector(created.packagePath, { ...context, actor: vic }, { environment: 'dev', env }).catch(
-      (e: unknown) => e,
-    )) as FactoryError;
+    const error = (await deployConnector(
+      created.packagePath,
+      { ...context, actor: vic },
+      { environment: 'dev', env },
+    ).catch((e: unknown) => e)) as FactoryError;
     expect(error.code).toBe('forbidden');
   });
 });

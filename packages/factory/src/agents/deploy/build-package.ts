@@ -15,7 +15,11 @@ export interface StepReport {
   readonly detail?: string;
 }
 
-export type ProgressListener = (event: { readonly step: string; readonly state: 'start' | 'done' | 'failed'; readonly report?: StepReport }) => void;
+export type ProgressListener = (event: {
+  readonly step: string;
+  readonly state: 'start' | 'done' | 'failed';
+  readonly report?: StepReport;
+}) => void;
 
 export interface BuiltPackage {
   /** The build: a copy of the package with node_modules, dist and compiled tests, kept for rollbacks. */
@@ -87,7 +91,12 @@ export async function buildPackage(packageDir: string, options: BuildOptions): P
   if (previous !== undefined) {
     const record = JSON.parse(previous) as { packageDigest: string; steps: StepReport[] };
     if (record.packageDigest === digest) {
-      const report: StepReport = { step: 'build', ok: true, durationMs: 0, detail: `reused the build of ${digest.slice(0, 19)}…` };
+      const report: StepReport = {
+        step: 'build',
+        ok: true,
+        durationMs: 0,
+        detail: `reused the build of ${digest.slice(0, 19)}…`,
+      };
       options.progress?.({ step: 'build', state: 'done', report });
       return { dir: target, manifest, packageDigest: digest, manifestDigest, steps: [report], reused: true };
     }
@@ -125,7 +134,9 @@ export async function buildPackage(packageDir: string, options: BuildOptions): P
         step,
         ok,
         durationMs: result.durationMs,
-        ...(ok ? {} : { detail: result.timedOut ? `timed out after ${timeoutMs} ms` : `exit ${result.code ?? result.signal}` }),
+        ...(ok
+          ? {}
+          : { detail: result.timedOut ? `timed out after ${timeoutMs} ms` : `exit ${result.code ?? result.signal}` }),
       };
       steps.push(report);
       options.progress?.({ step, state: ok ? 'done' : 'failed', report });
@@ -137,7 +148,10 @@ export async function buildPackage(packageDir: string, options: BuildOptions): P
         );
       }
     }
-    await writeFile(join(staging, BUILD_RECORD), `${JSON.stringify({ packageDigest: digest, manifestDigest, steps }, null, 2)}\n`);
+    await writeFile(
+      join(staging, BUILD_RECORD),
+      `${JSON.stringify({ packageDigest: digest, manifestDigest, steps }, null, 2)}\n`,
+    );
     await rm(target, { recursive: true, force: true });
     await rename(staging, target);
   } catch (error) {

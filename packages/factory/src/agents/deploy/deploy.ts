@@ -291,7 +291,11 @@ export async function deployConnector(
       try {
         approval = await step(
           'approval',
-          () => cars.waitForApproval(approval!.id, { timeoutMs: waitMs, ...(options.signal ? { signal: options.signal } : {}) }),
+          () =>
+            cars.waitForApproval(approval!.id, {
+              timeoutMs: waitMs,
+              ...(options.signal ? { signal: options.signal } : {}),
+            }),
           (record) => `approved by ${record.decidedBy ?? '?'}`,
         );
       } catch (error) {
@@ -333,7 +337,11 @@ export async function deployConnector(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   if (!health.healthy) {
-    options.progress?.({ step: 'healthy', state: 'failed', report: { step: 'healthy', ok: false, durationMs: healthTimeoutMs, detail: health.reason } });
+    options.progress?.({
+      step: 'healthy',
+      state: 'failed',
+      report: { step: 'healthy', ok: false, durationMs: healthTimeoutMs, detail: health.reason },
+    });
     await target.stop(deploymentId);
     let rolledBack = false;
     if (previous) {
@@ -347,12 +355,18 @@ export async function deployConnector(
       new FactoryError(
         'deploy_failed',
         `${manifest.id} ${manifest.version} did not become healthy (${health.reason}); ` +
-          (rolledBack ? `rolled back to ${previous!.version} (${previous!.id})` : 'no previous version to roll back to'),
+          (rolledBack
+            ? `rolled back to ${previous!.version} (${previous!.id})`
+            : 'no previous version to roll back to'),
       ),
       { package: built.packageDigest },
     );
   }
-  options.progress?.({ step: 'healthy', state: 'done', report: { step: 'healthy', ok: true, durationMs: health.afterMs } });
+  options.progress?.({
+    step: 'healthy',
+    state: 'done',
+    report: { step: 'healthy', ok: true, durationMs: health.afterMs },
+  });
   steps.push({ step: 'healthy', ok: true, durationMs: health.afterMs });
   await store.deployments.update(deploymentId, { status: 'healthy' });
   if (previous) await store.deployments.update(previous.id, { status: 'superseded' });

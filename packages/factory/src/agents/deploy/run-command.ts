@@ -22,7 +22,11 @@ const KEEP_BYTES = 64 * 1024;
  * Runs a command in its own process group and collects its output; on timeout or abort the whole
  * group (npm and everything it started) is killed. Never throws for a failing command.
  */
-export async function runCommand(command: string, args: readonly string[], options: CommandOptions): Promise<CommandResult> {
+export async function runCommand(
+  command: string,
+  args: readonly string[],
+  options: CommandOptions,
+): Promise<CommandResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(command, [...args], {

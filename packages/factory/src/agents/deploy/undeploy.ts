@@ -50,7 +50,12 @@ export async function undeployConnector(
         resource,
         riskLevel,
         requestedBy: context.actor.name,
-        evidence: { deploymentId: record.id, connectorId: record.connectorId, version: record.version, environment: record.environment },
+        evidence: {
+          deploymentId: record.id,
+          connectorId: record.connectorId,
+          version: record.version,
+          environment: record.environment,
+        },
       });
       if (request !== null && request.status !== 'approved') {
         throw new FactoryError(

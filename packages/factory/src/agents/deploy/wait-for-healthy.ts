@@ -1,6 +1,7 @@
 import type { DeployTarget } from './deploy-target.js';
 
-export type HealthOutcome = { readonly healthy: true; readonly afterMs: number } | { readonly healthy: false; readonly reason: string };
+export type HealthOutcome =
+  { readonly healthy: true; readonly afterMs: number } | { readonly healthy: false; readonly reason: string };
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {

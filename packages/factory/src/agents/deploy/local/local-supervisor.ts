@@ -175,7 +175,13 @@ export class LocalSupervisor implements DeployTarget {
     };
     const child = spawn(
       process.execPath,
-      [join(spec.packageDir, 'dist', 'index.js'), '--health-port', String(instance.port), '--state-dir', env.CF_STATE_DIR!],
+      [
+        join(spec.packageDir, 'dist', 'index.js'),
+        '--health-port',
+        String(instance.port),
+        '--state-dir',
+        env.CF_STATE_DIR!,
+      ],
       // Its own process group: a Ctrl-C meant for the supervisor's terminal is the supervisor's to act on.
       { cwd: spec.workingDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );

@@ -49,7 +49,9 @@ export class RemoteSupervisor implements DeployTarget {
     return (await this.call<InstanceStatus[]>('GET', '/instances')) ?? [];
   }
   async logs(deploymentId: string, lines = 50): Promise<string[]> {
-    return (await this.call<string[]>('GET', `/instances/${encodeURIComponent(deploymentId)}/logs?lines=${lines}`)) ?? [];
+    return (
+      (await this.call<string[]>('GET', `/instances/${encodeURIComponent(deploymentId)}/logs?lines=${lines}`)) ?? []
+    );
   }
 }
 
@@ -87,7 +89,11 @@ function supervisorMain(): string {
  */
 export async function ensureSupervisor(
   home: string,
-  options: { readonly state?: string; readonly env?: NodeJS.ProcessEnv; readonly onStart?: (pid: number, log: string) => void } = {},
+  options: {
+    readonly state?: string;
+    readonly env?: NodeJS.ProcessEnv;
+    readonly onStart?: (pid: number, log: string) => void;
+  } = {},
 ): Promise<RemoteSupervisor> {
   const found = await findSupervisor(home);
   if (found) return new RemoteSupervisor(found);
