@@ -9,6 +9,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDiscover } from './commands/discover.js';
 import { registerGenerate } from './commands/generate.js';
+import { registerMonitor } from './commands/monitor.js';
 import { registerProviders } from './commands/providers.js';
 import { registerReplication } from './commands/replication.js';
 import { registerRun } from './commands/run.js';
@@ -54,6 +55,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerDeploy(program, io, setExit);
   registerServe(program, io, setExit);
   registerDemo(program, io, setExit);
+  registerMonitor(program, io, setExit);
   registerRun(program, io, setExit);
   registerDecrypt(program, io, setExit);
   registerReplication(program, io, setExit);

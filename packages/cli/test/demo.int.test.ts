@@ -26,7 +26,8 @@ describe('connector-factory demo', () => {
     demo.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     demo.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => demo.once('close', resolve));
-    const caughtUp = /orders: (\d+) in PostgreSQL, (\d+) in the lake .* health ok · (\d+) records processed/;
+    const caughtUp =
+      /orders: (\d+) in PostgreSQL, (\d+) in the lake .* health ok · (\d+) records processed · SLOs met · certification (MONITORING|REVIEW)/;
     const deadline = Date.now() + 240_000;
     let seen: RegExpExecArray | null = null;
     while (Date.now() < deadline && demo.exitCode === null) {

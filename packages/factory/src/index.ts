@@ -96,3 +96,17 @@ export {
   type DemoStatus,
 } from './demo/run-demo.js';
 export { lakeRowCount, lakeTablePath } from './runtime.js';
+export { resumeDeployment } from './agents/deploy/resume.js';
+export { Monitor, type MonitorOptions, type MonitorReport } from './agents/monitor/monitor.js';
+export { evaluateSlos, type SloInputs, type SloName, type SloResult } from './agents/monitor/slo.js';
+export { AlertManager } from './agents/monitor/alert-manager.js';
+export { lineSink, webhookSink, type AlertEvent, type AlertSink } from './agents/monitor/alert-sinks.js';
+export { classifyDrift, nextMinor, proposeManifest, type DriftChange } from './agents/monitor/drift.js';
+export { failureKind, type FailureKind } from './agents/monitor/failure-kind.js';
+export {
+  CertificationWorkflow,
+  DEFAULT_CERTIFY_AFTER_MS,
+  type CertificationContext,
+  type Observation,
+} from './agents/certification/certification.js';
+export { scrapeMetrics, type ScrapedMetrics } from './runtime.js';

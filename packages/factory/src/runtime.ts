@@ -99,3 +99,35 @@ export async function lakeRowCount(tablePath: string, format: string): Promise<n
     return undefined;
   }
 }
+
+/** A connector's /metrics read back: the spec's ConnectorMetrics, plus its run and error counters. */
+export interface ScrapedMetrics {
+  readonly metrics: Record<string, unknown>;
+  readonly runs: number;
+  readonly errors: number;
+}
+
+/** Scrapes a connector's /metrics; undefined when it does not answer. */
+export async function scrapeMetrics(url: string, connectorId?: string): Promise<ScrapedMetrics | undefined> {
+  let text: string;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) return undefined;
+    text = await response.text();
+  } catch {
+    return undefined;
+  }
+  const { parseConnectorMetrics, parsePrometheusText, CONNECTOR_METRIC_NAMES } = await runtime();
+  const parsed = parseConnectorMetrics(text, connectorId !== undefined ? { connectorId } : {});
+  const sum = (name: string) =>
+    parsePrometheusText(text)
+      .filter(
+        (sample) => sample.name === name && (connectorId === undefined || sample.labels.connector_id === connectorId),
+      )
+      .reduce((total, sample) => total + sample.value, 0);
+  return {
+    metrics: { ...parsed, lastSuccessfulRun: parsed.lastSuccessfulRun?.toISOString() ?? null },
+    runs: sum(CONNECTOR_METRIC_NAMES.runs),
+    errors: sum(CONNECTOR_METRIC_NAMES.errors),
+  };
+}

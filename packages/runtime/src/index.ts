@@ -38,7 +38,14 @@ export { runSync, type BatchReport, type RowTransformer, type RunOptions, type R
 export { FileCheckpointStore, type Checkpoint, type CheckpointStore } from './run/checkpoint-store.js';
 export { createTransformer, sourceFieldsFor, type Transformer } from './transform/transformer.js';
 export { decryptColumnValues, decryptRows, decryptionKeyFromEnv, encryptedColumnsFor } from './transform/decrypt.js';
-export { ConnectorMetricsRecorder, parseConnectorMetrics, type ConnectorMetrics } from './observe/connector-metrics.js';
+export {
+  CONNECTOR_METRIC_NAMES,
+  ConnectorMetricsRecorder,
+  parseConnectorMetrics,
+  parsePrometheusText,
+  type ConnectorMetrics,
+  type MetricSample,
+} from './observe/connector-metrics.js';
 export { startHealthServer, type HealthReport } from './observe/health-server.js';
 export { createLogger, secretValuesFromEnv, type Logger } from './observe/logger.js';
 export { createSource, referencedEnvVars } from './connector/create-source.js';

@@ -17,6 +17,7 @@ interface CreateOptions extends FactoryOptions {
   readonly yes?: boolean;
   readonly healthTimeout?: number;
   readonly waitApproval?: number;
+  readonly certifyAfter?: number;
   readonly json?: boolean;
 }
 
@@ -46,6 +47,11 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
       .option('--yes', 'no questions: for scripts (a needed approval still stops the run)')
       .option('--health-timeout <duration>', 'how long it has to become healthy', parseDuration)
       .option('--wait-approval <duration>', 'wait this long for a needed approval instead of stopping', parseDuration)
+      .option(
+        '--certify-after <duration>',
+        'healthy time without an SLO breach before certification review (default 24h)',
+        parseDuration,
+      )
       .option('--json', 'print one JSON summary (manifest, package, deployment id, health URL, lake table)'),
   )
     .addHelpText(
@@ -75,6 +81,7 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
               ...(options.force ? { force: true } : {}),
               ...(options.healthTimeout !== undefined ? { healthTimeoutMs: options.healthTimeout } : {}),
               ...(options.waitApproval !== undefined ? { approvalTimeoutMs: options.waitApproval } : {}),
+              ...(options.certifyAfter !== undefined ? { certifyAfterMs: options.certifyAfter } : {}),
             },
             { ...context, target },
           );

@@ -1,10 +1,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import {
+  declaredEnv,
   deployConnector,
   ensureSupervisor,
   findDeployments,
   findSupervisor,
   LocalSupervisor,
+  readPackageManifest,
   RemoteSupervisor,
   undeployConnector,
   type DeploymentRecord,
@@ -62,6 +64,7 @@ interface DeployOptions extends FactoryOptions {
   readonly target: 'local';
   readonly healthTimeout?: number;
   readonly waitApproval?: number;
+  readonly certifyAfter?: number;
   readonly json?: boolean;
 }
 
@@ -93,6 +96,11 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
       .option('--target <target>', 'where it runs: local', parseTarget, 'local')
       .option('--health-timeout <duration>', 'how long it has to become healthy before a rollback', parseDuration)
       .option('--wait-approval <duration>', 'wait this long for a needed approval instead of stopping', parseDuration)
+      .option(
+        '--certify-after <duration>',
+        'healthy time without an SLO breach before certification review (default 24h)',
+        parseDuration,
+      )
       .option('--json', 'print the DeploymentReceipt as JSON'),
   )
     .addHelpText(
@@ -117,6 +125,7 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
             progress: stepPrinter(io),
             ...(options.healthTimeout !== undefined ? { healthTimeoutMs: options.healthTimeout } : {}),
             ...(options.waitApproval !== undefined ? { approvalTimeoutMs: options.waitApproval } : {}),
+            ...(options.certifyAfter !== undefined ? { certifyAfterMs: options.certifyAfter } : {}),
           },
         );
         if (options.json) printJson(io, receipt);

@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
-import { findSupervisor, serveSupervisor } from '@connector-factory/factory';
+import { findSupervisor, Monitor, serveSupervisor } from '@connector-factory/factory';
+import { parseDuration } from '../duration.js';
+import { alertSinks } from './monitor.js';
 import { withFactory, withFactoryOptions, type FactoryOptions } from '../factory-options.js';
 import { EXIT, printJson, type ExitCode, type Io } from '../io.js';
 
 interface ServeOptions extends FactoryOptions {
+  readonly monitorInterval: number;
+  readonly webhook?: string;
   readonly stop?: boolean;
   readonly status?: boolean;
   readonly json?: boolean;
@@ -15,6 +19,13 @@ export function registerServe(program: Command, io: Io, setExit: (code: ExitCode
     program
       .command('serve')
       .description('run the local supervisor: keeps deployed connectors running, restarts them, serves their health')
+      .option(
+        '--monitor-interval <duration>',
+        'how often the Monitor agent looks at each connector (0 = no monitor)',
+        parseDuration,
+        30_000,
+      )
+      .option('--webhook <url>', 'POST alerts as JSON here too (default $CONNECTOR_FACTORY_ALERT_WEBHOOK)')
       .option('--status', 'say whether a supervisor runs, and where')
       .option('--stop', 'stop the running supervisor (and the connectors it runs)')
       .option('--json', 'with --status: print it as JSON'),
@@ -75,6 +86,20 @@ export function registerServe(program: Command, io: Io, setExit: (code: ExitCode
             store: context.store,
             signal: controller.signal,
             log: (line) => io.err(`${new Date().toISOString()} ${line}`),
+            ...(options.monitorInterval > 0
+              ? {
+                  alongside: (target, signal) =>
+                    new Monitor({
+                      store: context.store,
+                      target,
+                      audit: context.audit,
+                      riskOf: (action) => context.cars.riskOf(action),
+                      home: context.home,
+                      sinks: alertSinks(io, options.webhook),
+                      log: (line) => io.err(`${new Date().toISOString()} ${line}`),
+                    }).run(options.monitorInterval, signal),
+                }
+              : {}),
           });
         } finally {
           process.off('SIGINT', stop);

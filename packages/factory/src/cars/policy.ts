@@ -73,6 +73,12 @@ const ACTION_RISK: Readonly<Record<string, RiskLevel>> = {
   generate: 'medium',
   approve: 'low',
   reject: 'low',
+  // The Monitor agent only reads (spec: LOW); what it does to a connector is a pause, undone by resume.
+  monitor: 'low',
+  detect_drift: 'low',
+  pause: 'medium',
+  resume: 'medium',
+  certify: 'medium',
 };
 
 /**

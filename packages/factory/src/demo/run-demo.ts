@@ -4,6 +4,8 @@ import type { ProgressListener } from '../agents/deploy/build-package.js';
 import type { DeployContext } from '../agents/deploy/deploy.js';
 import { LocalSupervisor } from '../agents/deploy/local/local-supervisor.js';
 import { probeHealth } from '../agents/deploy/wait-for-healthy.js';
+import { lineSink } from '../agents/monitor/alert-sinks.js';
+import { Monitor } from '../agents/monitor/monitor.js';
 import { createConnector, type CreateSummary } from '../orchestrator/create-connector.js';
 import type { ProviderRegistry } from '../registry/provider-registry.js';
 import { lakeRowCount } from '../runtime.js';
@@ -39,6 +41,9 @@ export interface DemoStatus {
   readonly health: string;
   readonly changes: { readonly inserts: number; readonly updates: number; readonly deletes: number };
   readonly recordsProcessed: number | undefined;
+  /** The SLOs the Monitor found breached (none: all met). */
+  readonly slosBreached: readonly string[];
+  readonly certification: string | null;
 }
 
 function metricValue(text: string, name: string): number | undefined {
@@ -76,6 +81,8 @@ export async function runDemo(options: DemoOptions, context: Omit<DeployContext,
         lake: `${tableDir}/`,
         format: 'delta',
         environment: 'dev',
+        // A minute, so the demo shows the certification workflow reach REVIEW (the default is 24 h).
+        certifyAfterMs: 60_000,
         outDir: join(context.home, 'demo', 'connectors'),
         force: true,
         registry: options.registry,
@@ -92,6 +99,16 @@ export async function runDemo(options: DemoOptions, context: Omit<DeployContext,
     print(`  lake     ${summary.lakeTablePath}`);
     print('changing orders every half second; Ctrl-C stops the demo');
     stream = startChangeStream(database.url);
+    const monitor = new Monitor({
+      store: context.store,
+      target: supervisor,
+      audit: context.audit,
+      riskOf: (action) => context.cars.riskOf(action),
+      home: context.home,
+      sinks: [lineSink(print)],
+      env,
+      log: print,
+    });
     const every = options.statusEveryMs ?? 2000;
     while (!options.signal.aborted) {
       await new Promise<void>((done) => {
@@ -99,6 +116,7 @@ export async function runDemo(options: DemoOptions, context: Omit<DeployContext,
         options.signal.addEventListener('abort', () => (clearTimeout(timer), done()), { once: true });
       });
       if (options.signal.aborted) break;
+      const [look] = await monitor.tick();
       const failure = await probeHealth(summary.healthUrl);
       const metrics = await fetch(summary.metricsUrl)
         .then((response) => response.text())
@@ -118,12 +136,15 @@ export async function runDemo(options: DemoOptions, context: Omit<DeployContext,
         health: failure ?? 'ok',
         changes: { ...stream.counts },
         recordsProcessed: metricValue(metrics, 'connector_records_total'),
+        slosBreached: look?.slos.filter((slo) => slo.breached).map((slo) => slo.name) ?? [],
+        certification: look?.certification ?? null,
       };
       options.onStatus?.(status);
       print(
         `orders: ${status.sourceRows} in PostgreSQL, ${status.lakeRows ?? 0} in the lake · ` +
           `${status.changes.inserts} inserts, ${status.changes.updates} updates, ${status.changes.deletes} deletes so far · ` +
-          `health ${status.health} · ${status.recordsProcessed ?? 0} records processed`,
+          `health ${status.health} · ${status.recordsProcessed ?? 0} records processed · ` +
+          `SLOs ${status.slosBreached.length === 0 ? 'met' : `breached: ${status.slosBreached.join(', ')}`} · certification ${status.certification ?? '–'}`,
       );
     }
     return summary;

@@ -31,6 +31,8 @@ export interface CreateOptions {
   readonly workingDir?: string;
   readonly healthTimeoutMs?: number;
   readonly approvalTimeoutMs?: number;
+  /** The certification window (default 24 h). */
+  readonly certifyAfterMs?: number;
   readonly progress?: ProgressListener;
   readonly signal?: AbortSignal;
 }
@@ -191,6 +193,7 @@ export async function createConnector(options: CreateOptions, context: DeployCon
     ...(options.workingDir !== undefined ? { workingDir: options.workingDir } : {}),
     ...(options.healthTimeoutMs !== undefined ? { healthTimeoutMs: options.healthTimeoutMs } : {}),
     ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+    ...(options.certifyAfterMs !== undefined ? { certifyAfterMs: options.certifyAfterMs } : {}),
     ...(options.progress ? { progress: options.progress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /**
  * The tables of the state store as Kysely sees them. Both dialects share them: timestamps are ISO-8601
  * UTC text (which sorts in time order), JSON values are text, so SQLite and PostgreSQL hold the same bytes.
@@ -8,6 +10,12 @@ export interface StateDatabase {
   cf_approval_votes: ApprovalVotesTable;
   cf_audit_receipts: AuditReceiptsTable;
   cf_audit_head: AuditHeadTable;
+  cf_health_checks: HealthChecksTable;
+  cf_metric_snapshots: MetricSnapshotsTable;
+  cf_alerts: AlertsTable;
+  cf_drift_reports: DriftReportsTable;
+  cf_certifications: CertificationsTable;
+  cf_connector_registry: ConnectorRegistryTable;
 }
 
 export interface DeploymentsTable {
@@ -81,4 +89,73 @@ export interface AuditHeadTable {
   id: number;
   seq: number;
   hash: string;
+}
+
+export interface HealthChecksTable {
+  deployment_id: string;
+  time: string;
+  /** 1 healthy, 0 not (an integer in both dialects) */
+  healthy: number;
+  latency_ms: number;
+  reason: string | null;
+}
+
+export interface MetricSnapshotsTable {
+  deployment_id: string;
+  time: string;
+  /** JSON object */
+  metrics: string;
+}
+
+export interface AlertsTable {
+  id: string;
+  deployment_id: string;
+  connector_id: string;
+  key: string;
+  severity: string;
+  state: string;
+  message: string;
+  /** JSON object */
+  details: string;
+  first_at: string;
+  last_at: string;
+  resolved_at: string | null;
+}
+
+export interface DriftReportsTable {
+  id: string;
+  connector_id: string;
+  deployment_id: string;
+  time: string;
+  classification: string;
+  /** JSON array of objects */
+  changes: string;
+  action: string;
+  proposed_version: string | null;
+  proposed_manifest_path: string | null;
+}
+
+export interface CertificationsTable {
+  deployment_id: string;
+  connector_id: string;
+  version: string;
+  state: string;
+  /** bigint: SQLite returns a number, PostgreSQL a string */
+  window_ms: ColumnType<number | string, number, number>;
+  monitoring_since: string | null;
+  reason: string | null;
+  decided_by: string | null;
+  updated_at: string;
+}
+
+/** Primary key (connector_id, version). */
+export interface ConnectorRegistryTable {
+  connector_id: string;
+  version: string;
+  deployment_id: string;
+  manifest_digest: string;
+  /** JSON object */
+  evidence: string;
+  certifier: string;
+  certified_at: string;
 }

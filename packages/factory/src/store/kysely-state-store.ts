@@ -1,18 +1,41 @@
-import type { Selectable, Transaction } from 'kysely';
+import type { Insertable, Selectable, Transaction } from 'kysely';
 import { receiptHash, type ReceiptBody } from '../audit/receipt-hash.js';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { FactoryError } from '../errors.js';
-import type { ApprovalsTable, AuditReceiptsTable, DeploymentsTable, StateDatabase } from './database.js';
 import type {
+  AlertsTable,
+  ApprovalsTable,
+  AuditReceiptsTable,
+  CertificationsTable,
+  ConnectorRegistryTable,
+  DeploymentsTable,
+  DriftReportsTable,
+  HealthChecksTable,
+  MetricSnapshotsTable,
+  StateDatabase,
+} from './database.js';
+import type {
+  AlertPatch,
+  AlertRecord,
+  AlertSeverity,
+  AlertState,
   ApprovalRecord,
   ApprovalStatus,
   ApprovalVote,
   AuditReceipt,
+  CertificationPatch,
+  CertificationRecord,
+  CertificationState,
   DeploymentPatch,
   DeploymentRecord,
   DeploymentStatus,
+  DriftClassification,
+  DriftReport,
   Environment,
+  HealthCheckRecord,
+  MetricsSnapshot,
   ReceiptInput,
+  RegistryEntry,
   RiskLevel,
   StateStore,
 } from './state-store.js';
@@ -26,6 +49,11 @@ export class KyselyStateStore implements StateStore {
   readonly deployments: StateStore['deployments'];
   readonly approvals: StateStore['approvals'];
   readonly audit: StateStore['audit'];
+  readonly monitor: StateStore['monitor'];
+  readonly alerts: StateStore['alerts'];
+  readonly drift: StateStore['drift'];
+  readonly certifications: StateStore['certifications'];
+  readonly registry: StateStore['registry'];
 
   constructor(private readonly backend: StoreBackend) {
     this.location = backend.location;
@@ -167,6 +195,189 @@ export class KyselyStateStore implements StateStore {
       head: guard('read audit head', async () => {
         const row = await db.selectFrom('cf_audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
         return row && row.seq > 0 ? { seq: row.seq, hash: row.hash } : undefined;
+      }),
+    };
+
+    this.monitor = {
+      recordCheck: guard('record health check', (check: HealthCheckRecord) =>
+        backend.write(async () => {
+          await db.insertInto('cf_health_checks').values(healthCheckRow(check)).execute();
+        }),
+      ),
+      checks: guard('read health checks', async (deploymentId: string, since: string) => {
+        const rows = await db
+          .selectFrom('cf_health_checks')
+          .selectAll()
+          .where('deployment_id', '=', deploymentId)
+          .where('time', '>=', since)
+          .orderBy('time')
+          .execute();
+        return rows.map(healthCheckRecord);
+      }),
+      saveMetrics: guard('save metrics snapshot', (snapshot: MetricsSnapshot) =>
+        backend.write(async () => {
+          await db.insertInto('cf_metric_snapshots').values(metricsRow(snapshot)).execute();
+        }),
+      ),
+      latestMetrics: guard('read latest metrics', async (deploymentId: string) => {
+        const row = await db
+          .selectFrom('cf_metric_snapshots')
+          .selectAll()
+          .where('deployment_id', '=', deploymentId)
+          .orderBy('time', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        return row && metricsSnapshot(row);
+      }),
+      metricsSince: guard('read metrics', async (deploymentId: string, since: string) => {
+        const rows = await db
+          .selectFrom('cf_metric_snapshots')
+          .selectAll()
+          .where('deployment_id', '=', deploymentId)
+          .where('time', '>=', since)
+          .orderBy('time')
+          .execute();
+        return rows.map(metricsSnapshot);
+      }),
+    };
+
+    this.alerts = {
+      insert: guard('insert alert', (record: AlertRecord) =>
+        backend.write(async () => {
+          await db.insertInto('cf_alerts').values(alertRow(record)).execute();
+        }),
+      ),
+      update: guard('update alert', (id: string, patch: AlertPatch) =>
+        backend.write(async () => {
+          const set = alertPatchRow(patch);
+          // An empty patch still answers with the record (and still fails for a missing id).
+          const row =
+            Object.keys(set).length === 0
+              ? await db.selectFrom('cf_alerts').selectAll().where('id', '=', id).executeTakeFirst()
+              : await db.updateTable('cf_alerts').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+          if (!row) throw new FactoryError('not_found', `no alert ${id} in state store ${this.location}`);
+          return alertRecord(row);
+        }),
+      ),
+      firing: guard('read firing alert', async (deploymentId: string, key: string) => {
+        const row = await db
+          .selectFrom('cf_alerts')
+          .selectAll()
+          .where('deployment_id', '=', deploymentId)
+          .where('key', '=', key)
+          .where('state', '=', 'firing')
+          .orderBy('first_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        return row && alertRecord(row);
+      }),
+      list: guard(
+        'list alerts',
+        async (filter: { deploymentId?: string; connectorId?: string; state?: AlertState } = {}) => {
+          let query = db.selectFrom('cf_alerts').selectAll();
+          if (filter.deploymentId !== undefined) query = query.where('deployment_id', '=', filter.deploymentId);
+          if (filter.connectorId !== undefined) query = query.where('connector_id', '=', filter.connectorId);
+          if (filter.state !== undefined) query = query.where('state', '=', filter.state);
+          const rows = await query.orderBy('first_at', 'desc').orderBy('id', 'desc').execute();
+          return rows.map(alertRecord);
+        },
+      ),
+    };
+
+    this.drift = {
+      insert: guard('insert drift report', (report: DriftReport) =>
+        backend.write(async () => {
+          await db.insertInto('cf_drift_reports').values(driftRow(report)).execute();
+        }),
+      ),
+      list: guard('list drift reports', async (filter: { connectorId?: string; deploymentId?: string } = {}) => {
+        let query = db.selectFrom('cf_drift_reports').selectAll();
+        if (filter.connectorId !== undefined) query = query.where('connector_id', '=', filter.connectorId);
+        if (filter.deploymentId !== undefined) query = query.where('deployment_id', '=', filter.deploymentId);
+        const rows = await query.orderBy('time', 'desc').orderBy('id', 'desc').execute();
+        return rows.map(driftReport);
+      }),
+    };
+
+    this.certifications = {
+      insert: guard('insert certification', (record: CertificationRecord) =>
+        backend.write(async () => {
+          await db.insertInto('cf_certifications').values(certificationRow(record)).execute();
+        }),
+      ),
+      get: guard('read certification', async (deploymentId: string) => {
+        const row = await db
+          .selectFrom('cf_certifications')
+          .selectAll()
+          .where('deployment_id', '=', deploymentId)
+          .executeTakeFirst();
+        return row && certificationRecord(row);
+      }),
+      update: guard('update certification', (deploymentId: string, patch: CertificationPatch) =>
+        backend.write(async () => {
+          // Like a deployment, an updated certification gets a new updatedAt unless the patch sets one.
+          const row = await db
+            .updateTable('cf_certifications')
+            .set({ ...certificationPatchRow(patch), updated_at: patch.updatedAt ?? now() })
+            .where('deployment_id', '=', deploymentId)
+            .returningAll()
+            .executeTakeFirst();
+          if (!row) {
+            throw new FactoryError(
+              'not_found',
+              `no certification of deployment ${deploymentId} in state store ${this.location}`,
+            );
+          }
+          return certificationRecord(row);
+        }),
+      ),
+      list: guard('list certifications', async (filter: { connectorId?: string; state?: CertificationState } = {}) => {
+        let query = db.selectFrom('cf_certifications').selectAll();
+        if (filter.connectorId !== undefined) query = query.where('connector_id', '=', filter.connectorId);
+        if (filter.state !== undefined) query = query.where('state', '=', filter.state);
+        const rows = await query.orderBy('updated_at', 'desc').orderBy('deployment_id', 'desc').execute();
+        return rows.map(certificationRecord);
+      }),
+    };
+
+    this.registry = {
+      put: guard('put registry entry', (entry: RegistryEntry) =>
+        backend.write(async () => {
+          const row = registryRow(entry);
+          await db
+            .insertInto('cf_connector_registry')
+            .values(row)
+            .onConflict((oc) =>
+              oc.columns(['connector_id', 'version']).doUpdateSet({
+                deployment_id: row.deployment_id,
+                manifest_digest: row.manifest_digest,
+                evidence: row.evidence,
+                certifier: row.certifier,
+                certified_at: row.certified_at,
+              }),
+            )
+            .execute();
+        }),
+      ),
+      get: guard('read registry entry', async (connectorId: string, version: string) => {
+        const row = await db
+          .selectFrom('cf_connector_registry')
+          .selectAll()
+          .where('connector_id', '=', connectorId)
+          .where('version', '=', version)
+          .executeTakeFirst();
+        return row && registryEntry(row);
+      }),
+      list: guard('list registry entries', async (connectorId?: string) => {
+        let query = db.selectFrom('cf_connector_registry').selectAll();
+        if (connectorId !== undefined) query = query.where('connector_id', '=', connectorId);
+        const rows = await query
+          .orderBy('certified_at', 'desc')
+          .orderBy('connector_id', 'desc')
+          .orderBy('version', 'desc')
+          .execute();
+        return rows.map(registryEntry);
       }),
     };
   }
@@ -381,5 +592,172 @@ function auditReceipt(row: Selectable<AuditReceiptsTable>): AuditReceipt {
     ...(details !== undefined ? { details } : {}),
     signature: row.signature,
     keyId: row.key_id,
+  };
+}
+
+function healthCheckRow(check: HealthCheckRecord): HealthChecksTable {
+  return {
+    deployment_id: check.deploymentId,
+    time: check.time,
+    healthy: check.healthy ? 1 : 0,
+    latency_ms: check.latencyMs,
+    reason: check.reason,
+  };
+}
+
+function healthCheckRecord(row: Selectable<HealthChecksTable>): HealthCheckRecord {
+  return {
+    deploymentId: row.deployment_id,
+    time: row.time,
+    healthy: Number(row.healthy) === 1,
+    latencyMs: Number(row.latency_ms),
+    reason: row.reason,
+  };
+}
+
+function metricsRow(snapshot: MetricsSnapshot): MetricSnapshotsTable {
+  return { deployment_id: snapshot.deploymentId, time: snapshot.time, metrics: canonicalJson(snapshot.metrics) };
+}
+
+function metricsSnapshot(row: Selectable<MetricSnapshotsTable>): MetricsSnapshot {
+  return {
+    deploymentId: row.deployment_id,
+    time: row.time,
+    metrics: JSON.parse(row.metrics) as Record<string, unknown>,
+  };
+}
+
+function alertRow(record: AlertRecord): AlertsTable {
+  return {
+    id: record.id,
+    deployment_id: record.deploymentId,
+    connector_id: record.connectorId,
+    key: record.key,
+    severity: record.severity,
+    state: record.state,
+    message: record.message,
+    details: canonicalJson(record.details),
+    first_at: record.firstAt,
+    last_at: record.lastAt,
+    resolved_at: record.resolvedAt,
+  };
+}
+
+function alertPatchRow(patch: AlertPatch): Partial<AlertsTable> {
+  const row: Partial<AlertsTable> = {};
+  if (patch.severity !== undefined) row.severity = patch.severity;
+  if (patch.state !== undefined) row.state = patch.state;
+  if (patch.message !== undefined) row.message = patch.message;
+  if (patch.details !== undefined) row.details = canonicalJson(patch.details);
+  if (patch.lastAt !== undefined) row.last_at = patch.lastAt;
+  if (patch.resolvedAt !== undefined) row.resolved_at = patch.resolvedAt;
+  return row;
+}
+
+function alertRecord(row: Selectable<AlertsTable>): AlertRecord {
+  return {
+    id: row.id,
+    deploymentId: row.deployment_id,
+    connectorId: row.connector_id,
+    key: row.key,
+    severity: row.severity as AlertSeverity,
+    state: row.state as AlertState,
+    message: row.message,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    firstAt: row.first_at,
+    lastAt: row.last_at,
+    resolvedAt: row.resolved_at,
+  };
+}
+
+function driftRow(report: DriftReport): DriftReportsTable {
+  return {
+    id: report.id,
+    connector_id: report.connectorId,
+    deployment_id: report.deploymentId,
+    time: report.time,
+    classification: report.classification,
+    changes: canonicalJson(report.changes),
+    action: report.action,
+    proposed_version: report.proposedVersion,
+    proposed_manifest_path: report.proposedManifestPath,
+  };
+}
+
+function driftReport(row: Selectable<DriftReportsTable>): DriftReport {
+  return {
+    id: row.id,
+    connectorId: row.connector_id,
+    deploymentId: row.deployment_id,
+    time: row.time,
+    classification: row.classification as DriftClassification,
+    changes: JSON.parse(row.changes) as Record<string, unknown>[],
+    action: row.action as DriftReport['action'],
+    proposedVersion: row.proposed_version,
+    proposedManifestPath: row.proposed_manifest_path,
+  };
+}
+
+function certificationRow(record: CertificationRecord): Insertable<CertificationsTable> {
+  return {
+    deployment_id: record.deploymentId,
+    connector_id: record.connectorId,
+    version: record.version,
+    state: record.state,
+    window_ms: record.windowMs,
+    monitoring_since: record.monitoringSince,
+    reason: record.reason,
+    decided_by: record.decidedBy,
+    updated_at: record.updatedAt,
+  };
+}
+
+/** The patch's columns except updated_at, which update sets itself. */
+function certificationPatchRow(
+  patch: CertificationPatch,
+): Partial<Omit<Insertable<CertificationsTable>, 'updated_at'>> {
+  const row: Partial<Omit<Insertable<CertificationsTable>, 'updated_at'>> = {};
+  if (patch.state !== undefined) row.state = patch.state;
+  if (patch.monitoringSince !== undefined) row.monitoring_since = patch.monitoringSince;
+  if (patch.reason !== undefined) row.reason = patch.reason;
+  if (patch.decidedBy !== undefined) row.decided_by = patch.decidedBy;
+  return row;
+}
+
+function certificationRecord(row: Selectable<CertificationsTable>): CertificationRecord {
+  return {
+    deploymentId: row.deployment_id,
+    connectorId: row.connector_id,
+    version: row.version,
+    state: row.state as CertificationState,
+    windowMs: Number(row.window_ms),
+    monitoringSince: row.monitoring_since,
+    reason: row.reason,
+    decidedBy: row.decided_by,
+    updatedAt: row.updated_at,
+  };
+}
+
+function registryRow(entry: RegistryEntry): ConnectorRegistryTable {
+  return {
+    connector_id: entry.connectorId,
+    version: entry.version,
+    deployment_id: entry.deploymentId,
+    manifest_digest: entry.manifestDigest,
+    evidence: canonicalJson(entry.evidence),
+    certifier: entry.certifier,
+    certified_at: entry.certifiedAt,
+  };
+}
+
+function registryEntry(row: Selectable<ConnectorRegistryTable>): RegistryEntry {
+  return {
+    connectorId: row.connector_id,
+    version: row.version,
+    deploymentId: row.deployment_id,
+    manifestDigest: row.manifest_digest,
+    evidence: JSON.parse(row.evidence) as Record<string, unknown>,
+    certifier: row.certifier,
+    certifiedAt: row.certified_at,
   };
 }

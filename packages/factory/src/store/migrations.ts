@@ -1,10 +1,12 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { FactoryError } from '../errors.js';
 import { initial } from './migrations/0001-initial.js';
+import { monitorCertification } from './migrations/0002-monitor-certification.js';
 
 /** Every migration of the state store, by name; names sort in the order they apply. Append, never edit. */
 export const STATE_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
+  '0002-monitor-certification': monitorCertification,
 };
 
 /** Kysely's bookkeeping tables, named like ours so that a shared PostgreSQL schema stays readable. */

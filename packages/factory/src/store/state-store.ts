@@ -115,6 +115,103 @@ export interface AuditReceipt extends ReceiptInput {
   readonly keyId: string | null;
 }
 
+/** One health check of a deployment by the Monitor agent. */
+export interface HealthCheckRecord {
+  readonly deploymentId: string;
+  /** ISO-8601 UTC */
+  readonly time: string;
+  readonly healthy: boolean;
+  readonly latencyMs: number;
+  /** Why it failed (the connector's /health reason, or why it did not answer); null when healthy. */
+  readonly reason: string | null;
+}
+
+/** The ConnectorMetrics the Monitor scraped from a deployment at one time (JSON as the monitor shapes it). */
+export interface MetricsSnapshot {
+  readonly deploymentId: string;
+  readonly time: string;
+  readonly metrics: Readonly<Record<string, unknown>>;
+}
+
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+export type AlertState = 'firing' | 'resolved';
+
+/** One alert: a condition (its key) on one deployment, open while it holds, resolved when it clears. */
+export interface AlertRecord {
+  /** `alr_<time>_<random>` */
+  readonly id: string;
+  readonly deploymentId: string;
+  readonly connectorId: string;
+  /** What the condition is, e.g. `slo:freshness`, `auth`, `drift:breaking`, `deploy:rolled_back`. */
+  readonly key: string;
+  readonly severity: AlertSeverity;
+  readonly state: AlertState;
+  readonly message: string;
+  /** Facts behind it (measured value, objective, window …); never a secret. */
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly firstAt: string;
+  readonly lastAt: string;
+  readonly resolvedAt: string | null;
+}
+
+export type AlertPatch = Partial<
+  Pick<AlertRecord, 'severity' | 'state' | 'message' | 'details' | 'lastAt' | 'resolvedAt'>
+>;
+
+export type DriftClassification = 'none' | 'non_breaking' | 'breaking';
+
+/** What the Monitor found when it re-ran the Schema agent against a running connector's source. */
+export interface DriftReport {
+  /** `drf_<time>_<random>` */
+  readonly id: string;
+  readonly connectorId: string;
+  readonly deploymentId: string;
+  readonly time: string;
+  readonly classification: DriftClassification;
+  /** Each change: { entity, field, change, from, to, breaking, why }. */
+  readonly changes: readonly Readonly<Record<string, unknown>>[];
+  /** 'paused' (breaking), 'proposed' (a new version was written), 'none'. */
+  readonly action: 'paused' | 'proposed' | 'none';
+  /** The proposed manifest's version and where it was written, when action is 'proposed'. */
+  readonly proposedVersion: string | null;
+  readonly proposedManifestPath: string | null;
+}
+
+export type CertificationState = 'PENDING' | 'MONITORING' | 'REVIEW' | 'CERTIFIED' | 'FAILED';
+
+/** Where one deployment stands on its way to certification. */
+export interface CertificationRecord {
+  /** One per deployment. */
+  readonly deploymentId: string;
+  readonly connectorId: string;
+  readonly version: string;
+  readonly state: CertificationState;
+  /** How long it must run without an SLO breach (default 24 h). */
+  readonly windowMs: number;
+  /** When MONITORING began (null before). */
+  readonly monitoringSince: string | null;
+  /** Why it is in this state (the breach that failed it, the reviewer's reason …). */
+  readonly reason: string | null;
+  readonly decidedBy: string | null;
+  readonly updatedAt: string;
+}
+
+export type CertificationPatch = Partial<
+  Pick<CertificationRecord, 'state' | 'monitoringSince' | 'reason' | 'decidedBy' | 'updatedAt'>
+>;
+
+/** The connector registry's entry for a certified version. */
+export interface RegistryEntry {
+  readonly connectorId: string;
+  readonly version: string;
+  readonly deploymentId: string;
+  readonly manifestDigest: string;
+  /** The metrics and SLO results the certifier saw. */
+  readonly evidence: Readonly<Record<string, unknown>>;
+  readonly certifier: string;
+  readonly certifiedAt: string;
+}
+
 export interface StateStore {
   /** `sqlite:<path>` or `postgres://…` with the password redacted: for messages. */
   readonly location: string;
@@ -150,6 +247,49 @@ export interface StateStore {
     all(): Promise<AuditReceipt[]>;
     /** The recorded head (seq and hash of the last receipt), or undefined for an empty log. */
     head(): Promise<{ seq: number; hash: string } | undefined>;
+  };
+  readonly monitor: {
+    recordCheck(check: HealthCheckRecord): Promise<void>;
+    /** Checks of a deployment at or after `since`, oldest first. */
+    checks(deploymentId: string, since: string): Promise<HealthCheckRecord[]>;
+    saveMetrics(snapshot: MetricsSnapshot): Promise<void>;
+    /** The newest snapshot of a deployment. */
+    latestMetrics(deploymentId: string): Promise<MetricsSnapshot | undefined>;
+    /** Snapshots at or after `since`, oldest first (error rates over a window are counter deltas). */
+    metricsSince(deploymentId: string, since: string): Promise<MetricsSnapshot[]>;
+  };
+  readonly alerts: {
+    /** Refused when another alert of the deployment with this key is already firing. */
+    insert(record: AlertRecord): Promise<void>;
+    /** Returns the updated alert; a FactoryError 'not_found' when there is no alert `id`. */
+    update(id: string, patch: AlertPatch): Promise<AlertRecord>;
+    /** The firing alert of a deployment with this key, if any (at most one fires per key). */
+    firing(deploymentId: string, key: string): Promise<AlertRecord | undefined>;
+    /** Newest first (by firstAt). */
+    list(filter?: { deploymentId?: string; connectorId?: string; state?: AlertState }): Promise<AlertRecord[]>;
+  };
+  readonly drift: {
+    insert(report: DriftReport): Promise<void>;
+    /** Newest first (by time). */
+    list(filter?: { connectorId?: string; deploymentId?: string }): Promise<DriftReport[]>;
+  };
+  readonly certifications: {
+    insert(record: CertificationRecord): Promise<void>;
+    get(deploymentId: string): Promise<CertificationRecord | undefined>;
+    /**
+     * Returns the updated record, its updatedAt the patch's or else the time of the update; a
+     * FactoryError 'not_found' when the deployment has no certification record.
+     */
+    update(deploymentId: string, patch: CertificationPatch): Promise<CertificationRecord>;
+    /** Newest first (by updatedAt). */
+    list(filter?: { connectorId?: string; state?: CertificationState }): Promise<CertificationRecord[]>;
+  };
+  readonly registry: {
+    /** Adds (or replaces) the entry of a certified connector version. */
+    put(entry: RegistryEntry): Promise<void>;
+    get(connectorId: string, version: string): Promise<RegistryEntry | undefined>;
+    /** Newest first (by certifiedAt). */
+    list(connectorId?: string): Promise<RegistryEntry[]>;
   };
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@
  * PG_URL must be set (scripts/services.sh); without it these tests fail.
  */
 import { readFile } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -66,7 +66,7 @@ describe('deploy to the local target', () => {
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'cf-deploy-'));
-    await sql(`DROP TABLE IF EXISTS ${TABLE}, ${TABLE}_v2`);
+    await sql(`DROP TABLE IF EXISTS ${TABLE}`);
     await sql(
       `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'cf_connector_postgres_deploy_orders%' AND NOT active`,
     );
@@ -145,6 +145,7 @@ describe('deploy to the local target', () => {
       'extract_schema',
       'generate',
       'deploy',
+      'certify',
     ]);
   });
 
@@ -161,22 +162,21 @@ describe('deploy to the local target', () => {
   });
 
   it('rolls back to the running version when a new one does not become healthy', async () => {
-    // Version 1.1.0 reads another table, which is dropped once its tests pass: it crashes on start.
+    // Version 1.1.0 writes to a lake path under a file: its sandboxed tests (with a lake of their own)
+    // pass, and it fails as soon as it opens its real lake.
     const manifest = JSON.parse(await readFile(created.manifestPath, 'utf8')) as ConnectorManifest;
-    await sql(`CREATE TABLE ${TABLE}_v2 (LIKE ${TABLE} INCLUDING ALL)`);
-    await sql(`INSERT INTO ${TABLE}_v2 SELECT g, g FROM generate_series(1, 5) g`);
-    const entity = { ...manifest.schema.entities[0]!, name: `${TABLE}_v2` };
-    delete (entity as { query?: string }).query;
-    const v2: ConnectorManifest = { ...manifest, version: '1.1.0', schema: { ...manifest.schema, entities: [entity] } };
+    await writeFile(join(work, 'blocker'), 'a file where a folder should be\n');
+    const v2: ConnectorManifest = {
+      ...manifest,
+      version: '1.1.0',
+      destination: { ...manifest.destination, lakePath: join(work, 'blocker', 'lake') + '/' },
+    };
     const dir = await writePackage(await generate(v2), join(work, 'connectors', 'v2'));
     const error = await deployConnector(dir, context, {
       environment: 'dev',
       env,
       workingDir: work,
-      healthTimeoutMs: 8000,
-      progress: (event) => {
-        if (event.step === 'sandboxed tests' && event.state === 'done') void sql(`DROP TABLE ${TABLE}_v2`);
-      },
+      healthTimeoutMs: 10_000,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FactoryError);
     expect((error as FactoryError).code).toBe('deploy_failed');

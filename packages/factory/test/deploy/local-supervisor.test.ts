@@ -50,7 +50,7 @@ describe('LocalSupervisor', () => {
     const started = await supervisor.start(spec());
     expect(started.healthUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/health$/);
     expect(started.instanceId).toBe('local-dep_test_1');
-    const health = await waitForHealthy(supervisor, 'dep_test_1', { timeoutMs: 10_000, intervalMs: 50 });
+    const health = await waitForHealthy(supervisor, 'dep_test_1', { timeoutMs: 10_000, intervalMs: 50, settleMs: 200 });
     expect(health.healthy).toBe(true);
     const logs = await supervisor.logs('dep_test_1');
     const line = JSON.parse(logs.find((l) => l.includes('listening'))!) as { cwd: string; stateDir: string };
@@ -70,7 +70,9 @@ describe('LocalSupervisor', () => {
     const after = (await supervisor.status('dep_test_1'))!;
     expect(after.endpoint).toBe(started.endpoint);
     expect(after.lastExit?.signal).toBe('SIGKILL');
-    expect((await waitForHealthy(supervisor, 'dep_test_1', { timeoutMs: 10_000, intervalMs: 50 })).healthy).toBe(true);
+    expect(
+      (await waitForHealthy(supervisor, 'dep_test_1', { timeoutMs: 10_000, intervalMs: 50, settleMs: 200 })).healthy,
+    ).toBe(true);
     expect(events.some((e) => e.type === 'exited' && e.signal === 'SIGKILL')).toBe(true);
   });
 
@@ -81,7 +83,7 @@ describe('LocalSupervisor', () => {
     expect(waits.slice(0, 4)).toEqual([50, 100, 200, 400]);
     const status = (await supervisor.status('dep_test_1'))!;
     expect(status.lastError).toBe('probe failed on purpose: PROBE_EXIT set');
-    const health = await waitForHealthy(supervisor, 'dep_test_1', { timeoutMs: 500, intervalMs: 50 });
+    const health = await waitForHealthy(supervisor, 'dep_test_1', { timeoutMs: 500, intervalMs: 50, settleMs: 100 });
     expect(health).toMatchObject({ healthy: false });
     expect(health.healthy ? '' : health.reason).toContain('probe failed on purpose');
   });

@@ -50,11 +50,17 @@ describe('PostgreSQL state store', () => {
         [schema.name],
       );
       expect(rows.map((r) => r.table_name)).toEqual([
+        'cf_alerts',
         'cf_approval_votes',
         'cf_approvals',
         'cf_audit_head',
         'cf_audit_receipts',
+        'cf_certifications',
+        'cf_connector_registry',
         'cf_deployments',
+        'cf_drift_reports',
+        'cf_health_checks',
+        'cf_metric_snapshots',
         'cf_migration_lock',
         'cf_migrations',
       ]);
@@ -80,8 +86,8 @@ describe('PostgreSQL state store', () => {
           }),
         ),
       );
-      const { rows } = await admin.query(`select name from "${schema.name}".cf_migrations`);
-      expect(rows).toEqual([{ name: '0001-initial' }]);
+      const { rows } = await admin.query(`select name from "${schema.name}".cf_migrations order by name`);
+      expect(rows).toEqual([{ name: '0001-initial' }, { name: '0002-monitor-certification' }]);
       expect(await new AuditLog(stores[0]!).verify()).toMatchObject({ ok: true, receipts: 4 });
     } finally {
       await Promise.all(stores.map((store) => store.close()));

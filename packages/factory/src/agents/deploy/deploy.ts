@@ -15,6 +15,7 @@ import type {
   StateStore,
 } from '../../store/state-store.js';
 import { requiredEnv } from '../codegen/common/environment.js';
+import { CertificationWorkflow, DEFAULT_CERTIFY_AFTER_MS } from '../certification/certification.js';
 import { buildPackage, readPackageManifest, type ProgressListener, type StepReport } from './build-package.js';
 import type { DeployTarget, InstanceSpec } from './deploy-target.js';
 import { diffManifests, type ManifestChange } from './manifest-diff.js';
@@ -61,6 +62,8 @@ export interface DeployOptions {
   readonly approvalTimeoutMs?: number;
   readonly testTimeoutMs?: number;
   readonly buildTimeoutMs?: number;
+  /** How long it must run without an SLO breach before certification review. Default 24 h. */
+  readonly certifyAfterMs?: number;
   readonly progress?: ProgressListener;
   readonly signal?: AbortSignal;
 }
@@ -368,7 +371,7 @@ export async function deployConnector(
     report: { step: 'healthy', ok: true, durationMs: health.afterMs },
   });
   steps.push({ step: 'healthy', ok: true, durationMs: health.afterMs });
-  await store.deployments.update(deploymentId, { status: 'healthy' });
+  const record = await store.deployments.update(deploymentId, { status: 'healthy' });
   if (previous) await store.deployments.update(previous.id, { status: 'superseded' });
   const receipt: DeploymentReceipt = {
     deploymentId,
@@ -403,5 +406,10 @@ export async function deployConnector(
       tests: `${tests.pass} passed, ${tests.fail} failed, ${tests.skipped} skipped`,
     },
   });
+  await new CertificationWorkflow({ store, audit, riskOf: (action) => cars.riskOf(action) }).begin(
+    record,
+    options.certifyAfterMs ?? DEFAULT_CERTIFY_AFTER_MS,
+    actor,
+  );
   return receipt;
 }

@@ -23,23 +23,44 @@ export async function probeHealth(url: string, timeoutMs = 3000): Promise<string
 }
 
 /**
- * Polls a deployment's /health until it answers 200, the time runs out, or the signal aborts. The
- * reason of a failure is the connector's own last error when it exited, else the last probe's answer.
+ * Polls a deployment until its /health and /ready both answer 200 and keep doing so for `settleMs`
+ * (a connector serves /health before it has reached its source and lake; one that fails right after
+ * starting must not count as healthy), the time runs out, or the signal aborts. The reason of a
+ * failure is the connector's own last error when it exited, else the last probe's answer.
  */
 export async function waitForHealthy(
   target: DeployTarget,
   deploymentId: string,
-  options: { readonly timeoutMs: number; readonly intervalMs?: number; readonly signal?: AbortSignal },
+  options: {
+    readonly timeoutMs: number;
+    readonly intervalMs?: number;
+    /** How long it must stay healthy and ready. Default 2000 ms. */
+    readonly settleMs?: number;
+    readonly signal?: AbortSignal;
+  },
 ): Promise<HealthOutcome> {
   const started = Date.now();
+  const settleMs = options.settleMs ?? 2000;
   let reason = 'not started';
+  let healthySince: number | undefined;
+  let exits: string | undefined;
   while (Date.now() - started < options.timeoutMs && options.signal?.aborted !== true) {
     const status = await target.status(deploymentId);
     if (!status) return { healthy: false, reason: 'the target no longer runs it' };
-    const failure = await probeHealth(status.healthUrl);
-    if (failure === undefined) return { healthy: true, afterMs: Date.now() - started };
-    reason = status.lastExit && status.lastError ? `it exited (${status.lastError})` : failure;
-    await sleep(options.intervalMs ?? 500, options.signal);
+    // A process that exited since the last look restarts the settling.
+    const exitMark = status.lastExit?.at;
+    if (exitMark !== exits) healthySince = undefined;
+    exits = exitMark;
+    const failure = (await probeHealth(status.healthUrl)) ?? (await probeHealth(`${status.endpoint}/ready`));
+    if (failure === undefined && status.state === 'running') {
+      healthySince ??= Date.now();
+      if (Date.now() - healthySince >= settleMs) return { healthy: true, afterMs: Date.now() - started };
+    } else {
+      healthySince = undefined;
+      reason =
+        status.lastExit && status.lastError ? `it exited (${status.lastError})` : (failure ?? `it is ${status.state}`);
+    }
+    await sleep(options.intervalMs ?? 250, options.signal);
   }
   return { healthy: false, reason: `not healthy within ${Math.round(options.timeoutMs / 1000)} s: ${reason}` };
 }

@@ -1,4 +1,5 @@
 import type { StateStore } from '../../../store/state-store.js';
+import type { DeployTarget } from '../deploy-target.js';
 import { ACTIVE_STATUSES } from '../deploy.js';
 import { LocalSupervisor, type SupervisorEvent } from './local-supervisor.js';
 import { startSupervisorServer } from './supervisor-server.js';
@@ -13,6 +14,8 @@ export interface ServeOptions {
   readonly signal: AbortSignal;
   /** One line per event (started, exited, restored …). */
   readonly log: (line: string) => void;
+  /** Work that runs beside the supervisor until the signal aborts (the Monitor agent, in `serve`). */
+  readonly alongside?: (target: DeployTarget, signal: AbortSignal) => Promise<void>;
 }
 
 function describe(event: SupervisorEvent): string {
@@ -68,10 +71,11 @@ export async function serveSupervisor(options: ServeOptions): Promise<void> {
       }
       options.log(`${record.id}: restored ${record.connectorId} ${record.version}`);
     }
-    await new Promise<void>((resolve) => {
+    const stopped = new Promise<void>((resolve) => {
       if (options.signal.aborted) resolve();
       else options.signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    await Promise.all([stopped, options.alongside?.(supervisor, options.signal)]);
   } finally {
     await server.close();
     await supervisor.close();
