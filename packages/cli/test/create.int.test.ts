@@ -101,6 +101,32 @@ describe('connector-factory create --yes --json', () => {
     expect(listed).toMatchObject([{ id: summary.deploymentId, status: 'healthy', instance: { state: 'running' } }]);
     expect(cli('audit', 'verify').code).toBe(0);
 
+    // The Monitor's view, through the commands.
+    const looked = cli('monitor', '--once', '--json');
+    expect(looked.code).toBe(0);
+    expect(JSON.parse(looked.stdout)).toMatchObject([
+      { deploymentId: summary.deploymentId, healthy: true, certification: 'MONITORING' },
+    ]);
+    const status = JSON.parse(cli('status', 'connector_postgres_cli_orders_v1', '--json').stdout) as Record<
+      string,
+      unknown
+    >;
+    expect(status).toMatchObject({
+      status: 'healthy',
+      health: 'ok',
+      slos: 'met',
+      certification: 'MONITORING',
+      firingAlerts: [],
+    });
+    const metrics = JSON.parse(cli('metrics', 'connector_postgres_cli_orders_v1', '--json').stdout) as Record<
+      string,
+      unknown
+    >;
+    expect(metrics).toMatchObject({ deploymentId: summary.deploymentId, recordsProcessed: 250, errorCount: 0 });
+    const review = cli('certify', 'connector_postgres_cli_orders_v1', 'approve');
+    expect(review.code).toBe(1);
+    expect(review.stderr).toContain('its certification is MONITORING, not REVIEW');
+
     // Stopping the supervisor stops the connector; the next `serve` restores it on the same health URL.
     expect(cli('serve', '--stop').code).toBe(0);
     expect(await health(summary.healthUrl!)).toBe(0);

@@ -115,6 +115,8 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
     .action(async (packageDir: string, options: DeployOptions) => {
       await withFactory(options, async (context) => {
         const target = localTarget(context, options.state, io);
+        // Checked before anything is printed or started: a missing variable is one line and exit 1.
+        declaredEnv((await readPackageManifest(packageDir)).manifest, process.env);
         if (!options.json)
           io.err(`deploying ${packageDir} to ${options.env} (${context.actor.name}, ${context.actor.role})`);
         const receipt = await deployConnector(

@@ -1,7 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import {
   CertificationWorkflow,
-  findDeployments,
   findSupervisor,
   lineSink,
   LocalSupervisor,

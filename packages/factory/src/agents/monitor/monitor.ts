@@ -39,6 +39,8 @@ export interface MonitorOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The window SLOs are measured over. Default 1 h. */
   readonly sloWindowMs?: number;
+  /** Health checks a window needs before availability is judged. Default 3. */
+  readonly minChecks?: number;
   /** Pause a connector on a critical SLO breach (the spec's "pause if critical"). Default true. */
   readonly pauseOnCritical?: boolean;
   /** How often the schema agent re-runs per connector; 0 = only when a failure names the schema. Default 1 h. */
@@ -310,6 +312,7 @@ export class Monitor {
       now,
       windowMs,
       checks,
+      ...(this.options.minChecks !== undefined ? { minChecks: this.options.minChecks } : {}),
       lastHealthyAt: this.lastHealthy.get(deployment.id) ?? null,
       deployedAt: deployment.createdAt,
       lastSuccessfulRun: last?.lastSuccessfulRun ?? null,

@@ -25,6 +25,8 @@ export interface SloInputs {
   readonly windowMs: number;
   /** Health checks inside the window, oldest first. */
   readonly checks: readonly HealthCheckRecord[];
+  /** Fewer checks than this in the window are not enough to judge availability (a restart's first look). Default 3. */
+  readonly minChecks?: number;
   /** The newest healthy check ever seen (may be before the window). */
   readonly lastHealthyAt: string | null;
   /** When the deployment was made (the clock starts there before any check). */
@@ -57,7 +59,7 @@ export function evaluateSlos(inputs: SloInputs): SloResult[] {
   const { slo, now, windowMs, checks } = inputs;
   const results: SloResult[] = [];
 
-  if (checks.length === 0) {
+  if (checks.length < (inputs.minChecks ?? 3)) {
     results.push({
       name: 'availability',
       objective: slo.availabilityPercent,
@@ -65,7 +67,7 @@ export function evaluateSlos(inputs: SloInputs): SloResult[] {
       breached: false,
       severity: null,
       windowMs,
-      basis: 'no health check in the window yet',
+      basis: `${checks.length} health check(s) in the window: not enough to judge yet`,
     });
   } else {
     const passed = checks.filter((check) => check.healthy).length;
