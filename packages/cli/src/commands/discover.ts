@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { discover, loadProviderRegistry, type SourceManifest } from '@connector-factory/factory';
+import { digestOf, discover, loadProviderRegistry, type SourceManifest } from '@connector-factory/factory';
+import { audited, withFactoryOptions, type FactoryOptions } from '../factory-options.js';
 import { EXIT, printJson, table, type ExitCode, type Io } from '../io.js';
 
-interface DiscoverOptions {
+interface DiscoverOptions extends FactoryOptions {
   readonly connection?: string;
   readonly openapi?: string;
   readonly graphql?: string;
@@ -50,8 +51,7 @@ export function formatSourceManifest(manifest: SourceManifest): { summary: strin
 }
 
 export function registerDiscover(program: Command, io: Io, setExit: (code: ExitCode) => void): void {
-  program
-    .command('discover')
+  withFactoryOptions(program.command('discover'))
     .description('find the source a description names: provider, auth, entities, strategy and schedule')
     .argument('[description...]', 'what to connect, in words')
     .option(
@@ -72,23 +72,31 @@ export function registerDiscover(program: Command, io: Io, setExit: (code: ExitC
     )
     .action(async (words: string[], options: DiscoverOptions) => {
       const registry = await loadProviderRegistry();
-      const manifest = await discover(
-        {
-          description: words.join(' '),
-          env: process.env,
-          ...(options.connection !== undefined ? { connection: options.connection } : {}),
-          ...(options.openapi !== undefined ? { openapi: options.openapi } : {}),
-          ...(options.graphql !== undefined ? { graphqlEndpoint: options.graphql } : {}),
-        },
-        registry,
-      );
-      if (options.json) {
-        printJson(io, manifest);
-      } else {
-        const { summary, warnings } = formatSourceManifest(manifest);
-        io.out(summary);
-        for (const warning of warnings) io.err(`warning: ${warning}`);
-      }
-      setExit(EXIT.ok);
+      await audited(options, { action: 'discover', agent: 'discovery', what: 'discovering a source' }, async () => {
+        const description = words.join(' ');
+        const manifest = await discover(
+          {
+            description,
+            env: process.env,
+            ...(options.connection !== undefined ? { connection: options.connection } : {}),
+            ...(options.openapi !== undefined ? { openapi: options.openapi } : {}),
+            ...(options.graphql !== undefined ? { graphqlEndpoint: options.graphql } : {}),
+          },
+          registry,
+        );
+        if (options.json) {
+          printJson(io, manifest);
+        } else {
+          const { summary, warnings } = formatSourceManifest(manifest);
+          io.out(summary);
+          for (const warning of warnings) io.err(`warning: ${warning}`);
+        }
+        setExit(EXIT.ok);
+        return {
+          resource: manifest.provider,
+          inputs: { description: digestOf(description) },
+          outputs: { sourceManifest: digestOf(manifest) },
+        };
+      });
     });
 }

@@ -4,15 +4,17 @@ import { LAKE_FORMATS, type LakeFormat } from '@connector-factory/ir';
 import {
   FactoryError,
   composeManifest,
+  digestOf,
   extractSchema,
   inferProvider,
   type JdbcProvider,
   type SchemaDefinition,
   type SourceManifest,
 } from '@connector-factory/factory';
+import { audited, withFactoryOptions, type FactoryOptions } from '../factory-options.js';
 import { EXIT, printJson, table, type ExitCode, type Io } from '../io.js';
 
-interface SchemaOptions {
+interface SchemaOptions extends FactoryOptions {
   readonly connection?: string;
   readonly discovery?: string;
   readonly manifest?: string;
@@ -120,8 +122,7 @@ export function formatSchema(definition: SchemaDefinition): string {
 }
 
 export function registerSchema(program: Command, io: Io, setExit: (code: ExitCode) => void): void {
-  program
-    .command('schema')
+  withFactoryOptions(program.command('schema'))
     .description('read a database schema and map it to the Connector IR (entities, keys, relationships, PII, strategy)')
     .option(
       '--connection <reference>',
@@ -152,56 +153,69 @@ export function registerSchema(program: Command, io: Io, setExit: (code: ExitCod
         "  connector-factory schema --connection '${MYSQL_URL}' --json",
     )
     .action(async (options: SchemaOptions) => {
-      const env = process.env;
-      const discovery = options.discovery !== undefined ? await readSourceManifest(options.discovery) : undefined;
-      const connection = options.connection ?? discovery?.connectionString;
-      if (connection === undefined) {
-        throw new FactoryError(
-          'usage',
-          'give --connection (an env-var reference) or --discovery with a connection string',
-        );
-      }
-      const provider =
-        options.provider ??
-        (discovery?.provider === 'postgres' || discovery?.provider === 'mysql' ? discovery.provider : undefined) ??
-        inferProvider(connection, env);
-      if (provider === undefined) {
-        throw new FactoryError('usage', 'cannot tell the provider from the connection URL scheme', [
-          'pass --provider postgres or --provider mysql',
-        ]);
-      }
-      const definition = await extractSchema(
-        { type: 'jdbc', provider, connectionString: connection },
-        {
-          env,
-          ...(options.entities !== undefined
-            ? { entities: options.entities }
-            : discovery && discovery.suggestedEntities.length > 0
-              ? { entities: discovery.suggestedEntities }
-              : {}),
-          ...(options.schema !== undefined ? { schema: options.schema } : {}),
-          ...(options.cdc === true || discovery?.strategy.updateStrategy === 'cdc' ? { wantCdc: true } : {}),
-          ...(options.sampleRows !== undefined ? { sampleRows: options.sampleRows } : {}),
+      await audited(
+        options,
+        { action: 'extract_schema', agent: 'schema', what: 'introspecting a source' },
+        async () => {
+          const env = process.env;
+          const discovery = options.discovery !== undefined ? await readSourceManifest(options.discovery) : undefined;
+          const connection = options.connection ?? discovery?.connectionString;
+          if (connection === undefined) {
+            throw new FactoryError(
+              'usage',
+              'give --connection (an env-var reference) or --discovery with a connection string',
+            );
+          }
+          const provider =
+            options.provider ??
+            (discovery?.provider === 'postgres' || discovery?.provider === 'mysql' ? discovery.provider : undefined) ??
+            inferProvider(connection, env);
+          if (provider === undefined) {
+            throw new FactoryError('usage', 'cannot tell the provider from the connection URL scheme', [
+              'pass --provider postgres or --provider mysql',
+            ]);
+          }
+          const definition = await extractSchema(
+            { type: 'jdbc', provider, connectionString: connection },
+            {
+              env,
+              ...(options.entities !== undefined
+                ? { entities: options.entities }
+                : discovery && discovery.suggestedEntities.length > 0
+                  ? { entities: discovery.suggestedEntities }
+                  : {}),
+              ...(options.schema !== undefined ? { schema: options.schema } : {}),
+              ...(options.cdc === true || discovery?.strategy.updateStrategy === 'cdc' ? { wantCdc: true } : {}),
+              ...(options.sampleRows !== undefined ? { sampleRows: options.sampleRows } : {}),
+            },
+          );
+          let written: string | undefined;
+          const outputs: Record<string, string> = { schema: digestOf(definition) };
+          if (options.manifest !== undefined) {
+            if (!discovery)
+              throw new FactoryError('usage', '--manifest needs --discovery (the source half of the manifest)');
+            const manifest = composeManifest(discovery, definition, {
+              env,
+              ...(options.lake !== undefined ? { lakePath: options.lake } : {}),
+              ...(options.format !== undefined ? { format: options.format } : {}),
+            });
+            await writeFile(options.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+            written = manifest.id;
+            outputs.manifest = digestOf(manifest);
+          }
+          if (options.json) printJson(io, definition);
+          else io.out(formatSchema(definition));
+          if (written !== undefined)
+            io.err(
+              `wrote ${options.manifest} (${written}); next: connector-factory generate ${options.manifest} --out <dir>`,
+            );
+          setExit(EXIT.ok);
+          return {
+            resource: `${provider}:${definition.entities.map((entity) => entity.name).join(',')}`,
+            inputs: { source: digestOf({ provider, connection }) },
+            outputs,
+          };
         },
       );
-      let written: string | undefined;
-      if (options.manifest !== undefined) {
-        if (!discovery)
-          throw new FactoryError('usage', '--manifest needs --discovery (the source half of the manifest)');
-        const manifest = composeManifest(discovery, definition, {
-          env,
-          ...(options.lake !== undefined ? { lakePath: options.lake } : {}),
-          ...(options.format !== undefined ? { format: options.format } : {}),
-        });
-        await writeFile(options.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
-        written = manifest.id;
-      }
-      if (options.json) printJson(io, definition);
-      else io.out(formatSchema(definition));
-      if (written !== undefined)
-        io.err(
-          `wrote ${options.manifest} (${written}); next: connector-factory generate ${options.manifest} --out <dir>`,
-        );
-      setExit(EXIT.ok);
     });
 }

@@ -18,6 +18,8 @@ import { parsePolicy, type Policy } from '../../src/cars/policy.js';
 import { generate, writePackage } from '../../src/agents/codegen/generate.js';
 import { deployConnector, type DeployContext, type DeploymentReceipt } from '../../src/agents/deploy/deploy.js';
 import { LocalSupervisor } from '../../src/agents/deploy/local/local-supervisor.js';
+import { lineSink } from '../../src/agents/monitor/alert-sinks.js';
+import { Monitor } from '../../src/agents/monitor/monitor.js';
 import { undeployConnector } from '../../src/agents/deploy/undeploy.js';
 import { probeHealth, waitForHealthy } from '../../src/agents/deploy/wait-for-healthy.js';
 import { FactoryError } from '../../src/errors.js';
@@ -187,6 +189,24 @@ describe('deploy to the local target', () => {
     expect(await store.deployments.get(created.deploymentId)).toMatchObject({ status: 'healthy' });
     expect(await supervisor.status(latest!.id)).toBeUndefined();
     expect((await waitForHealthy(supervisor, created.deploymentId, { timeoutMs: 30_000 })).healthy).toBe(true);
+    // The Monitor turns the failed deploy into one alert (the spec: deploy failure → rollback, alert).
+    const alerts: string[] = [];
+    const watch = new Monitor({
+      store,
+      target: supervisor,
+      audit,
+      riskOf: (action) => context.cars.riskOf(action),
+      home: work,
+      sinks: [lineSink((line) => alerts.push(line))],
+      driftEveryMs: 0,
+    });
+    await watch.tick();
+    await watch.tick();
+    expect(alerts.filter((line) => line.includes(' deploy: '))).toEqual([
+      expect.stringMatching(
+        /^ALERT WARNING connector_postgres_deploy_orders_v1 deploy: deploying 1\.1\.0 to dev failed and was rolled back/,
+      ),
+    ]);
     await sql(`INSERT INTO ${TABLE} SELECT g, g FROM generate_series(401, 410) g`);
     await until('rows after the rollback', async () => (await lakeRowCount(created.lakeTablePath, 'delta')) === 400);
   });
