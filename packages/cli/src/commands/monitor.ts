@@ -10,6 +10,7 @@ import {
   webhookSink,
   type AlertSink,
   type DeploymentRecord,
+  type DeployTarget,
   type FactoryContext,
   type SloResult,
 } from '@connector-factory/factory';
@@ -32,25 +33,39 @@ export function alertSinks(io: Io, webhook: string | undefined): AlertSink[] {
   return sinks;
 }
 
-/** The Monitor over the running supervisor (or none: then every deployment reads as not running). */
-export async function monitorFor(
+export interface MonitorSettings {
+  readonly webhook?: string;
+  readonly window?: number;
+  readonly driftEvery?: number;
+  readonly pause?: boolean;
+}
+
+/** The Monitor agent over `target`, alerting to stdout and the webhook, logging to stderr. */
+export function buildMonitor(
   context: FactoryContext,
   io: Io,
-  options: { webhook?: string; window?: number; driftEvery?: number; pause?: boolean },
-): Promise<Monitor> {
-  const info = await findSupervisor(context.home);
+  target: DeployTarget,
+  settings: MonitorSettings,
+): Monitor {
   return new Monitor({
     store: context.store,
-    target: info ? new RemoteSupervisor(info) : new LocalSupervisor({ home: context.home }),
+    target,
     audit: context.audit,
     riskOf: (action) => context.cars.riskOf(action),
     home: context.home,
-    sinks: alertSinks(io, options.webhook),
-    log: (line) => io.err(line),
-    ...(options.window !== undefined ? { sloWindowMs: options.window } : {}),
-    ...(options.driftEvery !== undefined ? { driftEveryMs: options.driftEvery } : {}),
-    ...(options.pause === false ? { pauseOnCritical: false } : {}),
+    sinks: alertSinks(io, settings.webhook),
+    log: (line) => io.err(`${new Date().toISOString()} ${line}`),
+    ...(settings.window !== undefined ? { sloWindowMs: settings.window } : {}),
+    ...(settings.driftEvery !== undefined ? { driftEveryMs: settings.driftEvery } : {}),
+    ...(settings.pause === false ? { pauseOnCritical: false } : {}),
   });
+}
+
+/** The Monitor over the running supervisor (or none: then every deployment reads as not running). */
+export async function monitorFor(context: FactoryContext, io: Io, settings: MonitorSettings): Promise<Monitor> {
+  const info = await findSupervisor(context.home);
+  const target = info ? new RemoteSupervisor(info) : new LocalSupervisor({ home: context.home });
+  return buildMonitor(context, io, target, settings);
 }
 
 /** The newest deployment a name refers to (a connector id or a deployment id). */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { findSupervisor, Monitor, serveSupervisor } from '@connector-factory/factory';
+import { findSupervisor, serveSupervisor } from '@connector-factory/factory';
 import { parseDuration } from '../duration.js';
-import { alertSinks } from './monitor.js';
+import { buildMonitor } from './monitor.js';
 import { withFactory, withFactoryOptions, type FactoryOptions } from '../factory-options.js';
 import { EXIT, printJson, type ExitCode, type Io } from '../io.js';
 
@@ -89,15 +89,7 @@ export function registerServe(program: Command, io: Io, setExit: (code: ExitCode
             ...(options.monitorInterval > 0
               ? {
                   alongside: (target, signal) =>
-                    new Monitor({
-                      store: context.store,
-                      target,
-                      audit: context.audit,
-                      riskOf: (action) => context.cars.riskOf(action),
-                      home: context.home,
-                      sinks: alertSinks(io, options.webhook),
-                      log: (line) => io.err(`${new Date().toISOString()} ${line}`),
-                    }).run(options.monitorInterval, signal),
+                    buildMonitor(context, io, target, options).run(options.monitorInterval, signal),
                 }
               : {}),
           });

@@ -72,23 +72,25 @@ export async function createConnector(options: CreateOptions, context: DeployCon
   ): Promise<T> => {
     options.progress?.({ step: name, state: 'start' });
     const started = Date.now();
-    const riskLevel = context.cars.riskOf(receipt.action, options.environment);
+    const record = (
+      result: 'success' | 'failure',
+      facts: { inputs: Record<string, string>; outputs: Record<string, string>; details: Record<string, unknown> },
+    ) =>
+      context.audit.record({
+        action: receipt.action,
+        agent: receipt.agent,
+        actor: context.actor.name,
+        resource: receipt.resource(),
+        riskLevel: context.cars.riskOf(receipt.action, options.environment),
+        result,
+        ...facts,
+      });
     try {
       const value = await work();
       const { detail, inputs, outputs } = facts(value);
       const report: StepReport = { step: name, ok: true, durationMs: Date.now() - started, detail };
       steps.push(report);
-      await context.audit.record({
-        action: receipt.action,
-        agent: receipt.agent,
-        actor: context.actor.name,
-        resource: receipt.resource(),
-        riskLevel,
-        inputs,
-        outputs,
-        result: 'success',
-        details: { detail, ms: report.durationMs },
-      });
+      await record('success', { inputs, outputs, details: { detail, ms: report.durationMs } });
       options.progress?.({ step: name, state: 'done', report });
       return value;
     } catch (error) {
@@ -96,17 +98,7 @@ export async function createConnector(options: CreateOptions, context: DeployCon
       const report: StepReport = { step: name, ok: false, durationMs: Date.now() - started, detail: message };
       steps.push(report);
       options.progress?.({ step: name, state: 'failed', report });
-      await context.audit.record({
-        action: receipt.action,
-        agent: receipt.agent,
-        actor: context.actor.name,
-        resource: receipt.resource(),
-        riskLevel,
-        inputs: {},
-        outputs: {},
-        result: 'failure',
-        details: { error: message },
-      });
+      await record('failure', { inputs: {}, outputs: {}, details: { error: message } });
       throw error;
     }
   };

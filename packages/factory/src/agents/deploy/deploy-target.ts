@@ -54,3 +54,38 @@ export interface DeployTarget {
   /** The last lines the connector logged (JSON lines, as it wrote them). */
   logs(deploymentId: string, lines?: number): Promise<string[]>;
 }
+
+/**
+ * The spec a stored deployment runs with: its build, its folder, its port (kept when free), and the
+ * values of its declared variables from `env` — or the names of those `env` lacks.
+ */
+export function instanceSpecOf(
+  record: {
+    readonly id: string;
+    readonly connectorId: string;
+    readonly version: string;
+    readonly environment: Environment;
+    readonly packageDir: string;
+    readonly workingDir: string;
+    readonly envNames: readonly string[];
+    readonly endpoint: string | null;
+  },
+  env: NodeJS.ProcessEnv,
+): { spec: InstanceSpec; missing: [] } | { spec: undefined; missing: string[] } {
+  const missing = record.envNames.filter((name) => env[name] === undefined || env[name] === '');
+  if (missing.length > 0) return { spec: undefined, missing };
+  const port = record.endpoint !== null ? Number(new URL(record.endpoint).port) : 0;
+  return {
+    spec: {
+      deploymentId: record.id,
+      connectorId: record.connectorId,
+      version: record.version,
+      environment: record.environment,
+      packageDir: record.packageDir,
+      workingDir: record.workingDir,
+      env: Object.fromEntries(record.envNames.map((name) => [name, env[name]!])),
+      ...(port > 0 ? { port } : {}),
+    },
+    missing: [],
+  };
+}

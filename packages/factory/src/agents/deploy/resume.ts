@@ -1,6 +1,7 @@
 import { requireRole } from '../../cars/actor.js';
 import { FactoryError } from '../../errors.js';
 import type { DeploymentRecord } from '../../store/state-store.js';
+import { instanceSpecOf } from './deploy-target.js';
 import type { DeployContext } from './deploy.js';
 import { findDeployments } from './undeploy.js';
 import { waitForHealthy } from './wait-for-healthy.js';
@@ -19,40 +20,30 @@ export async function resumeDeployment(
   const record = (await findDeployments(context, ref)).find((candidate) => candidate.status === 'paused');
   if (!record)
     throw new FactoryError('not_found', `nothing of ${ref} is paused; see \`connector-factory deployments\``);
-  const env = options.env ?? process.env;
-  const missing = record.envNames.filter((name) => !env[name]);
-  if (missing.length > 0) {
+  const { spec, missing } = instanceSpecOf(record, options.env ?? process.env);
+  if (spec === undefined) {
     throw new FactoryError(
       'invalid_input',
-      `${record.connectorId} reads ${missing.join(', ')} from the environment: set it before resuming`,
+      `${record.connectorId} reads ${missing.join(', ')} from the environment: set ${missing.length === 1 ? 'it' : 'them'} before resuming`,
     );
   }
-  const port = record.endpoint !== null ? Number(new URL(record.endpoint).port) : 0;
-  const started = await context.target.start({
-    deploymentId: record.id,
-    connectorId: record.connectorId,
-    version: record.version,
-    environment: record.environment,
-    packageDir: record.packageDir,
-    workingDir: record.workingDir,
-    env: Object.fromEntries(record.envNames.map((name) => [name, env[name]!])),
-    ...(port > 0 ? { port } : {}),
-  });
+  const started = await context.target.start(spec);
   const health = await waitForHealthy(context.target, record.id, { timeoutMs: options.healthTimeoutMs ?? 60_000 });
-  const riskLevel = context.cars.riskOf('resume');
-  if (!health.healthy) {
-    await context.target.stop(record.id);
-    await context.audit.record({
+  const receipt = (result: 'success' | 'failure', details: Record<string, unknown>) =>
+    context.audit.record({
       action: 'resume',
       agent: 'deploy',
       actor: context.actor.name,
       resource: record.connectorId,
-      riskLevel,
+      riskLevel: context.cars.riskOf('resume'),
       inputs: {},
       outputs: {},
-      result: 'failure',
-      details: { deploymentId: record.id, error: health.reason },
+      result,
+      details: { deploymentId: record.id, ...details },
     });
+  if (!health.healthy) {
+    await context.target.stop(record.id);
+    await receipt('failure', { error: health.reason });
     throw new FactoryError(
       'deploy_failed',
       `${record.connectorId} did not become healthy again (${health.reason}); it stays paused`,
@@ -64,16 +55,6 @@ export async function resumeDeployment(
     endpoint: started.endpoint,
     healthUrl: started.healthUrl,
   });
-  await context.audit.record({
-    action: 'resume',
-    agent: 'deploy',
-    actor: context.actor.name,
-    resource: record.connectorId,
-    riskLevel,
-    inputs: {},
-    outputs: {},
-    result: 'success',
-    details: { deploymentId: record.id },
-  });
+  await receipt('success', {});
   return resumed;
 }

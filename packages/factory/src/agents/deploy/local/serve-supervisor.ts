@@ -1,5 +1,5 @@
 import type { StateStore } from '../../../store/state-store.js';
-import type { DeployTarget } from '../deploy-target.js';
+import { instanceSpecOf, type DeployTarget } from '../deploy-target.js';
 import { ACTIVE_STATUSES } from '../deploy.js';
 import { LocalSupervisor, type SupervisorEvent } from './local-supervisor.js';
 import { startSupervisorServer } from './supervisor-server.js';
@@ -48,24 +48,14 @@ export async function serveSupervisor(options: ServeOptions): Promise<void> {
       (record) => record.target === 'local',
     );
     for (const record of deployments) {
-      const missing = record.envNames.filter((name) => env[name] === undefined || env[name] === '');
-      if (missing.length > 0) {
+      const { spec, missing } = instanceSpecOf(record, env);
+      if (spec === undefined) {
         const message = `not restored: ${missing.join(', ')} not set in the supervisor's environment`;
         await options.store.deployments.update(record.id, { status: 'unhealthy', lastError: message });
         options.log(`${record.id}: ${message}`);
         continue;
       }
-      const port = record.endpoint !== null ? Number(new URL(record.endpoint).port) : 0;
-      const started = await supervisor.start({
-        deploymentId: record.id,
-        connectorId: record.connectorId,
-        version: record.version,
-        environment: record.environment,
-        packageDir: record.packageDir,
-        workingDir: record.workingDir,
-        env: Object.fromEntries(record.envNames.map((name) => [name, env[name]!])),
-        ...(port > 0 ? { port } : {}),
-      });
+      const started = await supervisor.start(spec);
       if (started.endpoint !== record.endpoint) {
         await options.store.deployments.update(record.id, { endpoint: started.endpoint, healthUrl: started.healthUrl });
       }
