@@ -88,3 +88,12 @@ describe('audited agent commands', () => {
     }
   });
 });
+
+describe('connector-factory create without a terminal', () => {
+  it('asks for --yes instead of deploying unasked (exit 2, one line)', async () => {
+    const { code, stdout, stderr } = await cli('create', 'orders table in Postgres', '--actor', 'ops');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('error: create asks before it deploys: pass --yes when it runs without a terminal\n');
+  });
+});

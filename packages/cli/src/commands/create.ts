@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import { type Command } from 'commander';
 import { LAKE_FORMATS, type LakeFormat } from '@connector-factory/ir';
 import { createConnector, FactoryError, loadProviderRegistry, type Environment } from '@connector-factory/factory';
@@ -28,6 +29,17 @@ function parseFormat(text: string): LakeFormat {
   return text as LakeFormat;
 }
 
+/** Asks a yes/no question on the terminal (Enter means yes). */
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(`${question} [Y/n] `)).trim().toLowerCase();
+    return answer === '' || answer === 'y' || answer === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
 /** `connector-factory create "<description>"`: the whole orchestra, sentence to running connector. */
 export function registerCreate(program: Command, io: Io, setExit: (code: ExitCode) => void): void {
   withFactoryOptions(
@@ -44,7 +56,7 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
       .option('--env <environment>', 'dev, staging or prod', parseEnvironment, 'dev')
       .option('--out <dir>', 'where the package goes (default ./connectors)')
       .option('--force', 'replace a package folder that exists')
-      .option('--yes', 'no questions: for scripts (a needed approval still stops the run)')
+      .option('--yes', 'no questions (needed without a terminal); a needed approval still stops the run')
       .option('--health-timeout <duration>', 'how long it has to become healthy', parseDuration)
       .option('--wait-approval <duration>', 'wait this long for a needed approval instead of stopping', parseDuration)
       .option(
@@ -63,6 +75,10 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
     )
     .action(async (words: string[], options: CreateOptions) => {
       const description = words.join(' ');
+      const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+      if (!options.yes && !interactive) {
+        throw new FactoryError('usage', 'create asks before it deploys: pass --yes when it runs without a terminal');
+      }
       const registry = await loadProviderRegistry();
       await withFactory(options, async (context) => {
         const target = localTarget(context, options.state, io);
@@ -82,6 +98,7 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
               ...(options.healthTimeout !== undefined ? { healthTimeoutMs: options.healthTimeout } : {}),
               ...(options.waitApproval !== undefined ? { approvalTimeoutMs: options.waitApproval } : {}),
               ...(options.certifyAfter !== undefined ? { certifyAfterMs: options.certifyAfter } : {}),
+              ...(options.yes ? {} : { confirmDeploy: (question: string) => confirm(question) }),
             },
             { ...context, target },
           );

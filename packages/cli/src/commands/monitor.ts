@@ -321,8 +321,9 @@ export function registerMonitor(program: Command, io: Io, setExit: (code: ExitCo
       .command('resume')
       .description('start a paused connector again (after the drift or SLO breach that paused it is fixed)')
       .argument('<connector>', 'a connector id or deployment id')
-      .option('--health-timeout <duration>', 'how long it has to become healthy', parseDuration),
-  ).action(async (ref: string, options: FactoryOptions & { healthTimeout?: number }) => {
+      .option('--health-timeout <duration>', 'how long it has to become healthy', parseDuration)
+      .option('--json', 'print the deployment record as JSON'),
+  ).action(async (ref: string, options: FactoryOptions & { healthTimeout?: number; json?: boolean }) => {
     await withFactory(options, async (context) => {
       const resumed = await resumeDeployment(
         ref,
@@ -331,7 +332,8 @@ export function registerMonitor(program: Command, io: Io, setExit: (code: ExitCo
           ...(options.healthTimeout !== undefined ? { healthTimeoutMs: options.healthTimeout } : {}),
         },
       );
-      io.out(`resumed ${resumed.connectorId} ${resumed.version} (${resumed.id}): healthy`);
+      if (options.json) printJson(io, resumed);
+      else io.out(`resumed ${resumed.connectorId} ${resumed.version} (${resumed.id}): healthy`);
       setExit(EXIT.ok);
     });
   });

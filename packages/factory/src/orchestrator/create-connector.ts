@@ -33,6 +33,8 @@ export interface CreateOptions {
   readonly approvalTimeoutMs?: number;
   /** The certification window (default 24 h). */
   readonly certifyAfterMs?: number;
+  /** Asked before the deploy (an interactive `create`); false stops after the package is written. */
+  readonly confirmDeploy?: (question: string) => Promise<boolean>;
   readonly progress?: ProgressListener;
   readonly signal?: AbortSignal;
 }
@@ -179,6 +181,15 @@ export async function createConnector(options: CreateOptions, context: DeployCon
     }),
   );
 
+  if (
+    options.confirmDeploy &&
+    !(await options.confirmDeploy(`build, test and deploy ${packagePath} to ${options.environment}?`))
+  ) {
+    throw new FactoryError(
+      'usage',
+      `not deployed: the package is in ${packagePath}; deploy it with \`connector-factory deploy ${packagePath} --env ${options.environment}\``,
+    );
+  }
   const deployment = await deployConnector(packagePath, context, {
     environment: options.environment,
     env,
