@@ -119,6 +119,7 @@ describe('deploy to the local target', () => {
       'install',
       'typecheck',
       'compile tests',
+      'bundle',
       'sandboxed tests',
       'start',
       'healthy',
@@ -129,6 +130,11 @@ describe('deploy to the local target', () => {
     const record = await store.deployments.get(created.deploymentId);
     expect(record).toMatchObject({ status: 'healthy', environment: 'dev', envNames: ['PG_URL'], actor: 'ops' });
     expect(record!.packageDir.startsWith(join(work, 'packages', created.connectorId))).toBe(true);
+    // The supervisor runs the bundle the build made (one file; DuckDB's addon stays in node_modules).
+    const pid = (await supervisor.status(created.deploymentId))!.pid!;
+    expect(await readFile(`/proc/${pid}/cmdline`, 'utf8')).toContain(
+      join(record!.packageDir, 'bundle', 'connector.js'),
+    );
     const manifest = JSON.parse(await readFile(created.manifestPath, 'utf8')) as ConnectorManifest;
     expect(manifest.schema.updateStrategy).toBe('cdc');
     expect(manifest.destination).toMatchObject({ format: 'delta', writeMode: 'merge' });

@@ -68,6 +68,68 @@ export async function readPackageManifest(packageDir: string): Promise<{ manifes
   return { manifest: result.manifest, bytes };
 }
 
+/** Where the bundle goes in a build; the supervisor runs it when it is there. */
+export const BUNDLE_ENTRY = 'bundle/connector.js';
+
+/**
+ * Modules that stay in node_modules: native bindings and packages that load files next to themselves
+ * (DuckDB's addon, the zstd wasm), and pg's optional native driver.
+ */
+const BUNDLE_EXTERNAL = ['@duckdb/*', '@bokuweb/zstd-wasm', 'pg-native'];
+
+/**
+ * Bundles the compiled connector (`dist/index.js` and every pure-JS dependency) into one ES module
+ * with esbuild; the native and file-loading modules above stay external. CommonJS dependencies get a
+ * real `require` through createRequire.
+ */
+async function bundleStep(dir: string, connectorId: string, options: BuildOptions): Promise<StepReport> {
+  options.progress?.({ step: 'bundle', state: 'start' });
+  const started = Date.now();
+  const { build } = await import('esbuild');
+  try {
+    const result = await build({
+      absWorkingDir: dir,
+      entryPoints: ['dist/index.js'],
+      outfile: BUNDLE_ENTRY,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: BUNDLE_EXTERNAL,
+      banner: {
+        js: "import { createRequire as __connectorRequire } from 'node:module'; const require = __connectorRequire(import.meta.url);",
+      },
+      legalComments: 'none',
+      logLevel: 'silent',
+      metafile: true,
+    });
+    const bytes = Object.values(result.metafile.outputs).reduce((total, output) => total + output.bytes, 0);
+    const report: StepReport = {
+      step: 'bundle',
+      ok: true,
+      durationMs: Date.now() - started,
+      detail: `${BUNDLE_ENTRY}, ${(bytes / 1024 / 1024).toFixed(1)} MB`,
+    };
+    options.progress?.({ step: 'bundle', state: 'done', report });
+    return report;
+  } catch (error) {
+    const report: StepReport = {
+      step: 'bundle',
+      ok: false,
+      durationMs: Date.now() - started,
+      detail: 'esbuild failed',
+    };
+    options.progress?.({ step: 'bundle', state: 'failed', report });
+    const errors =
+      (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors ?? [];
+    throw new FactoryError(
+      'build_failed',
+      `${connectorId}: bundling dist/index.js failed; regenerate the package with \`connector-factory generate\` and report the template problem`,
+      errors.slice(0, 10).map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text)),
+    );
+  }
+}
+
 /** npm's own variables (from an `npm run` that started us) would leak our settings into the package's npm. */
 function buildEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
@@ -76,7 +138,7 @@ function buildEnv(): NodeJS.ProcessEnv {
 /**
  * Builds a connector package for deployment: copies it (the user's folder is never touched), installs
  * its dependencies (`npm ci` with a lockfile, else `npm install`), typechecks and compiles it (`npm run
- * build`, strict tsc) and compiles its tests. The build is kept under the home folder by version and
+ * build`, strict tsc), compiles its tests and bundles it (esbuild, native modules external). The build is kept under the home folder by version and
  * digest, so the same package is built once and a rollback has its previous build at hand.
  */
 export async function buildPackage(packageDir: string, options: BuildOptions): Promise<BuiltPackage> {
@@ -148,6 +210,7 @@ export async function buildPackage(packageDir: string, options: BuildOptions): P
         );
       }
     }
+    steps.push(await bundleStep(staging, manifest.id, options));
     await writeFile(
       join(staging, BUILD_RECORD),
       `${JSON.stringify({ packageDigest: digest, manifestDigest, steps }, null, 2)}\n`,

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 
 /** Folders a build or a run creates inside a package; never part of what was generated. */
-export const BUILD_OUTPUT_DIRS = new Set(['node_modules', 'dist', '.test-build', '.connector-state']);
+export const BUILD_OUTPUT_DIRS = new Set(['node_modules', 'dist', 'bundle', '.test-build', '.connector-state']);
 
 /** The package's own files (sorted POSIX paths), without build output. */
 export async function packageFiles(dir: string): Promise<string[]> {

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BUNDLE_ENTRY } from '../build-package.js';
 import type { DeployTarget, InstanceSpec, InstanceState, InstanceStatus } from '../deploy-target.js';
 import { freePort } from './free-port.js';
 
@@ -63,6 +64,12 @@ function defaultBaseEnv(): Record<string, string> {
   return env;
 }
 
+/** A build's bundle when it has one (the Deploy agent makes it), else the compiled entry point. */
+function entryOf(packageDir: string): string {
+  const bundle = join(packageDir, BUNDLE_ENTRY);
+  return existsSync(bundle) ? bundle : join(packageDir, 'dist', 'index.js');
+}
+
 /** The message of a connector's last stderr line: its JSON log `msg`/`error`, or the plain text. */
 function errorLine(line: string): string {
   try {
@@ -77,7 +84,7 @@ function errorLine(line: string): string {
 }
 
 /**
- * The local deploy target: runs each connector as a child process (`node dist/index.js`) on a port of
+ * The local deploy target: runs each connector as a child process (its bundle, else `node dist/index.js`) on a port of
  * its own, which keeps its schedule (cron with seconds, interval, continuous, event on POST /trigger)
  * itself; restarts it with exponential backoff when it exits; appends its output to a log file and
  * keeps the last lines. Used in-process (tests, `demo`) or inside `connector-factory serve`.
@@ -175,13 +182,7 @@ export class LocalSupervisor implements DeployTarget {
     };
     const child = spawn(
       process.execPath,
-      [
-        join(spec.packageDir, 'dist', 'index.js'),
-        '--health-port',
-        String(instance.port),
-        '--state-dir',
-        env.CF_STATE_DIR!,
-      ],
+      [entryOf(spec.packageDir), '--health-port', String(instance.port), '--state-dir', env.CF_STATE_DIR!],
       // Its own process group: a Ctrl-C meant for the supervisor's terminal is the supervisor's to act on.
       { cwd: spec.workingDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
