@@ -97,3 +97,18 @@ describe('connector-factory create without a terminal', () => {
     expect(stderr).toBe('error: create asks before it deploys: pass --yes when it runs without a terminal\n');
   });
 });
+
+describe('monitor commands with a bad argument', () => {
+  // These errors used to be commander's, thrown inside an action: exit 2 and nothing printed.
+  it('names a connector that was never deployed (exit 1, one line)', async () => {
+    const { code, stderr } = await cli('status', 'connector_nope_v1');
+    expect(code).toBe(1);
+    expect(stderr).toBe('error: no deployment of connector_nope_v1; see `connector-factory deployments --all`\n');
+  });
+
+  it('names the certification actions (exit 2, one line)', async () => {
+    const { code, stderr } = await cli('certify', 'connector_nope_v1', 'frobnicate');
+    expect(code).toBe(2);
+    expect(stderr).toBe('error: "frobnicate" is not a certification action: review, approve, reject or retry\n');
+  });
+});

@@ -1,6 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
   CertificationWorkflow,
+  FactoryError,
   findSupervisor,
   lineSink,
   LocalSupervisor,
@@ -27,7 +28,7 @@ export function alertSinks(io: Io, webhook: string | undefined): AlertSink[] {
     try {
       sinks.push(webhookSink(url));
     } catch {
-      throw new InvalidArgumentError(`the alert webhook "${url}" is not a URL`);
+      throw new FactoryError('usage', `the alert webhook "${url}" is not a URL`);
     }
   }
   return sinks;
@@ -73,7 +74,8 @@ async function deploymentOf(context: FactoryContext, ref: string): Promise<Deplo
   const byId = await context.store.deployments.get(ref);
   if (byId) return byId;
   const [newest] = await context.store.deployments.list({ connectorId: ref });
-  if (!newest) throw new InvalidArgumentError(`no deployment of ${ref}; see \`connector-factory deployments --all\``);
+  if (!newest)
+    throw new FactoryError('not_found', `no deployment of ${ref}; see \`connector-factory deployments --all\``);
   return newest;
 }
 
@@ -273,7 +275,7 @@ export function registerMonitor(program: Command, io: Io, setExit: (code: ExitCo
       .option('--json', 'print the result as JSON'),
   ).action(async (ref: string, action: string, options: FactoryOptions & { reason?: string; json?: boolean }) => {
     if (!['review', 'approve', 'reject', 'retry'].includes(action)) {
-      throw new InvalidArgumentError(`"${action}" is not a certification action: review, approve, reject or retry`);
+      throw new FactoryError('usage', `"${action}" is not a certification action: review, approve, reject or retry`);
     }
     await withFactory(options, async (context) => {
       const record = await deploymentOf(context, ref);
@@ -303,7 +305,7 @@ export function registerMonitor(program: Command, io: Io, setExit: (code: ExitCo
         };
       else if (action === 'approve') result = await workflow.approve(record, context.actor, await evidence());
       else if (action === 'reject') {
-        if (!options.reason) throw new InvalidArgumentError('reject needs --reason');
+        if (!options.reason) throw new FactoryError('usage', 'reject needs --reason');
         result = await workflow.reject(record.id, context.actor, options.reason);
       } else result = await workflow.retry(record.id, context.actor);
       if (options.json) printJson(io, result);
