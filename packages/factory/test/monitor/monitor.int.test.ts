@@ -77,6 +77,7 @@ describe('monitor and certification', () => {
       env,
       sloWindowMs: 4000,
       driftEveryMs: 0,
+      startupGraceMs: 1000,
       ...overrides,
     });
   const certification = () =>

@@ -93,6 +93,12 @@ export interface DeploymentReceipt {
 /** Statuses of a deployment that holds (or should hold) a running instance. */
 export const ACTIVE_STATUSES: readonly DeploymentStatus[] = ['starting', 'healthy', 'unhealthy'];
 
+/**
+ * Statuses of a deployment that was handed over to run: what `serve` restores and the Monitor watches.
+ * A 'starting' one belongs to the deploy that is starting it.
+ */
+export const RUNNING_STATUSES: readonly DeploymentStatus[] = ['healthy', 'unhealthy'];
+
 /** `dep_<yyyymmddhhmmss>_<hex>`: sortable and unique. */
 export function newDeploymentId(now = new Date()): string {
   return `dep_${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}_${randomBytes(4).toString('hex')}`;
@@ -371,7 +377,7 @@ export async function deployConnector(
     report: { step: 'healthy', ok: true, durationMs: health.afterMs },
   });
   steps.push({ step: 'healthy', ok: true, durationMs: health.afterMs });
-  const record = await store.deployments.update(deploymentId, { status: 'healthy' });
+  const record = await store.deployments.update(deploymentId, { status: 'healthy', lastError: null });
   if (previous) await store.deployments.update(previous.id, { status: 'superseded' });
   const receipt: DeploymentReceipt = {
     deploymentId,

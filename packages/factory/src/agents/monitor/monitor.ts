@@ -17,7 +17,7 @@ import { scrapeMetrics } from '../../runtime.js';
 import { CertificationWorkflow } from '../certification/certification.js';
 import { readPackageManifest } from '../deploy/build-package.js';
 import type { DeployTarget } from '../deploy/deploy-target.js';
-import { ACTIVE_STATUSES } from '../deploy/deploy.js';
+import { RUNNING_STATUSES } from '../deploy/deploy.js';
 import { probeHealth } from '../deploy/wait-for-healthy.js';
 import { extractSchema } from '../schema/extract-schema.js';
 import type { SchemaDefinition } from '../schema/schema-definition.js';
@@ -39,6 +39,11 @@ export interface MonitorOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The window SLOs are measured over. Default 1 h. */
   readonly sloWindowMs?: number;
+  /**
+   * A connector its target (re)started this recently and that does not answer yet is starting, not
+   * failing: the look is not counted. Crash-loop restarts of one instance do count. Default 30 s.
+   */
+  readonly startupGraceMs?: number;
   /** Health checks a window needs before availability is judged. Default 3. */
   readonly minChecks?: number;
   /** Pause a connector on a critical SLO breach (the spec's "pause if critical"). Default true. */
@@ -117,7 +122,7 @@ export class Monitor {
     const { store } = this.options;
     await this.deployFailures();
     const reports: MonitorReport[] = [];
-    for (const deployment of await store.deployments.list({ statuses: ACTIVE_STATUSES })) {
+    for (const deployment of await store.deployments.list({ statuses: RUNNING_STATUSES })) {
       try {
         reports.push(await this.look(deployment));
       } catch (error) {
@@ -235,6 +240,20 @@ export class Monitor {
     const failure = instance ? await probeHealth(instance.healthUrl) : 'it does not run on its target';
     const healthy = failure === undefined;
     const reason = healthy ? null : instance?.lastExit && instance.lastError ? instance.lastError : (failure ?? null);
+    const grace = this.options.startupGraceMs ?? 30_000;
+    if (!healthy && instance && instance.lastExit === null && now.getTime() - Date.parse(instance.startedAt) < grace) {
+      const certification = (await store.certifications.get(deployment.id))?.state ?? null;
+      return {
+        deploymentId: deployment.id,
+        connectorId: deployment.connectorId,
+        healthy,
+        reason: `starting: ${reason}`,
+        slos: [],
+        paused: false,
+        certification,
+        drift: null,
+      };
+    }
     const check: HealthCheckRecord = {
       deploymentId: deployment.id,
       time: now.toISOString(),

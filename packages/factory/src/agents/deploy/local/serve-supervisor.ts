@@ -1,6 +1,6 @@
 import type { StateStore } from '../../../store/state-store.js';
 import { instanceSpecOf, type DeployTarget } from '../deploy-target.js';
-import { ACTIVE_STATUSES } from '../deploy.js';
+import { RUNNING_STATUSES } from '../deploy.js';
 import { LocalSupervisor, type SupervisorEvent } from './local-supervisor.js';
 import { startSupervisorServer } from './supervisor-server.js';
 
@@ -44,7 +44,7 @@ export async function serveSupervisor(options: ServeOptions): Promise<void> {
   });
   options.log(`supervisor listening on ${server.url} (pid ${process.pid}), state in ${options.store.location}`);
   try {
-    const deployments = (await options.store.deployments.list({ statuses: ACTIVE_STATUSES })).filter(
+    const deployments = (await options.store.deployments.list({ statuses: RUNNING_STATUSES })).filter(
       (record) => record.target === 'local',
     );
     for (const record of deployments) {
