@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadProviderRegistry, runDemo } from '@connector-factory/factory';
 import { parseDuration } from '../duration.js';
+import { untilStopped } from '../stop-signal.js';
 import { withFactory, withFactoryOptions, type FactoryOptions } from '../factory-options.js';
 import { EXIT, type ExitCode, type Io } from '../io.js';
 import { stepPrinter } from '../progress.js';
@@ -30,17 +31,14 @@ export function registerDemo(program: Command, io: Io, setExit: (code: ExitCode)
     )
     .action(async (options: DemoOptions) => {
       const registry = await loadProviderRegistry();
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      const timer = options.duration !== undefined ? setTimeout(stop, options.duration) : undefined;
-      try {
-        await withFactory(options, (context) =>
+      await untilStopped((stopped) => {
+        const signal =
+          options.duration !== undefined ? AbortSignal.any([stopped, AbortSignal.timeout(options.duration)]) : stopped;
+        return withFactory(options, (context) =>
           runDemo(
             {
               registry,
-              signal: controller.signal,
+              signal,
               print: (line) => io.out(line),
               progress: stepPrinter(io),
               ...(options.lake !== undefined ? { lake: options.lake } : {}),
@@ -48,11 +46,7 @@ export function registerDemo(program: Command, io: Io, setExit: (code: ExitCode)
             context,
           ),
         );
-        setExit(EXIT.ok);
-      } finally {
-        clearTimeout(timer);
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
+      });
+      setExit(EXIT.ok);
     });
 }

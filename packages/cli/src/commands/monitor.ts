@@ -16,6 +16,7 @@ import {
   type SloResult,
 } from '@connector-factory/factory';
 import { parseDuration } from '../duration.js';
+import { untilStopped } from '../stop-signal.js';
 import { withFactory, withFactoryOptions, type FactoryOptions } from '../factory-options.js';
 import { EXIT, printJson, table, type ExitCode, type Io } from '../io.js';
 import { localTarget } from './deploy.js';
@@ -129,16 +130,7 @@ export function registerMonitor(program: Command, io: Io, setExit: (code: ExitCo
           setExit(EXIT.ok);
           return;
         }
-        const controller = new AbortController();
-        const stop = () => controller.abort();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        try {
-          await monitor.run(options.interval, controller.signal);
-        } finally {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-        }
+        await untilStopped((signal) => monitor.run(options.interval, signal));
         setExit(EXIT.ok);
       });
     });

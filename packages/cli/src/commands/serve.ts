@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { findSupervisor, serveSupervisor } from '@connector-factory/factory';
 import { parseDuration } from '../duration.js';
+import { untilStopped } from '../stop-signal.js';
 import { buildMonitor } from './monitor.js';
 import { withFactory, withFactoryOptions, type FactoryOptions } from '../factory-options.js';
 import { EXIT, printJson, type ExitCode, type Io } from '../io.js';
@@ -76,15 +77,11 @@ export function registerServe(program: Command, io: Io, setExit: (code: ExitCode
           setExit(EXIT.invalidInput);
           return;
         }
-        const controller = new AbortController();
-        const stop = () => controller.abort();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        try {
-          await serveSupervisor({
+        await untilStopped((signal) =>
+          serveSupervisor({
             home: context.home,
             store: context.store,
-            signal: controller.signal,
+            signal,
             log: (line) => io.err(`${new Date().toISOString()} ${line}`),
             ...(options.monitorInterval > 0
               ? {
@@ -92,11 +89,8 @@ export function registerServe(program: Command, io: Io, setExit: (code: ExitCode
                     buildMonitor(context, io, target, options).run(options.monitorInterval, signal),
                 }
               : {}),
-          });
-        } finally {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-        }
+          }),
+        );
         setExit(EXIT.ok);
       });
     });

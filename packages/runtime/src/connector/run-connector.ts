@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Cron } from 'croner';
 import type { ConnectorManifest } from '@connector-factory/ir';
 import { slug } from '@connector-factory/ir';
@@ -225,8 +226,12 @@ class EventQueue {
     while (!this.pending) {
       if (signal?.aborted) return false;
       await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        signal?.addEventListener('abort', () => resolve(), { once: true });
+        const done = () => {
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        this.wake = done;
+        signal?.addEventListener('abort', done, { once: true });
       });
       this.wake = undefined;
     }
@@ -254,11 +259,8 @@ async function followSchedule(
   const { schedule } = manifest;
   let last: RunSummary | undefined;
   const aborted = () => signal?.aborted === true;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-    });
+  // Node's timer removes its abort listener when it fires: a connector ticking for months keeps none.
+  const sleep = (ms: number) => delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
   if (schedule.type === 'event') {
     // Each POST /trigger (from the event source: a webhook, a queue consumer) asks for one sync; events
     // that arrive during a sync coalesce into one more.

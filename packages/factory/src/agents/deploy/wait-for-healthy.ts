@@ -1,13 +1,12 @@
 import type { DeployTarget } from './deploy-target.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export type HealthOutcome =
   { readonly healthy: true; readonly afterMs: number } | { readonly healthy: false; readonly reason: string };
 
+/** Waits, or less when the signal aborts; Node's timer removes its abort listener when it fires. */
 const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
+  delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
 
 /** One GET of a health URL: the failing reason, or undefined when it answered 200. */
 export async function probeHealth(url: string, timeoutMs = 3000): Promise<string | undefined> {

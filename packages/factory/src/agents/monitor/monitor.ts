@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ConnectorManifest } from '@connector-factory/ir';
 import { digestOf } from '../../audit/canonical-json.js';
 import { FactoryError } from '../../errors.js';
@@ -136,10 +137,8 @@ export class Monitor {
   async run(intervalMs: number, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       await this.tick();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, intervalMs);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
+      // Node's timer removes its abort listener when it fires: a monitor running for months keeps none.
+      await delay(intervalMs, undefined, { signal }).catch(() => undefined);
     }
   }
 
