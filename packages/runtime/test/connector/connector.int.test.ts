@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,6 +152,37 @@ describe('runConnector against PostgreSQL', () => {
     const summary = await running;
     expect(summary).toMatchObject({ rowsWritten: 20000 });
     expect((await readLake('parquet', lake)).rows).toHaveLength(20000);
+  });
+
+  it('an interval connector keeps no abort listener per tick', async () => {
+    const lake = mkdtempSync(join(tmpdir(), 'cf-conn-'));
+    const m = { ...manifest(lake), schedule: { type: 'interval' as const, intervalSeconds: 1 } };
+    const controller = new AbortController();
+    let url = '';
+    const running = runConnector({
+      manifest: m,
+      env: env(),
+      stateDir: mkdtempSync(join(tmpdir(), 'cf-state-')),
+      healthPort: 0,
+      signal: controller.signal,
+      logStream: { write: () => true } as unknown as NodeJS.WritableStream,
+      onListening: (u) => (url = u),
+    });
+    while (url === '') await new Promise((r) => setTimeout(r, 20));
+    const listenersAfter = async (runs: number) => {
+      for (;;) {
+        const metrics = await (await fetch(`${url}/metrics`)).text();
+        const done = /connector_runs_total\{[^}]*result="success"[^}]*\} (\d+)/.exec(metrics);
+        if (done && Number(done[1]) >= runs) return getEventListeners(controller.signal, 'abort').length;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const early = await listenersAfter(2);
+    const late = await listenersAfter(5);
+    controller.abort();
+    await running;
+    // Each tick's wait used to leave one behind.
+    expect(late).toBe(early);
   });
 
   it('full refresh with overwrite replaces the table in one parquet commit', async () => {
