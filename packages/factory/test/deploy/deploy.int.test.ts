@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requirePgUrl, sql, until } from '../support/live-postgres.js';
 import type { ConnectorManifest } from '@connector-factory/ir';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { resolveActor, type Actor } from '../../src/cars/actor.js';
@@ -29,30 +29,9 @@ import { lakeRowCount } from '../../src/runtime.js';
 import { openStateStore } from '../../src/store/open-state-store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 
-const url = process.env.PG_URL;
-if (!url) throw new Error('PG_URL is not set: start the services with scripts/services.sh');
+const url = requirePgUrl();
 const TABLE = 'deploy_orders';
 const POLICY = `roles:\n  ops: operator\n  alice: admin\n  vic: viewer\ndefaultRole: viewer\n`;
-
-const until = async <T>(what: string, check: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-};
-
-async function sql(text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text, values);
-  } finally {
-    await client.end();
-  }
-}
 
 describe('deploy to the local target', () => {
   let work: string;

@@ -9,8 +9,8 @@ import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requirePgUrl, sql, until } from '../support/live-postgres.js';
 import { validateManifest } from '@connector-factory/ir';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { resolveActor, type Actor } from '../../src/cars/actor.js';
@@ -28,30 +28,9 @@ import { loadProviderRegistry } from '../../src/registry/provider-registry.js';
 import { openStateStore } from '../../src/store/open-state-store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 
-const url = process.env.PG_URL;
-if (!url) throw new Error('PG_URL is not set: start the services with scripts/services.sh');
+const url = requirePgUrl();
 const ROLE = 'cf_monitor_test';
 const TABLE = 'mon_orders';
-
-async function sql(text: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
-const until = async <T>(what: string, check: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-};
 
 describe('monitor and certification', () => {
   let work: string;
