@@ -100,6 +100,8 @@ describe('connector-factory create --yes --json', () => {
     }[];
     expect(listed).toMatchObject([{ id: summary.deploymentId, status: 'healthy', instance: { state: 'running' } }]);
     expect(cli('audit', 'verify').code).toBe(0);
+    const logs = JSON.parse(cli('logs', 'connector_postgres_cli_orders_v1', '--json').stdout) as { msg?: string }[];
+    expect(logs.some((line) => line.msg === 'batch committed')).toBe(true);
 
     // The Monitor's view, through the commands.
     const looked = cli('monitor', '--once', '--json');

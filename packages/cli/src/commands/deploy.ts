@@ -225,8 +225,9 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
       .option('--lines <n>', 'how many (default 50)', (text) => {
         if (!/^[1-9]\d*$/.test(text)) throw new InvalidArgumentError(`"${text}" is not a positive number`);
         return Number(text);
-      }),
-  ).action(async (ref: string, options: FactoryOptions & { lines?: number }) => {
+      })
+      .option('--json', 'print the lines as one JSON array (each a parsed JSON log record, or its text)'),
+  ).action(async (ref: string, options: FactoryOptions & { lines?: number; json?: boolean }) => {
     await withFactory(options, async (context) => {
       const [record] = await findDeployments(context, ref);
       if (!record) {
@@ -240,7 +241,19 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
         setExit(EXIT.invalidInput);
         return;
       }
-      for (const line of await new RemoteSupervisor(info).logs(record.id, options.lines ?? 50)) io.out(line);
+      const lines = await new RemoteSupervisor(info).logs(record.id, options.lines ?? 50);
+      if (options.json) {
+        printJson(
+          io,
+          lines.map((line) => {
+            try {
+              return JSON.parse(line) as unknown;
+            } catch {
+              return line;
+            }
+          }),
+        );
+      } else for (const line of lines) io.out(line);
       setExit(EXIT.ok);
     });
   });
