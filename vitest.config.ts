@@ -28,7 +28,7 @@ export default defineConfig({
           // The CLI tests spawn the built binary; on two busy cores one can take several seconds.
           testTimeout: 30_000,
           include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/*.fault.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.int.test.ts', '**/*.e2e.test.ts', '**/*.fault.test.ts', '**/node_modules/**'],
         },
       },
       {
@@ -38,6 +38,18 @@ export default defineConfig({
           include: ['packages/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // End-to-end agent tests: each builds and runs generated connectors (npm install, tsc, esbuild,
+        // child processes). They run after the services project so their CPU load does not starve its
+        // timing-sensitive replication tests on a two-core machine.
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['packages/*/test/**/*.e2e.test.ts', 'test/**/*.e2e.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
       {

@@ -33,6 +33,8 @@ step "tests (quick + services)"
 mkdir -p .tmp
 status=0
 npx vitest run --project quick --project services --reporter=default --reporter=json --outputFile.json=.tmp/vitest-main.json || status=$?
+step "end-to-end agent tests (build and run generated connectors)"
+npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json=.tmp/vitest-e2e.json || status=$?
 step "fault tests (restart and kill services; run alone)"
 npx vitest run --project faults --passWithNoTests --reporter=default --reporter=json --outputFile.json=.tmp/vitest-faults.json || status=$?
 node -e '
@@ -47,5 +49,5 @@ node -e '
   console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
   if (totals.total === 0) { console.error("no tests ran"); process.exit(1); }
   if (totals.failed > 0) process.exit(1);
-' "$root/.tmp/vitest-main.json" "$root/.tmp/vitest-faults.json" || status=1
+' "$root/.tmp/vitest-main.json" "$root/.tmp/vitest-e2e.json" "$root/.tmp/vitest-faults.json" || status=1
 exit "$status"
