@@ -52,4 +52,24 @@ describe('connector-factory demo', () => {
     );
     expect(after).toBe('down');
   });
+
+  it('stops by itself after --duration', async () => {
+    const env = { ...process.env, CONNECTOR_FACTORY_HOME: join(work, '.connector-factory-timed') };
+    const demo = spawn(process.execPath, [bin, 'demo', '--duration', '25s', '--lake', join(work, 'timed-lake')], {
+      cwd: work,
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let stdout = '';
+    demo.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const started = Date.now();
+    const code = await new Promise<number | null>((resolve) => {
+      // Past this, it did not stop by itself (the timer behind --duration was lost once).
+      const guard = setTimeout(() => demo.kill('SIGKILL'), 120_000);
+      demo.once('close', (exit) => (clearTimeout(guard), resolve(exit)));
+    });
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(120_000);
+    expect(stdout).toContain('demo stopped');
+  });
 });

@@ -31,21 +31,29 @@ export function registerDemo(program: Command, io: Io, setExit: (code: ExitCode)
     )
     .action(async (options: DemoOptions) => {
       const registry = await loadProviderRegistry();
-      await untilStopped((stopped) => {
-        const signal =
-          options.duration !== undefined ? AbortSignal.any([stopped, AbortSignal.timeout(options.duration)]) : stopped;
-        return withFactory(options, (context) =>
-          runDemo(
-            {
-              registry,
-              signal,
-              print: (line) => io.out(line),
-              progress: stepPrinter(io),
-              ...(options.lake !== undefined ? { lake: options.lake } : {}),
-            },
-            context,
-          ),
-        );
+      await untilStopped(async (stopped) => {
+        // A plain timer, held until the demo ends: Node 20 may collect an AbortSignal.timeout() that only
+        // AbortSignal.any() refers to, and then the demo never stops by itself.
+        const controller = new AbortController();
+        stopped.addEventListener('abort', () => controller.abort(), { once: true });
+        const timer =
+          options.duration !== undefined ? setTimeout(() => controller.abort(), options.duration) : undefined;
+        try {
+          await withFactory(options, (context) =>
+            runDemo(
+              {
+                registry,
+                signal: controller.signal,
+                print: (line) => io.out(line),
+                progress: stepPrinter(io),
+                ...(options.lake !== undefined ? { lake: options.lake } : {}),
+              },
+              context,
+            ),
+          );
+        } finally {
+          clearTimeout(timer);
+        }
       });
       setExit(EXIT.ok);
     });
