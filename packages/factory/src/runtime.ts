@@ -119,12 +119,11 @@ export async function scrapeMetrics(url: string, connectorId?: string): Promise<
   }
   const { parseConnectorMetrics, parsePrometheusText, CONNECTOR_METRIC_NAMES } = await runtime();
   const parsed = parseConnectorMetrics(text, connectorId !== undefined ? { connectorId } : {});
-  const sum = (name: string) =>
-    parsePrometheusText(text)
-      .filter(
-        (sample) => sample.name === name && (connectorId === undefined || sample.labels.connector_id === connectorId),
-      )
-      .reduce((total, sample) => total + sample.value, 0);
+  // One parse of the exposition for both counters (the ConnectorMetrics parse reads it on its own).
+  const samples = parsePrometheusText(text).filter(
+    (sample) => connectorId === undefined || sample.labels.connector_id === connectorId,
+  );
+  const sum = (name: string) => samples.reduce((total, s) => total + (s.name === name ? s.value : 0), 0);
   return {
     metrics: { ...parsed, lastSuccessfulRun: parsed.lastSuccessfulRun?.toISOString() ?? null },
     runs: sum(CONNECTOR_METRIC_NAMES.runs),

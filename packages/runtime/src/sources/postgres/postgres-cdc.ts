@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { copyTextChunks } from './copy-chunks.js';
 import { RuntimeError } from '../../errors.js';
 import type { Row } from '../../lake/stage.js';
 import { redactUrl } from '../env.js';
@@ -25,7 +26,7 @@ import {
   type CdcColumn,
   type CdcTable,
 } from './postgres-cdc-slots.js';
-import { converterForOid, parseCopyTextLine, rawTextPgTypes, type TextConverter } from './postgres-values.js';
+import { converterForOid, rawTextPgTypes, type TextConverter } from './postgres-values.js';
 
 export { dropReplication, formatLsn, parseLsn } from './postgres-cdc-slots.js';
 
@@ -1479,38 +1480,24 @@ export class PostgresCdcReader {
         };
         const select = shape.fields.map((f) => quoteIdent(f.name)).join(', ');
         stream = reader.query(copyTo(`COPY (SELECT ${select} FROM ${shape.table.sql}) TO STDOUT`));
-        let rows: Row[] = [];
-        let ready: Row[] | undefined;
-        let rest: Buffer | undefined;
-        const fields: (string | null)[] = [];
-        for await (const data of stream as AsyncIterable<Buffer>) {
-          const buffer = rest ? Buffer.concat([rest, data]) : data;
-          const end = buffer.lastIndexOf(0x0a);
-          if (end < 0) {
-            rest = buffer;
+        const what = `postgres cdc: the snapshot COPY of ${shape.table.sql}`;
+        let finished = false;
+        for await (const chunk of copyTextChunks(
+          stream as AsyncIterable<Buffer>,
+          build,
+          this.chunkRows,
+          what,
+          signal,
+        )) {
+          if (!chunk.last) {
+            yield { rows: chunk.rows };
             continue;
           }
-          rest = end + 1 < buffer.length ? buffer.subarray(end + 1) : undefined;
-          for (const line of buffer.toString('utf8', 0, end).split('\n')) {
-            rows.push(build(parseCopyTextLine(line, fields)));
-            if (rows.length >= this.chunkRows) {
-              if (ready) yield { rows: ready };
-              if (signal?.aborted) return undefined;
-              ready = rows;
-              rows = [];
-            }
-          }
+          await reader.query('COMMIT');
+          finished = true;
+          yield { rows: chunk.rows, state: cdcState(consistentPoint) };
         }
-        if (signal?.aborted) return undefined;
-        if (rest !== undefined && rest.length > 0)
-          throw new RuntimeError(
-            'internal',
-            `postgres cdc: the snapshot COPY of ${shape.table.sql} ended inside a row`,
-          );
-        await reader.query('COMMIT');
-        const state = cdcState(consistentPoint);
-        if (ready && rows.length > 0) yield { rows: ready };
-        yield { rows: rows.length > 0 ? rows : (ready ?? []), state };
+        if (!finished) return undefined;
         return consistentPoint;
       } catch (error) {
         if (signal?.aborted) return undefined;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { copyTextChunks } from './copy-chunks.js';
 import { RuntimeError } from '../../errors.js';
 import type { Row } from '../../lake/stage.js';
 import type {
@@ -17,7 +18,6 @@ import {
   converterFor,
   loadPgTypes,
   mapPgType,
-  parseCopyTextLine,
   rawTextPgTypes,
   type PgTypeInfo,
   type TextConverter,
@@ -184,39 +184,15 @@ export class PostgresSource implements Source {
       const build = rowBuilder(columns);
       const select = columns.map((c) => quoteIdent(c.column.name)).join(', ');
       stream = client.query(copyTo(`COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT`));
-      let rows: Row[] = [];
-      let ready: Row[] | undefined;
-      let rest: Buffer | undefined;
-      const fields: (string | null)[] = [];
-      for await (const data of stream as AsyncIterable<Buffer>) {
-        const buffer = rest ? Buffer.concat([rest, data]) : data;
-        const end = buffer.lastIndexOf(0x0a);
-        if (end < 0) {
-          rest = buffer;
+      const what = `postgres: COPY of ${table.display}`;
+      for await (const chunk of copyTextChunks(stream as AsyncIterable<Buffer>, build, this.chunkRows, what, signal)) {
+        if (!chunk.last) {
+          yield { rows: chunk.rows };
           continue;
         }
-        rest = end + 1 < buffer.length ? buffer.subarray(end + 1) : undefined;
-        const lines = buffer.toString('utf8', 0, end).split('\n');
-        for (const line of lines) {
-          rows.push(build(parseCopyTextLine(line, fields)));
-          if (rows.length >= this.chunkRows) {
-            if (ready) yield { rows: ready };
-            if (signal?.aborted) return;
-            ready = rows;
-            rows = [];
-          }
-        }
-      }
-      if (signal?.aborted) return;
-      if (rest !== undefined && rest.length > 0)
-        throw new RuntimeError('internal', `postgres: COPY of ${table.display} ended inside a row`);
-      await client.query('COMMIT');
-      const done: SourceState = { strategy: 'full_refresh', completedAt: new Date().toISOString() };
-      if (rows.length === 0) {
-        yield { rows: ready ?? [], state: done };
-      } else {
-        if (ready) yield { rows: ready };
-        yield { rows, state: done };
+        await client.query('COMMIT');
+        const done: SourceState = { strategy: 'full_refresh', completedAt: new Date().toISOString() };
+        yield { rows: chunk.rows, state: done };
       }
     } catch (error) {
       if (signal?.aborted) return;
