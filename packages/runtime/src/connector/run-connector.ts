@@ -13,6 +13,7 @@ import { createLogger, secretValuesFromEnv, type Logger } from '../observe/logge
 import { FileCheckpointStore } from '../run/checkpoint-store.js';
 import { runSync, type RowTransformer, type RunSummary } from '../run/run-loop.js';
 import { expandEnv } from '../sources/env.js';
+import type { ReadMode } from '../sources/source.js';
 import { ENCRYPTION_KEY_ENV, HASH_KEY_ENV } from '../transform/pii.js';
 import { createTransformer, sourceFieldsFor } from '../transform/transformer.js';
 import { createSource, referencedEnvVars } from './create-source.js';
@@ -57,6 +58,14 @@ function cursorMillis(value: unknown): number | undefined {
   return micros === undefined ? undefined : Number(micros / 1000n);
 }
 
+/**
+ * A full refresh asks the source for CSV rows when they can go to the lake as they are (no PII to
+ * transform, no merge): PostgreSQL's COPY text then never becomes JS objects.
+ */
+function withCsv(mode: ReadMode, csv: boolean): ReadMode {
+  return mode.strategy === 'full_refresh' && csv ? { ...mode, csv: true } : mode;
+}
+
 /** Counts nulls and finds the newest incremental-key time in a batch, for the quality and freshness metrics. */
 function observing(
   transformer: RowTransformer,
@@ -64,6 +73,7 @@ function observing(
   into: { nulls: number; fields: number; newest: number },
 ): RowTransformer {
   return {
+    ...(transformer.csvPage ? { csvPage: transformer.csvPage.bind(transformer) } : {}),
     apply(rows, extractedAt) {
       const out = transformer.apply(rows, extractedAt);
       for (const row of out) {
@@ -157,7 +167,10 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
           connectorId: manifest.id,
           source,
           entity: ref,
-          mode: readModeOf(manifest, { once, entity: entity.name }),
+          mode: withCsv(
+            readModeOf(manifest, { once, entity: entity.name }),
+            transformer.passesCsv && manifest.destination.writeMode !== 'merge',
+          ),
           transformer: observing(transformer, cursor, seen),
           writer: openWriter,
           checkpoints,
@@ -169,8 +182,8 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
               records: report.rowsRead,
               bytes: report.result.bytesWritten,
               durationMs: report.durationMs,
-              nullFields: seen.nulls,
-              fields: seen.fields,
+              nullFields: seen.nulls + (report.result.csvNulls?.nulls ?? 0),
+              fields: seen.fields + (report.result.csvNulls?.fields ?? 0),
               schemaViolations: report.result.rowsQuarantined,
               ...(seen.newest > 0 ? { newestSourceTime: new Date(seen.newest) } : {}),
             });

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
 import type { FileStats } from './table-log.js';
+import { isoMicros } from './stage.js';
 import type { Column } from './table-schema.js';
 
 /** Columns with meaningful min/max for data skipping (not booleans, JSON or long strings). */
@@ -64,4 +65,59 @@ export async function parquetFileStats(
     stats.set(String(row.filename), { numRecords: Number(row.n), minValues, maxValues, nullCount });
   }
   return stats;
+}
+
+/** What `COPY … (RETURN_STATS true)` reports per column: quoted column name → statistic → text. */
+export type CopyColumnStatistics = ReadonlyArray<{
+  readonly key: string;
+  readonly value: ReadonlyArray<{ readonly key: string; readonly value: string }>;
+}>;
+
+/** A statistic's text as Delta wants it (as statExpression computes it), or undefined to leave it out. */
+function statValue(column: Column, text: string, fn: 'min' | 'max'): unknown {
+  switch (column.physical.kind) {
+    case 'timestamp': {
+      // `2025-01-02 03:46:39.099999+00` (the engine's zone is UTC); rounded outward to milliseconds.
+      const micros = isoMicros(text);
+      if (micros === undefined) return undefined;
+      const millis = fn === 'min' ? Math.floor(micros / 1000) : Math.ceil(micros / 1000);
+      return new Date(millis).toISOString();
+    }
+    case 'date':
+      return text;
+    case 'string':
+      // DuckDB cuts statistics at 256 characters; only short ones are exact (and useful).
+      return text.length <= MAX_STRING_STAT ? text : undefined;
+    case 'int64':
+    case 'float64':
+    case 'decimal': {
+      const value = Number(text);
+      return Number.isFinite(value) ? value : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Per-file statistics from what DuckDB's COPY reported while writing the file, the same values
+ * parquetFileStats reads back, without reading the file.
+ */
+export function fileStatsFromCopy(count: number, statistics: CopyColumnStatistics, columns: readonly Column[]): FileStats {
+  const byKey = new Map(statistics.map((entry) => [entry.key, new Map(entry.value.map((v) => [v.key, v.value]))]));
+  const minValues: Record<string, unknown> = {};
+  const maxValues: Record<string, unknown> = {};
+  const nullCount: Record<string, number> = {};
+  for (const column of columns) {
+    const stats = byKey.get(quoteIdent(column.name)) ?? byKey.get(column.name);
+    nullCount[column.name] = Number(stats?.get('null_count') ?? 0);
+    if (!stats || !hasMinMax(column)) continue;
+    const lo = stats.get('min');
+    const hi = stats.get('max');
+    const min = lo === undefined ? undefined : statValue(column, lo, 'min');
+    const max = hi === undefined ? undefined : statValue(column, hi, 'max');
+    if (min !== undefined) minValues[column.name] = min;
+    if (max !== undefined) maxValues[column.name] = max;
+  }
+  return { numRecords: count, minValues, maxValues, nullCount };
 }

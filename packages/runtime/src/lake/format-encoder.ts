@@ -4,6 +4,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteLiteral } from '../engine/duckdb-engine.js';
 import type { Compression } from '@connector-factory/ir';
 import { PART } from './stage.js';
+import { fileStatsFromCopy, type CopyColumnStatistics } from './file-stats.js';
+import type { FileStats } from './table-log.js';
 import type { Column } from './table-schema.js';
 
 /** What an encoder turns into files. */
@@ -29,6 +31,8 @@ export interface EncodedFile {
   readonly localPath: string;
   readonly part: number;
   readonly name: string;
+  /** Statistics the encoder got while writing (parquet); otherwise the writer reads the file back. */
+  readonly stats?: FileStats;
 }
 
 /** A lake file format: parquet, json or avro (delta tables are parquet files plus a log). */
@@ -63,18 +67,36 @@ export async function listEncodedFiles(dir: string): Promise<EncodedFile[]> {
  * FILE_SIZE_BYTES with PARTITION_BY (and its JSON writer has no PARTITION_BY at all). The query is
  * materialised once so each partition is a cheap filtered scan.
  */
-export async function copyPerPartition(request: EncodeRequest, select: string, formatOptions: string): Promise<EncodedFile[]> {
+export async function copyPerPartition(
+  request: EncodeRequest,
+  select: string,
+  formatOptions: string,
+  options: { returnStats?: boolean } = {},
+): Promise<EncodedFile[]> {
   const { connection, dir, filePrefix, targetFileBytes } = request;
   await mkdir(dir, { recursive: true });
-  const copy = (from: string, part: number) =>
-    connection.run(
+  const stats = new Map<string, FileStats>();
+  const copy = async (from: string, part: number) => {
+    const result = await connection.runAndReadAll(
       `COPY (SELECT * EXCLUDE (${PART}) FROM ${from}) TO ${quoteLiteral(join(dir, `${PART}=${part}`))} ` +
-        `(${formatOptions}, FILENAME_PATTERN ${quoteLiteral(`${filePrefix}-{i}`)}, FILE_SIZE_BYTES ${targetFileBytes}, OVERWRITE_OR_IGNORE true)`,
+        `(${formatOptions}, FILENAME_PATTERN ${quoteLiteral(`${filePrefix}-{i}`)}, FILE_SIZE_BYTES ${targetFileBytes}, OVERWRITE_OR_IGNORE true` +
+        `${options.returnStats ? ', RETURN_STATS true' : ''})`,
     );
+    if (!options.returnStats) return;
+    // One row per file written: its path, row count and per-column statistics.
+    for (const row of result.getRowObjectsJS()) {
+      stats.set(String(row.filename), fileStatsFromCopy(Number(row.count), row.column_statistics as unknown as CopyColumnStatistics, request.columns));
+    }
+  };
+  const withStats = (files: EncodedFile[]) =>
+    files.map((f) => {
+      const fileStats = stats.get(f.localPath);
+      return fileStats ? { ...f, stats: fileStats } : f;
+    });
   if (request.parts.length === 1) {
     // One partition: stream the query straight into the files, nothing materialised.
     await copy(`(${select})`, request.parts[0]!);
-    return listEncodedFiles(dir);
+    return withStats(await listEncodedFiles(dir));
   }
   const temp = `encode_${filePrefix.replace(/[^A-Za-z0-9]/g, '_')}`;
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${temp} AS ${select}`);
@@ -83,5 +105,5 @@ export async function copyPerPartition(request: EncodeRequest, select: string, f
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${temp}`);
   }
-  return listEncodedFiles(dir);
+  return withStats(await listEncodedFiles(dir));
 }

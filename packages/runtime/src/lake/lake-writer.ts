@@ -9,6 +9,7 @@ import type { ObjectStore } from '../stores/object-store.js';
 import type { FormatEncoder } from './format-encoder.js';
 import { parquetFileStats } from './file-stats.js';
 import { partitionPath } from './partitioning.js';
+import { isCsvPage, type CsvPage } from './csv-page.js';
 import { writeQuarantine } from './quarantine.js';
 import { DELETED, PART, SEQ, Stage, duckdbType, type RejectedRow, type Row } from './stage.js';
 import type { CommittedBatch, TableChange, TableFile, TableLog, TableSnapshot } from './table-log.js';
@@ -49,10 +50,15 @@ export interface BatchResult {
   readonly filesRemoved: number;
   readonly bytesWritten: number;
   readonly quarantineKey?: string;
+  /** Nulls and fields among rows that came as CSV pages (object rows are counted by the caller). */
+  readonly csvNulls?: { readonly nulls: number; readonly fields: number };
 }
 
+/** A page: rows as objects, or (append and overwrite) rows as CSV text. */
+export type Page = readonly Row[] | CsvPage;
+
 /** Pages of rows, as a source yields them. */
-export type Pages = AsyncIterable<readonly Row[]> | Iterable<readonly Row[]>;
+export type Pages = AsyncIterable<Page> | Iterable<Page>;
 
 const defaultIsDelete = (row: Row) => row._op === 'd' || row._op === 'delete';
 
@@ -161,7 +167,24 @@ export class LakeWriter {
     let rowsWritten = 0;
     // While DuckDB loads and encodes one chunk (on its own threads), JS spools the next.
     let pending: Promise<void> | undefined;
+    // CSV pages of an unpartitioned parquet or delta table go from the spool file straight into the
+    // data files (no table in between); the files' statistics count the rows and their nulls.
+    const direct = this.partitionColumns.length === 0 && (this.options.format === 'parquet' || this.options.format === 'delta');
     const encodeLoaded = async () => {
+      if (direct && stage.csvOnly) {
+        const read = stage.takeCsvRead()!;
+        try {
+          const files = await this.encodeAndUpload(read.query, batchDir, token);
+          added.push(...files);
+          const loaded = files.reduce((sum, f) => sum + (f.stats?.numRecords ?? 0), 0);
+          const nulls = files.reduce((sum, f) => sum + Object.values(f.stats?.nullCount ?? {}).reduce((a, b) => a + b, 0), 0);
+          await read.settle(loaded, nulls);
+          rowsWritten += loaded;
+        } finally {
+          await read.discard();
+        }
+        return;
+      }
       rowsWritten += await stage.load();
       if (stage.rowCount > 0) added.push(...(await this.encodeAndUpload(`SELECT * FROM ${stage.table}`, batchDir, token)));
       await stage.clear();
@@ -171,7 +194,10 @@ export class LakeWriter {
       // Delete events only mean something to a merge; elsewhere they are rows like any other.
       const isDelete = writeMode === 'merge' ? (this.options.isDelete ?? defaultIsDelete) : undefined;
       for await (const page of pages) {
-        rejected.push(...stage.append(page, extractedAt, isDelete));
+        if (isCsvPage(page)) {
+          if (writeMode === 'merge') throw new RuntimeError('internal', 'CSV pages cannot be merged (their rows carry no arrival order)');
+          stage.appendCsv(page, extractedAt);
+        } else rejected.push(...stage.append(page, extractedAt, isDelete));
         if (writeMode !== 'merge' && stage.spooledRows >= flushRows) {
           await pending;
           pending = encodeLoaded();
@@ -191,6 +217,7 @@ export class LakeWriter {
         await encodeLoaded();
         if (writeMode === 'overwrite') removed = [...snapshot.files.values()];
       }
+      rejected.push(...stage.takeCsvRejected());
       const quarantineKey = await writeQuarantine(this.options.store, appId, sequence, rejected, extractedAt);
       const change: TableChange = {
         readVersion: snapshot.version,
@@ -214,6 +241,7 @@ export class LakeWriter {
         filesRemoved: removed.length,
         bytesWritten: added.reduce((sum, f) => sum + f.size, 0),
         ...(quarantineKey ? { quarantineKey } : {}),
+        ...(stage.csvNulls.fields > 0 ? { csvNulls: { ...stage.csvNulls } } : {}),
       };
     } finally {
       await pending?.catch(() => undefined);
@@ -258,13 +286,14 @@ export class LakeWriter {
       targetFileBytes: this.options.targetFileBytes ?? 128 * 1024 * 1024,
       parts: [...parts.keys()],
     });
-    const stats = format === 'parquet' || format === 'delta' ? await parquetFileStats(this.connection, files.map((f) => f.localPath), this.dataColumns) : new Map();
+    const unread = files.filter((f) => f.stats === undefined).map((f) => f.localPath);
+    const stats = format === 'parquet' || format === 'delta' ? await parquetFileStats(this.connection, unread, this.dataColumns) : new Map();
     const out: TableFile[] = [];
     for (const file of files) {
       const values = parts.get(file.part) ?? [];
       const path = `${partitionPath(partCols.map((c) => c.name), values)}${file.name}`;
       await store.putFile(log.uploadKey(path, token), file.localPath);
-      const fileStats = stats.get(file.localPath);
+      const fileStats = file.stats ?? stats.get(file.localPath);
       out.push({
         path,
         size: (await stat(file.localPath)).size,

@@ -2,7 +2,9 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
+import { RuntimeError } from '../errors.js';
 import { conformValue, type CanonicalValue } from './conform.js';
+import { constantSql, csvCompatible, csvReadType, csvRowObject, csvRowRules, parseCsvRow, type CsvPage } from './csv-page.js';
 import { dtSource } from './partitioning.js';
 import { isDerivedPartition, type Column, type PhysicalType, type TableSchema } from './table-schema.js';
 
@@ -201,6 +203,25 @@ interface Spool {
   rowStart: number;
 }
 
+/** The CSV spool: pages handed over as CSV text, appended as they come. */
+interface CsvSpool {
+  readonly path: string;
+  readonly fd: number;
+  readonly fields: readonly string[];
+  readonly constants: Readonly<Record<string, unknown>>;
+  readonly extractedAt: Date;
+  rows: number;
+}
+
+/** Null count over field count of rows a stage loaded from CSV (row pages are counted by their caller). */
+export interface NullStats {
+  nulls: number;
+  fields: number;
+}
+
+/** The arrival number of rows loaded from CSV: their order is the file's, and only merges need one. */
+const CSV_SEQ = -1;
+
 /**
  * A batch being written. Rows are conformed to the schema (misfits are set aside with their reason),
  * numbered in arrival order and spooled as CSV to a local file; `load` bulk-loads the spool into a
@@ -217,6 +238,10 @@ export class Stage {
   private readonly keyIndexes: ReadonlySet<number>;
   private readonly dtFrom: number;
   private spool: Spool | undefined;
+  private csvSpool: CsvSpool | undefined;
+  private csvRejected: RejectedRow[] = [];
+  /** Nulls among the fields of rows loaded from CSV. */
+  readonly csvNulls: NullStats = { nulls: 0, fields: 0 };
   private spoolCounter = 0;
   private seq = 0;
   private loaded = 0;
@@ -251,7 +276,34 @@ export class Stage {
 
   /** Rows spooled and not loaded yet. */
   get spooledRows(): number {
-    return this.spool?.rows ?? 0;
+    return (this.spool?.rows ?? 0) + (this.csvSpool?.rows ?? 0);
+  }
+
+  /**
+   * Spools a page of CSV rows as it is; DuckDB parses and casts it on `load`, and rows it cannot cast
+   * or that break a rule of the row path (csvRowRules) go to `takeCsvRejected()` with the reason.
+   * Every page of a stage names the same fields and constants.
+   */
+  appendCsv(page: CsvPage, extractedAt: Date): void {
+    let spool = this.csvSpool;
+    if (!spool) {
+      if (!csvCompatible(this.schema, page.fields)) {
+        throw new RuntimeError('internal', `CSV pages cannot fill the columns ${page.fields.join(', ')} of this table (unknown, or json)`);
+      }
+      const path = join(this.spoolDir, `spool-${this.table.replace(/\W/g, '')}-${this.spoolCounter++}-csv.csv`);
+      spool = this.csvSpool = { path, fd: openSync(path, 'w'), fields: page.fields, constants: page.constants, extractedAt, rows: 0 };
+    } else if (page.fields.join('\u0000') !== spool.fields.join('\u0000')) {
+      throw new RuntimeError('internal', 'CSV pages of one batch must name the same fields');
+    }
+    writeSync(spool.fd, page.data);
+    spool.rows += page.rows;
+  }
+
+  /** Rows of CSV pages that did not fit, since the last call. */
+  takeCsvRejected(): RejectedRow[] {
+    const rejected = this.csvRejected;
+    this.csvRejected = [];
+    return rejected;
   }
 
   /**
@@ -342,6 +394,10 @@ export class Stage {
 
   /** Loads everything spooled so far into the table; returns how many rows it loaded. */
   async load(): Promise<number> {
+    return (await this.loadRows()) + (await this.loadCsv());
+  }
+
+  private async loadRows(): Promise<number> {
     const spool = this.spool;
     if (!spool) return 0;
     this.spool = undefined;
@@ -367,6 +423,107 @@ export class Stage {
   }
 
   /**
+   * Loads the CSV spool into the table (see takeCsvRead); null counts come from the loaded rows.
+   */
+  private async loadCsv(): Promise<number> {
+    const read = this.takeCsvRead();
+    if (!read) return 0;
+    try {
+      const inserted = await this.connection.run(`INSERT INTO ${this.table} ${read.query}`);
+      const loaded = inserted.rowsChanged;
+      const counts = await this.connection.runAndReadAll(
+        `SELECT ${this.schema.columns.map((c) => `count(*) - count(${quoteIdent(c.name)})`).join(' + ')} AS nulls FROM ${this.table} WHERE ${SEQ} = ${CSV_SEQ}`,
+      );
+      await read.settle(loaded, Number(counts.getRowObjectsJS()[0]!.nulls ?? 0));
+      this.loaded += loaded;
+      return loaded;
+    } finally {
+      await read.discard();
+    }
+  }
+
+  /** Whether everything spooled is CSV (so it can be encoded straight from the file: takeCsvRead). */
+  get csvOnly(): boolean {
+    return this.csvSpool !== undefined && (this.spool === undefined || this.spool.rows === 0);
+  }
+
+  /**
+   * Takes the CSV spool as a query yielding the table's rows (the stage's columns, then the arrival
+   * number and delete flag): fields cast by DuckDB's CSV reader to their columns' types, constants and
+   * the derived `dt` added in SQL. A row DuckDB cannot cast lands in a rejects table with DuckDB's
+   * reason; a row that casts but breaks a row-path rule is left out by the WHERE. Run the query once,
+   * then `settle(rows it yielded, nulls among them)` gathers both kinds for the quarantine (reading
+   * rule breakers back only when the counts say there are some), and `discard` removes the spool.
+   */
+  takeCsvRead(): { query: string; settle: (loaded: number, nulls: number) => Promise<void>; discard: () => Promise<void> } | undefined {
+    const spool = this.csvSpool;
+    if (!spool) return undefined;
+    this.csvSpool = undefined;
+    closeSync(spool.fd);
+    const discard = async () => {
+      rmSync(spool.path, { force: true });
+      await this.connection.run(`DROP TABLE IF EXISTS ${rejects}; DROP TABLE IF EXISTS ${scans}`);
+    };
+    const byName = new Map(this.schema.columns.map((c) => [c.name, c]));
+    const fieldColumns = spool.fields.map((name) => byName.get(name)!);
+    const rules = fieldColumns.flatMap((c) => csvRowRules(c, quoteIdent(c.name)));
+    const extractedDate = spool.extractedAt.toISOString().slice(0, 10);
+    const select = this.columns.map((column) => {
+      let value: string;
+      if (spool.fields.includes(column.name)) value = quoteIdent(column.name);
+      else if (column === DT_COLUMN) {
+        const from = this.dtFrom >= 0 ? this.schema.columns[this.dtFrom]! : undefined;
+        const fallback = `DATE ${quoteLiteral(extractedDate)}`;
+        if (!from) value = fallback;
+        else {
+          const source = spool.fields.includes(from.name) ? quoteIdent(from.name) : constantSql(from, spool.constants[from.name]);
+          value = `COALESCE(CAST(${from.physical.kind === 'timestamp' ? `timezone('UTC', ${source})` : source} AS DATE), ${fallback})`;
+        }
+      } else value = constantSql(column, spool.constants[column.name] ?? null);
+      return `${value} AS ${quoteIdent(column.name)}`;
+    });
+    const id = `${this.table.replace(/\W/g, '')}_${this.spoolCounter++}`;
+    const rejects = `rejects_${id}`;
+    const scans = `reject_scans_${id}`;
+    const reader = (options: string) =>
+      `read_csv(${quoteLiteral(spool.path)}, header = false, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, ` +
+      `auto_detect = false, ${options}, columns = {${fieldColumns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(csvReadType(c.physical))}`).join(', ')}})`;
+    const failing = rules.length > 0 ? rules.map((r) => r.failing).join(' OR ') : 'false';
+    const query =
+      `SELECT ${select.join(', ')}, ${CSV_SEQ} AS ${SEQ}, false AS ${DELETED} ` +
+      `FROM ${reader(`store_rejects = true, rejects_table = ${quoteLiteral(rejects)}, rejects_scan = ${quoteLiteral(scans)}`)} WHERE NOT (${failing})`;
+    const settle = async (loaded: number, nulls: number) => {
+      const before = this.csvRejected.length;
+      const rejected = await this.connection.runAndReadAll(
+        `SELECT any_value(csv_line) AS csv_text, string_agg(error_message, '; ' ORDER BY column_idx) AS reason FROM ${rejects} GROUP BY line ORDER BY line`,
+      );
+      for (const r of rejected.getRowObjectsJS()) {
+        this.csvRejected.push({ row: csvRowObject(spool.fields, parseCsvRow(String(r.csv_text))), reason: String(r.reason) });
+      }
+      const unaccounted = spool.rows - loaded - (this.csvRejected.length - before);
+      if (unaccounted > 0 && rules.length > 0) {
+        // Rows that cast but break a rule: read back (as text) with the first rule each breaks.
+        const reason = `CASE ${rules.map((r) => `WHEN ${r.failing} THEN ${quoteLiteral(r.reason)}`).join(' ')} END`;
+        const broken = await this.connection.runAndReadAll(
+          `SELECT ${fieldColumns.map((c) => `CAST(${quoteIdent(c.name)} AS VARCHAR) AS ${quoteIdent(c.name)}`).join(', ')}, ${reason} AS __cf_reason ` +
+            `FROM ${reader('ignore_errors = true')} WHERE ${failing}`,
+        );
+        for (const r of broken.getRowObjectsJS()) {
+          const why = String(r.__cf_reason);
+          delete r.__cf_reason;
+          this.csvRejected.push({ row: r as Row, reason: why });
+        }
+      }
+      if (spool.rows !== loaded + (this.csvRejected.length - before)) {
+        throw new RuntimeError('internal', `CSV rows do not add up: ${spool.rows} spooled, ${loaded} loaded, ${this.csvRejected.length - before} rejected`);
+      }
+      this.csvNulls.nulls += nulls;
+      this.csvNulls.fields += loaded * this.schema.columns.length;
+    };
+    return { query, settle, discard };
+  }
+
+  /**
    * Empties the table by recreating it: DuckDB's DELETE only marks rows, and the table's memory would
    * grow with every chunk of a long batch.
    */
@@ -381,6 +538,11 @@ export class Stage {
   }
 
   async drop(): Promise<void> {
+    if (this.csvSpool) {
+      closeSync(this.csvSpool.fd);
+      rmSync(this.csvSpool.path, { force: true });
+      this.csvSpool = undefined;
+    }
     if (this.spool) {
       closeSync(this.spool.fd);
       rmSync(this.spool.path, { force: true });

@@ -1,12 +1,15 @@
 import { RuntimeError } from '../errors.js';
-import type { BatchResult, LakeWriter } from '../lake/lake-writer.js';
+import type { CsvPage } from '../lake/csv-page.js';
+import type { BatchResult, LakeWriter, Page } from '../lake/lake-writer.js';
 import type { Row } from '../lake/stage.js';
-import type { EntityRef, ReadMode, Source, SourceChunk, SourceState } from '../sources/source.js';
+import type { CsvRows, EntityRef, ReadMode, Source, SourceChunk, SourceState } from '../sources/source.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 
 /** Turns source rows into lake rows (coercion happens in the writer; this adds metadata, handles PII). */
 export interface RowTransformer {
   apply(rows: readonly Row[], extractedAt: Date): Row[];
+  /** Wraps CSV rows of the source for the writer (needed when the read mode asks for CSV). */
+  csvPage?(csv: CsvRows, extractedAt: Date): CsvPage;
 }
 
 /** What one committed batch did, for metrics and logs. */
@@ -76,7 +79,12 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
       // Wait for the first chunk of the next batch before opening one (an idle CDC stream waits here).
       const first = await next();
       if (first.done) break;
-      if (first.value.rows.length === 0 && first.value.state && options.mode.strategy !== 'full_refresh') {
+      if (
+        first.value.rows.length === 0 &&
+        !first.value.csv &&
+        first.value.state &&
+        options.mode.strategy !== 'full_refresh'
+      ) {
         // Progress without rows (a CDC heartbeat past unrelated WAL): nothing to commit to the lake.
         pendingNext = undefined;
         state = first.value.state;
@@ -89,7 +97,7 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
       let rowsRead = 0;
       let rowsSinceState = 0;
       let batchState: SourceState | undefined;
-      const pages = async function* (this: void): AsyncGenerator<Row[]> {
+      const pages = async function* (this: void): AsyncGenerator<Page> {
         for (;;) {
           const result = await nextOrFlush();
           if (result === 'flush') return;
@@ -101,9 +109,15 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
             return;
           }
           const chunk = result.value;
-          rowsRead += chunk.rows.length;
-          rowsSinceState = chunk.state ? 0 : rowsSinceState + chunk.rows.length;
+          const count = chunk.rows.length + (chunk.csv?.rows ?? 0);
+          rowsRead += count;
+          rowsSinceState = chunk.state ? 0 : rowsSinceState + count;
           if (chunk.rows.length > 0) yield options.transformer.apply(chunk.rows, extractedAt);
+          if (chunk.csv && chunk.csv.rows > 0) {
+            if (!options.transformer.csvPage)
+              throw new RuntimeError('internal', 'the source sent CSV rows the transformer cannot pass on');
+            yield options.transformer.csvPage(chunk.csv, extractedAt);
+          }
           if (chunk.state) {
             batchState = chunk.state;
             if (

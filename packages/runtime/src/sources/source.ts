@@ -15,7 +15,14 @@ export interface EntityRef {
 
 /** How to read an entity. */
 export type ReadMode =
-  | { readonly strategy: 'full_refresh' }
+  | {
+      readonly strategy: 'full_refresh';
+      /**
+       * Hand rows over as CSV text (chunks with `csv`) where the source can: the caller passes them
+       * to the lake writer without making objects of them. A source that cannot sends `rows`.
+       */
+      readonly csv?: boolean;
+    }
   | {
       readonly strategy: 'incremental';
       /** The cursor column (the manifest's incrementalKey). */
@@ -45,9 +52,21 @@ export interface SourceColumn {
   readonly sourceType: string;
 }
 
-/** Rows read in order; `state`, when present, is a point the source can resume from after these rows. */
+/** Complete rows as CSV text (see the lake writer's CsvPage). */
+export interface CsvRows {
+  readonly data: Buffer;
+  readonly rows: number;
+  /** The fields of a row, in order. */
+  readonly fields: readonly string[];
+}
+
+/**
+ * Rows read in order; `state`, when present, is a point the source can resume from after these rows.
+ * With `csv`, the chunk's rows are there (and `rows` is empty).
+ */
 export interface SourceChunk {
   readonly rows: readonly Row[];
+  readonly csv?: CsvRows;
   readonly state?: SourceState;
 }
 

@@ -2,7 +2,8 @@ import type { ConnectorManifest, Entity, FieldType, PiiHandling } from '@connect
 import { RuntimeError } from '../errors.js';
 import type { Row } from '../lake/stage.js';
 import { checkTableSchema, columnOf, type Column, type TableSchema } from '../lake/table-schema.js';
-import type { SourceColumn } from '../sources/source.js';
+import { csvCompatible, type CsvPage } from '../lake/csv-page.js';
+import type { CsvRows, SourceColumn } from '../sources/source.js';
 import { encryptionKeyFromEnv, hashKeyFromEnv, piiFunction, type PiiFunction, type PiiKeys } from './pii.js';
 
 /** When the batch was extracted (datetime). */
@@ -52,6 +53,14 @@ export interface Transformer {
    * read-only.
    */
   apply(rows: readonly Row[], extractedAt?: Date): Row[];
+  /**
+   * Whether rows may skip `apply` and go to the writer as CSV text (no field is masked, hashed or
+   * encrypted and every one is of a kind DuckDB casts as the writer conforms): `csvPage` then wraps
+   * a source's CSV rows with the metadata columns as constants.
+   */
+  readonly passesCsv: boolean;
+  /** A CSV page of source rows (only when `passesCsv`); fields not in the schema are an error. */
+  csvPage(csv: CsvRows, extractedAt: Date): CsvPage;
 }
 
 function entityOf(manifest: ConnectorManifest, entityName: string): Entity {
@@ -212,8 +221,31 @@ export function createTransformer(
   const connectorVersion = manifest.version;
   const now = options.now ?? (() => new Date());
   const count = names.length;
+  const plainNames = names.filter((_n, i) => functions[i] === undefined);
+  const passesCsv = functions.every((fn) => fn === undefined) && csvCompatible(schema, plainNames);
 
   return {
+    passesCsv,
+    csvPage(csv: CsvRows, extractedAt: Date): CsvPage {
+      if (!passesCsv)
+        throw new RuntimeError(
+          'internal',
+          "transformer.csvPage: this entity's rows need a transform; read them as rows",
+        );
+      const unknown = csv.fields.filter((f) => !plainNames.includes(f));
+      if (unknown.length > 0)
+        throw new RuntimeError(
+          'internal',
+          `transformer.csvPage: the source sent fields the table does not have: ${unknown.join(', ')}`,
+        );
+      return {
+        kind: 'csv',
+        data: csv.data,
+        rows: csv.rows,
+        fields: csv.fields,
+        constants: { [EXTRACTED_AT]: extractedAt, [CONNECTOR_ID]: connectorId, [CONNECTOR_VERSION]: connectorVersion },
+      };
+    },
     schema,
     sourceFields: sourceFieldsFor(manifest, entityName),
     pii: piiFields.map((f) => ({ field: f.name, handling })),

@@ -46,3 +46,69 @@ export async function* copyTextChunks(
     yield { rows, last: true };
   }
 }
+
+const QUOTE = 0x22;
+const NEWLINE = 0x0a;
+
+/**
+ * A `COPY … TO STDOUT (FORMAT csv)` stream cut into chunks of complete rows (at least `chunkRows`
+ * each, the last one possibly fewer), as bytes: nothing is parsed. A row ends at a newline outside
+ * quotes; quotes are tracked across the stream's buffers, with a byte scan only for buffers that hold
+ * a quote (most hold none). The last chunk comes with `last: true`, as in copyTextChunks.
+ */
+export async function* copyCsvChunks(
+  stream: AsyncIterable<Buffer>,
+  chunkRows: number,
+  what: string,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<{ data: Buffer; rows: number; last: boolean }> {
+  let parts: Buffer[] = [];
+  let rows = 0;
+  let inQuotes = false;
+  let ready: { data: Buffer; rows: number } | undefined;
+  for await (const data of stream) {
+    // Rows that end in this buffer, and where the last of them ends.
+    let ended = 0;
+    let lastEnd = -1;
+    if (!inQuotes && data.indexOf(QUOTE) < 0) {
+      for (let at = data.indexOf(NEWLINE); at >= 0; at = data.indexOf(NEWLINE, at + 1)) {
+        ended++;
+        lastEnd = at;
+      }
+    } else {
+      for (let i = 0; i < data.length; i++) {
+        const byte = data[i];
+        if (byte === QUOTE) inQuotes = !inQuotes;
+        else if (byte === NEWLINE && !inQuotes) {
+          ended++;
+          lastEnd = i;
+        }
+      }
+    }
+    if (rows + ended < chunkRows || lastEnd < 0) {
+      parts.push(data);
+      rows += ended;
+      continue;
+    }
+    // Cut after the last complete row; the rest starts the next chunk.
+    parts.push(data.subarray(0, lastEnd + 1));
+    const chunk = { data: Buffer.concat(parts), rows: rows + ended };
+    parts = lastEnd + 1 < data.length ? [data.subarray(lastEnd + 1)] : [];
+    rows = 0;
+    // One chunk is held back so that the last one can be marked.
+    if (ready) yield { ...ready, last: false };
+    if (signal?.aborted) return;
+    ready = chunk;
+  }
+  if (signal?.aborted) return;
+  const rest = Buffer.concat(parts);
+  if (inQuotes || (rest.length > 0 && rest[rest.length - 1] !== NEWLINE)) {
+    throw new RuntimeError('internal', `${what} ended inside a row`);
+  }
+  if (rest.length === 0) {
+    yield { data: ready?.data ?? rest, rows: ready?.rows ?? 0, last: true };
+  } else {
+    if (ready) yield { ...ready, last: false };
+    yield { data: rest, rows, last: true };
+  }
+}

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { copyTextChunks } from './copy-chunks.js';
+import { copyCsvChunks, copyTextChunks } from './copy-chunks.js';
 import { RuntimeError } from '../../errors.js';
 import type { Row } from '../../lake/stage.js';
 import type {
@@ -16,6 +16,7 @@ import { PostgresCdcReader } from './postgres-cdc.js';
 import { connectPostgres, pgError, quoteIdent } from './postgres-connection.js';
 import {
   converterFor,
+  csvPassesThrough,
   loadPgTypes,
   mapPgType,
   rawTextPgTypes,
@@ -107,7 +108,7 @@ export class PostgresSource implements Source {
   ): AsyncIterable<SourceChunk> {
     switch (mode.strategy) {
       case 'full_refresh':
-        return this.readFull(entity, signal);
+        return this.readFull(entity, mode.csv === true, signal);
       case 'incremental':
         return this.readIncremental(entity, mode, state, signal);
       case 'cdc':
@@ -171,7 +172,11 @@ export class PostgresSource implements Source {
     }
   }
 
-  private async *readFull(entity: EntityRef, signal: AbortSignal | undefined): AsyncGenerator<SourceChunk> {
+  private async *readFull(
+    entity: EntityRef,
+    csv: boolean,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<SourceChunk> {
     if (signal?.aborted) return;
     const client = await this.connect();
     let stream: ReturnType<typeof copyTo> | undefined;
@@ -181,10 +186,26 @@ export class PostgresSource implements Source {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const table = await resolveTable(client, entity.name, true);
       const columns = selectColumns(await catalogColumns(client, table), entity);
-      const build = rowBuilder(columns);
       const select = columns.map((c) => quoteIdent(c.column.name)).join(', ');
-      stream = client.query(copyTo(`COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT`));
       const what = `postgres: COPY of ${table.display}`;
+      if (csv && columns.every((c) => csvPassesThrough(c.type))) {
+        // The columnar hand-over: COPY's CSV goes to the lake writer as bytes (the session's TimeZone
+        // UTC and DateStyle ISO make its dates and timestamps what DuckDB reads).
+        stream = client.query(copyTo(`COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT (FORMAT csv)`));
+        const fields = columns.map((c) => c.column.name);
+        for await (const chunk of copyCsvChunks(stream as AsyncIterable<Buffer>, this.chunkRows, what, signal)) {
+          const rows = { data: chunk.data, rows: chunk.rows, fields };
+          if (!chunk.last) {
+            yield { rows: [], csv: rows };
+            continue;
+          }
+          await client.query('COMMIT');
+          yield { rows: [], csv: rows, state: { strategy: 'full_refresh', completedAt: new Date().toISOString() } };
+        }
+        return;
+      }
+      const build = rowBuilder(columns);
+      stream = client.query(copyTo(`COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT`));
       for await (const chunk of copyTextChunks(stream as AsyncIterable<Buffer>, build, this.chunkRows, what, signal)) {
         if (!chunk.last) {
           yield { rows: chunk.rows };

@@ -265,6 +265,21 @@ function scalarConverter(name: string): TextConverter | undefined {
   }
 }
 
+/**
+ * Whether a column's CSV text can go to the lake writer as it is: the text the row path would
+ * convert to the same value. Arrays (→ JSON arrays), bytea (→ base64) and json/jsonb (→ parsed
+ * values) need their converter, so a table with one of them is read as rows.
+ */
+export function csvPassesThrough(type: PgTypeInfo): boolean {
+  return (
+    type.element === undefined &&
+    type.category !== 'A' &&
+    type.name !== 'bytea' &&
+    type.name !== 'json' &&
+    type.name !== 'jsonb'
+  );
+}
+
 /** The text → value converter for a column of this type. */
 export function converterFor(type: PgTypeInfo): TextConverter {
   if (type.element !== undefined) {

@@ -1,0 +1,147 @@
+import { RuntimeError } from '../errors.js';
+import { quoteLiteral } from '../engine/duckdb-engine.js';
+import { conformValue } from './conform.js';
+import type { Row } from './stage.js';
+import type { Column, PhysicalType, TableSchema } from './table-schema.js';
+
+/**
+ * Rows handed over as CSV text instead of objects: the columnar hand-over of a bulk read. A source
+ * whose own export is CSV (PostgreSQL's `COPY … (FORMAT csv)`) passes the bytes through; the writer
+ * spools them and DuckDB's parallel CSV reader parses and casts them, so no row ever becomes a JS
+ * object. Rows are RFC 4180: comma-separated, `"` quotes (doubled inside), an unquoted empty field is
+ * null and `""` the empty string; `data` holds complete rows only.
+ */
+export interface CsvPage {
+  readonly kind: 'csv';
+  readonly data: Buffer;
+  /** How many rows `data` holds. */
+  readonly rows: number;
+  /** The table columns the fields of a row fill, in order. */
+  readonly fields: readonly string[];
+  /** Values of the table's other columns, the same for every row (the metadata columns). */
+  readonly constants: Readonly<Record<string, unknown>>;
+}
+
+export function isCsvPage(page: unknown): page is CsvPage {
+  return typeof page === 'object' && page !== null && (page as { kind?: unknown }).kind === 'csv';
+}
+
+/**
+ * Column kinds whose CSV text DuckDB casts exactly as the row path conforms the same text. A json
+ * column is not one: the row path writes a source's text as a JSON string (`"text"`), DuckDB would
+ * keep the text itself.
+ */
+const CSV_KINDS: ReadonlySet<PhysicalType['kind']> = new Set(['string', 'int64', 'float64', 'decimal', 'boolean', 'date', 'timestamp']);
+
+/** Whether the named columns of a table can be handed over as CSV (every one of a kind above). */
+export function csvCompatible(schema: TableSchema, fields: readonly string[]): boolean {
+  return fields.every((name) => {
+    const column = schema.columns.find((c) => c.name === name);
+    return column !== undefined && CSV_KINDS.has(column.physical.kind);
+  });
+}
+
+/** The type DuckDB's CSV reader parses a field of this column as. */
+export function csvReadType(physical: PhysicalType): string {
+  switch (physical.kind) {
+    case 'int64':
+      return 'BIGINT';
+    case 'float64':
+      return 'DOUBLE';
+    case 'decimal':
+      return `DECIMAL(${physical.precision},${physical.scale})`;
+    case 'boolean':
+      return 'BOOLEAN';
+    case 'date':
+      return 'DATE';
+    case 'timestamp':
+      return 'TIMESTAMPTZ';
+    default:
+      return 'VARCHAR';
+  }
+}
+
+/**
+ * The rules the row path applies that a CSV cast does not: a non-nullable column holds no null, a
+ * float is finite, a date or timestamp is finite with a four-digit year. Returns SQL conditions, each
+ * with the reason a failing row goes to the quarantine (worded as conform.ts words it).
+ */
+export function csvRowRules(column: Column, ref: string): Array<{ readonly failing: string; readonly reason: string }> {
+  const rules: Array<{ failing: string; reason: string }> = [];
+  if (!column.nullable) rules.push({ failing: `${ref} IS NULL`, reason: `column "${column.name}" is not nullable but the value is null` });
+  switch (column.physical.kind) {
+    case 'float64':
+      rules.push({ failing: `NOT isfinite(${ref})`, reason: `column "${column.name}": the value is not a finite number` });
+      break;
+    case 'date':
+    case 'timestamp':
+      rules.push({
+        failing: `(NOT isfinite(${ref}) OR year(${ref}) NOT BETWEEN 1 AND 9999)`,
+        reason: `column "${column.name}": the value is not a ${column.physical.kind} between the years 1 and 9999`,
+      });
+      break;
+    default:
+      break;
+  }
+  return rules;
+}
+
+/** A SQL literal of a constant column value, conformed like any row value. */
+export function constantSql(column: Column, value: unknown): string {
+  const result = conformValue(value, column);
+  if (!result.ok) throw new RuntimeError('internal', `constant for ${result.reason}`);
+  const canonical = result.value;
+  if (canonical === null) return `CAST(NULL AS ${csvReadType(column.physical)})`;
+  switch (column.physical.kind) {
+    case 'timestamp':
+      return `make_timestamptz(${String(canonical)})`;
+    case 'string':
+    case 'json':
+      return quoteLiteral(String(canonical));
+    default:
+      return `CAST(${quoteLiteral(String(canonical))} AS ${csvReadType(column.physical)})`;
+  }
+}
+
+/** The fields of one CSV row (RFC 4180 as above): for the quarantine copy of a row DuckDB rejected. */
+export function parseCsvRow(line: string): (string | null)[] {
+  const fields: (string | null)[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        const close = line.indexOf('"', i);
+        if (close < 0) {
+          value += line.slice(i);
+          i = line.length;
+          break;
+        }
+        value += line.slice(i, close);
+        if (line[close + 1] === '"') {
+          value += '"';
+          i = close + 2;
+        } else {
+          i = close + 1;
+          break;
+        }
+      }
+      fields.push(value);
+    } else {
+      const comma = line.indexOf(',', i);
+      const end = comma < 0 ? line.length : comma;
+      fields.push(end === i ? null : line.slice(i, end));
+      i = end;
+    }
+    if (line[i] !== ',') return fields;
+    i++;
+  }
+}
+
+/** A row object from CSV fields, by field name. */
+export function csvRowObject(fields: readonly string[], values: readonly (string | null)[]): Row {
+  const row: Record<string, unknown> = {};
+  fields.forEach((name, i) => (row[name] = values[i] ?? null));
+  return row;
+}
