@@ -13,7 +13,7 @@ import { createLogger, secretValuesFromEnv, type Logger } from '../observe/logge
 import { FileCheckpointStore } from '../run/checkpoint-store.js';
 import { runSync, type RowTransformer, type RunSummary } from '../run/run-loop.js';
 import { expandEnv } from '../sources/env.js';
-import type { ReadMode } from '../sources/source.js';
+import type { ReadMode, Source } from '../sources/source.js';
 import { ENCRYPTION_KEY_ENV, HASH_KEY_ENV } from '../transform/pii.js';
 import { createTransformer, sourceFieldsFor } from '../transform/transformer.js';
 import { createSource, referencedEnvVars } from './create-source.js';
@@ -39,6 +39,13 @@ export interface ConnectorOptions {
   readonly flushIntervalMs?: number;
   /** Called once the health server listens (its URL) — for supervisors and tests. */
   readonly onListening?: (url: string) => void;
+  /**
+   * Hand full-refresh rows over as CSV where the source and transforms allow (default true; the
+   * environment variable CF_CSV_HANDOVER=off turns it off too): see ReadMode's `csv`.
+   */
+  readonly csvHandover?: boolean;
+  /** Wraps the source the manifest names (instrumentation: tracing, tests). */
+  readonly wrapSource?: (source: Source) => Source;
 }
 
 /** The lake table of an entity: the destination itself for one entity, a sub-folder per entity otherwise. */
@@ -134,7 +141,10 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
   // Operators' knobs: rows per source chunk (a resumable point) and rows per lake batch.
   const chunkRows = positiveInt(env.CF_CHUNK_ROWS, 'CF_CHUNK_ROWS');
   const batchRows = options.batchRows ?? positiveInt(env.CF_BATCH_ROWS, 'CF_BATCH_ROWS');
-  const source = createSource(manifest, env, chunkRows !== undefined ? { chunkRows } : {});
+  const created = createSource(manifest, env, chunkRows !== undefined ? { chunkRows } : {});
+  const source = options.wrapSource ? options.wrapSource(created) : created;
+  const csvHandover =
+    (options.csvHandover ?? true) && !['off', '0', 'false'].includes((env.CF_CSV_HANDOVER ?? '').toLowerCase());
   const tablePath = tablePathOf(manifest, entity.name, env);
   let writer: Awaited<ReturnType<typeof openLakeWriter>> | undefined;
   try {
@@ -169,7 +179,7 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
           entity: ref,
           mode: withCsv(
             readModeOf(manifest, { once, entity: entity.name }),
-            transformer.passesCsv && manifest.destination.writeMode !== 'merge',
+            csvHandover && transformer.passesCsv && manifest.destination.writeMode !== 'merge',
           ),
           transformer: observing(transformer, cursor, seen),
           writer: openWriter,

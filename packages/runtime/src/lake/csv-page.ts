@@ -9,7 +9,11 @@ import type { Column, PhysicalType, TableSchema } from './table-schema.js';
  * whose own export is CSV (PostgreSQL's `COPY … (FORMAT csv)`) passes the bytes through; the writer
  * spools them and DuckDB's parallel CSV reader parses and casts them, so no row ever becomes a JS
  * object. Rows are RFC 4180: comma-separated, `"` quotes (doubled inside), an unquoted empty field is
- * null and `""` the empty string; `data` holds complete rows only.
+ * null and `""` the empty string; `data` holds complete rows only. Values are in the forms DuckDB
+ * casts: dates `YYYY-MM-DD`, timestamps in UTC (`2025-01-31 12:00:00.5`, optionally with `+00`: the
+ * reader drops any other offset), booleans `t`/`f`/`true`/`false`. DuckDB's CSV reader ignores what
+ * follows a date (`0044-03-15 BC` reads as the year 44 AD), so a source must send anything else in a
+ * form that fails the cast (PostgreSQL's source prefixes its BC values with `BC:`).
  */
 export interface CsvPage {
   readonly kind: 'csv';
@@ -41,8 +45,8 @@ export function csvCompatible(schema: TableSchema, fields: readonly string[]): b
   });
 }
 
-/** The type DuckDB's CSV reader parses a field of this column as. */
-export function csvReadType(physical: PhysicalType): string {
+/** The DuckDB type of a column's values. */
+export function csvValueType(physical: PhysicalType): string {
   switch (physical.kind) {
     case 'int64':
       return 'BIGINT';
@@ -62,21 +66,37 @@ export function csvReadType(physical: PhysicalType): string {
 }
 
 /**
+ * The type DuckDB's CSV reader parses a field of this column as. Timestamps are read as TIMESTAMP
+ * (UTC) and cast in SQL (csvValueSql): as TIMESTAMPTZ the reader turns text it cannot parse into NULL
+ * instead of rejecting the row.
+ */
+export function csvReadType(physical: PhysicalType): string {
+  return physical.kind === 'timestamp' ? 'TIMESTAMP' : csvValueType(physical);
+}
+
+/** The SQL value of CSV field `ref` (as read with csvReadType) in its column's type. */
+export function csvValueSql(column: Column, ref: string): string {
+  return column.physical.kind === 'timestamp' ? `CAST(${ref} AS TIMESTAMPTZ)` : ref;
+}
+
+/**
  * The rules the row path applies that a CSV cast does not: a non-nullable column holds no null, a
- * float is finite, a date or timestamp is finite with a four-digit year. Returns SQL conditions, each
- * with the reason a failing row goes to the quarantine (worded as conform.ts words it).
+ * float is finite, a date or timestamp is finite with a four-digit year. Returns SQL conditions on the
+ * field, each with the reason a failing row goes to the quarantine (worded as conform.ts words it).
+ * Each is true or false, never NULL: a NULL would drop the row from both the table (WHERE NOT …) and
+ * the quarantine.
  */
 export function csvRowRules(column: Column, ref: string): Array<{ readonly failing: string; readonly reason: string }> {
   const rules: Array<{ failing: string; reason: string }> = [];
   if (!column.nullable) rules.push({ failing: `${ref} IS NULL`, reason: `column "${column.name}" is not nullable but the value is null` });
   switch (column.physical.kind) {
     case 'float64':
-      rules.push({ failing: `NOT isfinite(${ref})`, reason: `column "${column.name}": the value is not a finite number` });
+      rules.push({ failing: `(${ref} IS NOT NULL AND NOT isfinite(${ref}))`, reason: `column "${column.name}": the value is not a finite number` });
       break;
     case 'date':
     case 'timestamp':
       rules.push({
-        failing: `(NOT isfinite(${ref}) OR year(${ref}) NOT BETWEEN 1 AND 9999)`,
+        failing: `(${ref} IS NOT NULL AND (NOT isfinite(${ref}) OR year(${ref}) NOT BETWEEN 1 AND 9999))`,
         reason: `column "${column.name}": the value is not a ${column.physical.kind} between the years 1 and 9999`,
       });
       break;
@@ -91,7 +111,7 @@ export function constantSql(column: Column, value: unknown): string {
   const result = conformValue(value, column);
   if (!result.ok) throw new RuntimeError('internal', `constant for ${result.reason}`);
   const canonical = result.value;
-  if (canonical === null) return `CAST(NULL AS ${csvReadType(column.physical)})`;
+  if (canonical === null) return `CAST(NULL AS ${csvValueType(column.physical)})`;
   switch (column.physical.kind) {
     case 'timestamp':
       return `make_timestamptz(${String(canonical)})`;
@@ -99,7 +119,7 @@ export function constantSql(column: Column, value: unknown): string {
     case 'json':
       return quoteLiteral(String(canonical));
     default:
-      return `CAST(${quoteLiteral(String(canonical))} AS ${csvReadType(column.physical)})`;
+      return `CAST(${quoteLiteral(String(canonical))} AS ${csvValueType(column.physical)})`;
   }
 }
 

@@ -24,8 +24,10 @@ function statExpression(column: Column, fn: 'min' | 'max'): string {
       return `strftime(${fn}(${name}), '%Y-%m-%d')`;
     case 'string':
       return `CASE WHEN length(${fn}(${name})) <= ${MAX_STRING_STAT} THEN ${fn}(${name}) END`;
+    case 'int64':
     case 'decimal':
-      return `CAST(${fn}(${name}) AS DOUBLE)`;
+      // As text: exactNumber() decides whether a JSON number can carry it exactly.
+      return `CAST(${fn}(${name}) AS VARCHAR)`;
     default:
       return `${fn}(${name})`;
   }
@@ -59,12 +61,27 @@ export async function parquetFileStats(
       nullCount[c.name] = Number(row[`n${i}`]);
       const lo = row[`lo${i}`];
       const hi = row[`hi${i}`];
-      if (lo !== null && lo !== undefined) minValues[c.name] = typeof lo === 'bigint' ? Number(lo) : lo;
-      if (hi !== null && hi !== undefined) maxValues[c.name] = typeof hi === 'bigint' ? Number(hi) : hi;
+      const min = lo === null || lo === undefined ? undefined : c.physical.kind === 'int64' || c.physical.kind === 'decimal' ? exactNumber(String(lo)) : lo;
+      const max = hi === null || hi === undefined ? undefined : c.physical.kind === 'int64' || c.physical.kind === 'decimal' ? exactNumber(String(hi)) : hi;
+      if (min !== undefined) minValues[c.name] = min;
+      if (max !== undefined) maxValues[c.name] = max;
     });
     stats.set(String(row.filename), { numRecords: Number(row.n), minValues, maxValues, nullCount });
   }
   return stats;
+}
+
+/**
+ * An integer or decimal statistic as a JSON number, only when the number says exactly that value:
+ * at most 15 significant digits (a double keeps those through JSON). Beyond that the statistic is
+ * left out — readers then scan the file — since a rounded bound could skip rows that match (and
+ * readers refuse an int64 bound past 2^63 that rounding produced).
+ */
+export function exactNumber(text: string): number | undefined {
+  const match = /^-?(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!match) return undefined;
+  const digits = `${match[1]}${match[2] ?? ''}`.replace(/^0+/, '').replace(/0+$/, '');
+  return digits.length <= 15 ? Number(text) : undefined;
 }
 
 /** What `COPY … (RETURN_STATS true)` reports per column: quoted column name → statistic → text. */
@@ -89,8 +106,9 @@ function statValue(column: Column, text: string, fn: 'min' | 'max'): unknown {
       // DuckDB cuts statistics at 256 characters; only short ones are exact (and useful).
       return text.length <= MAX_STRING_STAT ? text : undefined;
     case 'int64':
-    case 'float64':
-    case 'decimal': {
+    case 'decimal':
+      return exactNumber(text);
+    case 'float64': {
       const value = Number(text);
       return Number.isFinite(value) ? value : undefined;
     }

@@ -4,7 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
 import { RuntimeError } from '../errors.js';
 import { conformValue, type CanonicalValue } from './conform.js';
-import { constantSql, csvCompatible, csvReadType, csvRowObject, csvRowRules, parseCsvRow, type CsvPage } from './csv-page.js';
+import { constantSql, csvCompatible, csvReadType, csvRowObject, csvRowRules, csvValueSql, parseCsvRow, type CsvPage } from './csv-page.js';
 import { dtSource } from './partitioning.js';
 import { isDerivedPartition, type Column, type PhysicalType, type TableSchema } from './table-schema.js';
 
@@ -470,13 +470,13 @@ export class Stage {
     const extractedDate = spool.extractedAt.toISOString().slice(0, 10);
     const select = this.columns.map((column) => {
       let value: string;
-      if (spool.fields.includes(column.name)) value = quoteIdent(column.name);
+      if (spool.fields.includes(column.name)) value = csvValueSql(column, quoteIdent(column.name));
       else if (column === DT_COLUMN) {
         const from = this.dtFrom >= 0 ? this.schema.columns[this.dtFrom]! : undefined;
         const fallback = `DATE ${quoteLiteral(extractedDate)}`;
         if (!from) value = fallback;
         else {
-          const source = spool.fields.includes(from.name) ? quoteIdent(from.name) : constantSql(from, spool.constants[from.name]);
+          const source = spool.fields.includes(from.name) ? csvValueSql(from, quoteIdent(from.name)) : constantSql(from, spool.constants[from.name]);
           value = `COALESCE(CAST(${from.physical.kind === 'timestamp' ? `timezone('UTC', ${source})` : source} AS DATE), ${fallback})`;
         }
       } else value = constantSql(column, spool.constants[column.name] ?? null);

@@ -191,7 +191,14 @@ export class PostgresSource implements Source {
       if (csv && columns.every((c) => csvPassesThrough(c.type))) {
         // The columnar hand-over: COPY's CSV goes to the lake writer as bytes (the session's TimeZone
         // UTC and DateStyle ISO make its dates and timestamps what DuckDB reads).
-        stream = client.query(copyTo(`COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT (FORMAT csv)`));
+        // A BC date or timestamp would be misread by DuckDB (see CsvPage): marked so that it fails.
+        const values = columns.map((c) => {
+          const name = quoteIdent(c.column.name);
+          return ['date', 'timestamp', 'timestamptz'].includes(c.type.name)
+            ? `CASE WHEN ${name} < '0001-01-01' THEN 'BC:' || ${name}::text ELSE ${name}::text END`
+            : name;
+        });
+        stream = client.query(copyTo(`COPY (SELECT ${values.join(', ')} FROM ${table.sql}) TO STDOUT (FORMAT csv)`));
         const fields = columns.map((c) => c.column.name);
         for await (const chunk of copyCsvChunks(stream as AsyncIterable<Buffer>, this.chunkRows, what, signal)) {
           const rows = { data: chunk.data, rows: chunk.rows, fields };

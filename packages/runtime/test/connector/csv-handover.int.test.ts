@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { ConnectorManifest, Field } from '@connector-factory/ir';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runConnector } from '../../src/connector/run-connector.js';
+import type { EntityRef, ReadMode, Source, SourceChunk, SourceState } from '../../src/sources/source.js';
+import { PostgresSource } from '../../src/sources/postgres/postgres-source.js';
+import { readLake } from '../lake/readers.js';
+import { pgTestManifest } from './fixtures.js';
+
+// The columnar hand-over of a full refresh: PostgreSQL's COPY CSV goes to the lake writer as bytes and
+// DuckDB casts it. It must land exactly what the row path lands — same rows, same values, same rows
+// quarantined — for every type it passes through, with hostile text and NULLs everywhere.
+
+const url = process.env.PG_URL;
+const table = `cf_csv_${randomBytes(4).toString('hex')}`;
+let client: pg.Client;
+
+const FIELDS: Field[] = [
+  { name: 'id', type: 'number', nullable: false },
+  { name: 'c_smallint', type: 'number', nullable: true },
+  { name: 'c_bigint', type: 'number', nullable: true },
+  { name: 'c_num12', type: 'number', nullable: true },
+  { name: 'c_num', type: 'string', nullable: true },
+  { name: 'c_real', type: 'number', nullable: true },
+  { name: 'c_double', type: 'number', nullable: true },
+  { name: 'c_bool', type: 'boolean', nullable: true },
+  { name: 'c_date', type: 'date', nullable: true },
+  { name: 'c_ts', type: 'datetime', nullable: true },
+  { name: 'c_tstz', type: 'datetime', nullable: true },
+  { name: 'c_time', type: 'string', nullable: true },
+  { name: 'c_text', type: 'string', nullable: true },
+  { name: 'c_char', type: 'string', nullable: true },
+  { name: 'c_uuid', type: 'string', nullable: true },
+  // Nullable in PostgreSQL, required by the manifest: a NULL there goes to the quarantine.
+  { name: 'c_required', type: 'string', nullable: false },
+];
+
+const HOSTILE = [
+  '',
+  ' ',
+  '"',
+  '""',
+  ',',
+  'a,"b"\nc',
+  'line\r\nbreak',
+  '\\N',
+  'NULL',
+  'tab\there',
+  'héllo 数量 🚀',
+  "it's",
+];
+
+beforeAll(async () => {
+  if (!url) throw new Error('PG_URL is not set: run the suite with `npm test` (it starts PostgreSQL)');
+  client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`CREATE TABLE ${table} (
+    id integer PRIMARY KEY, c_smallint smallint, c_bigint bigint, c_num12 numeric(12,2), c_num numeric,
+    c_real real, c_double double precision, c_bool boolean, c_date date, c_ts timestamp, c_tstz timestamptz,
+    c_time time, c_text text, c_char char(3), c_uuid uuid, c_required text)`);
+  // 3000 ordinary rows (so the hand-over spans many chunks), NULLs in every nullable column of every
+  // fifth row, hostile text cycling through the text column.
+  await client.query(
+    `INSERT INTO ${table}
+     SELECT i, (i % 32767)::smallint, i::bigint * 1000003, (i % 100000) / 7.0, (i / 3.0)::numeric,
+            i / 4.0, i / 3.0, i % 2 = 0, DATE '2024-01-01' + i, TIMESTAMP '2024-03-01 12:34:56.789012' + i * INTERVAL '1 minute',
+            TIMESTAMPTZ '2024-03-01 12:34:56.123456-08:00' + i * INTERVAL '1 second', TIME '13:14:15.123456',
+            ($1::text[])[1 + i % ${HOSTILE.length}], 'ab', md5(i::text)::uuid, 'r'
+       FROM generate_series(1, 3000) i`,
+    [HOSTILE],
+  );
+  await client.query(`UPDATE ${table} SET c_smallint = NULL, c_bigint = NULL, c_num12 = NULL, c_num = NULL, c_real = NULL,
+    c_double = NULL, c_bool = NULL, c_date = NULL, c_ts = NULL, c_tstz = NULL, c_time = NULL, c_text = NULL, c_char = NULL,
+    c_uuid = NULL WHERE id % 5 = 0`);
+  // Rows the lake cannot take: non-finite floats, infinite and BC dates and timestamps, a NULL the
+  // manifest forbids, extreme integers and numerics.
+  await client.query(`INSERT INTO ${table} (id, c_real, c_double, c_date, c_ts, c_tstz, c_required, c_smallint, c_bigint, c_num12, c_text) VALUES
+    (10001, 'NaN', 1, '2024-01-01', NULL, NULL, 'x', NULL, NULL, NULL, NULL),
+    (10002, 1, '-Infinity', NULL, NULL, NULL, 'x', NULL, NULL, NULL, NULL),
+    (10003, 1, 1, 'infinity', NULL, NULL, 'x', NULL, NULL, NULL, NULL),
+    (10004, 1, 1, '0044-03-15 BC', NULL, NULL, 'x', NULL, NULL, NULL, NULL),
+    (10005, 1, 1, NULL, 'infinity', '-infinity', 'x', NULL, NULL, NULL, NULL),
+    (10006, 1, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'required is null'),
+    (10007, 1, 1, NULL, NULL, NULL, 'x', -32768, -9223372036854775808, -9999999999.99, '"quoted, with comma"'),
+    (10008, 1, 1, NULL, '2000-01-01 00:00:00 BC', NULL, 'x', 32767, 9223372036854775807, 9999999999.99, E'multi\\nline\\n')`);
+});
+
+afterAll(async () => {
+  await client?.query(`DROP TABLE IF EXISTS ${table}`);
+  await client?.end();
+});
+
+/** The PostgreSQL source, counting how it handed chunks over. */
+function countingSource(counts: { csv: number; rows: number }): (manifestSource: Source) => Source {
+  return (inner) => ({
+    check: () => inner.check(),
+    columns: (entity) => inner.columns(entity),
+    close: () => inner.close(),
+    async *read(
+      entity: EntityRef,
+      mode: ReadMode,
+      state: SourceState | undefined,
+      signal?: AbortSignal,
+    ): AsyncGenerator<SourceChunk> {
+      for await (const chunk of inner.read(entity, mode, state, signal)) {
+        if (chunk.csv) counts.csv++;
+        if (chunk.rows.length > 0) counts.rows++;
+        yield chunk;
+      }
+    },
+  });
+}
+
+function manifest(lakePath: string, destination: Partial<ConnectorManifest['destination']>): ConnectorManifest {
+  return pgTestManifest(table, {
+    fields: FIELDS,
+    strategy: { updateStrategy: 'full_refresh' },
+    destination: { lakePath, writeMode: 'overwrite', ...destination },
+    schedule: { type: 'interval', intervalSeconds: 60 },
+  });
+}
+
+/** Runs the connector once, with or without the CSV hand-over, and reads table and quarantine back. */
+async function land(destination: Partial<ConnectorManifest['destination']>, csv: boolean) {
+  const lake = mkdtempSync(join(tmpdir(), 'cf-csv-'));
+  const counts = { csv: 0, rows: 0 };
+  const summary = await runConnector({
+    manifest: manifest(lake, destination),
+    once: true,
+    env: { ...process.env, CF_TEST_PG_URL: url!, CF_CHUNK_ROWS: '500' },
+    stateDir: mkdtempSync(join(tmpdir(), 'cf-csv-state-')),
+    logStream: { write: () => true } as unknown as NodeJS.WritableStream,
+    wrapSource: countingSource(counts),
+    ...(csv ? {} : { csvHandover: false }),
+  });
+  const format = destination.format ?? 'delta';
+  const doc = await readLake(format === 'json' ? 'json' : format, lake, format === 'json' ? 'duckdb' : undefined);
+  const quarantineDir = join(lake, '_quarantine', encodeURIComponent(`connector_postgres_${table}_v1`));
+  const quarantined = readdirSync(quarantineDir).flatMap((f) =>
+    readFileSync(join(quarantineDir, f), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { reason: string; record: Record<string, unknown> }),
+  );
+  return { summary, counts, rows: doc.rows, quarantined };
+}
+
+/** A row with its extraction time dropped and values in one comparable text form. */
+function comparable(row: Record<string, unknown>): string {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (key === '_extracted_at' || key === 'dt') continue;
+    out[key] = value === null || value === undefined ? null : typeof value === 'number' ? value : String(value);
+  }
+  return JSON.stringify(out, Object.keys(out).sort());
+}
+
+describe('full refresh: the CSV hand-over lands what the row path lands', () => {
+  for (const destination of [
+    { format: 'parquet' as const },
+    { format: 'delta' as const, partitionBy: ['dt'] },
+    { format: 'json' as const, compression: 'gzip' as const },
+  ]) {
+    it(`${destination.format}${destination.partitionBy ? ' partitioned by dt' : ''}`, async () => {
+      const viaCsv = await land(destination, true);
+      const viaRows = await land(destination, false);
+      // The hand-over was taken (and only where asked for).
+      expect(viaCsv.counts.csv).toBeGreaterThan(1);
+      expect(viaCsv.counts.rows).toBe(0);
+      expect(viaRows.counts.csv).toBe(0);
+
+      const ids = (q: typeof viaCsv.quarantined) => q.map((r) => Number(r.record.id)).sort();
+      expect({ csv: ids(viaCsv.quarantined), rows: ids(viaRows.quarantined) }).toEqual({
+        csv: [10001, 10002, 10003, 10004, 10005, 10006, 10008],
+        rows: [10001, 10002, 10003, 10004, 10005, 10006, 10008],
+      });
+      expect(viaCsv.summary).toMatchObject({ rowsRead: 3008, rowsWritten: 3001, rowsQuarantined: 7 });
+      expect(viaRows.summary).toMatchObject({ rowsRead: 3008, rowsWritten: 3001, rowsQuarantined: 7 });
+      expect(viaCsv.rows.map(comparable).sort()).toEqual(viaRows.rows.map(comparable).sort());
+
+      // The same rows quarantined, each with a reason naming the column.
+      const reason = (id: number) => viaCsv.quarantined.find((r) => Number(r.record.id) === id)!.reason;
+      expect(reason(10001)).toMatch(/c_real/);
+      expect(reason(10002)).toMatch(/c_double/);
+      expect(reason(10003)).toMatch(/c_date/);
+      expect(reason(10004)).toMatch(/c_date/);
+      expect(reason(10005)).toMatch(/c_ts/);
+      expect(reason(10006)).toMatch(/c_required.*not nullable/);
+      expect(reason(10008)).toMatch(/c_ts/);
+      // The quarantined record keeps the source's values.
+      expect(viaCsv.quarantined.find((r) => Number(r.record.id) === 10006)!.record.c_text).toBe('required is null');
+    });
+  }
+
+  it('a table with a type that needs a converter (jsonb) is read as rows', async () => {
+    const other = `${table}_json`;
+    await client.query(`CREATE TABLE ${other} (id int PRIMARY KEY, doc jsonb)`);
+    try {
+      await client.query(`INSERT INTO ${other} VALUES (1, '{"a": 1}'), (2, NULL)`);
+      const source = new PostgresSource({ url: url! });
+      const chunks: SourceChunk[] = [];
+      for await (const chunk of source.read(
+        { name: other, fields: ['id', 'doc'], primaryKey: ['id'] },
+        { strategy: 'full_refresh', csv: true },
+        undefined,
+      )) {
+        chunks.push(chunk);
+      }
+      await source.close();
+      expect(chunks.some((c) => c.csv)).toBe(false);
+      expect(chunks.flatMap((c) => c.rows)).toEqual(expect.arrayContaining([{ id: 1, doc: { a: 1 } }]));
+    } finally {
+      await client.query(`DROP TABLE IF EXISTS ${other}`);
+    }
+  });
+});

@@ -1,0 +1,148 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { openEngine, quoteLiteral } from '../../src/engine/duckdb-engine.js';
+import { parseCsvRow } from '../../src/lake/csv-page.js';
+import { exactNumber, fileStatsFromCopy, parquetFileStats, type CopyColumnStatistics } from '../../src/lake/file-stats.js';
+import { columnOf } from '../../src/lake/table-schema.js';
+import { copyCsvChunks } from '../../src/sources/postgres/copy-chunks.js';
+
+/** CSV text of rows the way PostgreSQL writes it: quoted only when needed, empty unquoted = null. */
+function csvOf(rows: (string | null)[][]): string {
+  const field = (v: string | null) => (v === null ? '' : v === '' || /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  return rows.map((r) => `${r.map(field).join(',')}\n`).join('');
+}
+
+async function* pieces(buffer: Buffer, cuts: number[]): AsyncGenerator<Buffer> {
+  let at = 0;
+  for (const cut of [...cuts.filter((c) => c > 0 && c < buffer.length)].sort((a, b) => a - b)) {
+    yield buffer.subarray(at, cut);
+    at = cut;
+  }
+  yield buffer.subarray(at);
+}
+
+describe('copyCsvChunks', () => {
+  it('cuts a CSV stream into complete rows wherever the buffers split, quotes and newlines included', async () => {
+    const value = fc.oneof(fc.constant(null), fc.constant(''), fc.string({ maxLength: 6 }), fc.constantFrom('"', '\n', 'a,"b"\nc', '\r\n', ',,'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(value, { minLength: 2, maxLength: 2 }), { minLength: 0, maxLength: 40 }),
+        fc.array(fc.nat({ max: 400 }), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 7 }),
+        async (rows, cuts, chunkRows) => {
+          const text = csvOf(rows);
+          const chunks = [];
+          for await (const chunk of copyCsvChunks(pieces(Buffer.from(text), cuts), chunkRows, 'test', undefined)) chunks.push(chunk);
+          // Every row exactly once, in order; only the last chunk is marked; counts are right.
+          expect(chunks.map((c) => c.data.toString()).join('')).toBe(text);
+          expect(chunks.reduce((n, c) => n + c.rows, 0)).toBe(rows.length);
+          expect(chunks.map((c) => c.last)).toEqual(chunks.map((_c, i) => i === chunks.length - 1));
+          for (const chunk of chunks.slice(0, -1)) expect(chunk.rows).toBeGreaterThanOrEqual(chunkRows);
+          // Each chunk parses back to whole rows.
+          const parsed = chunks.flatMap((c) => splitRows(c.data.toString()).map(parseCsvRow));
+          expect(parsed).toEqual(rows);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('fails clearly when the stream ends inside a row', async () => {
+    const run = async (text: string) => {
+      for await (const _chunk of copyCsvChunks(pieces(Buffer.from(text), []), 10, 'COPY of t', undefined)) void _chunk;
+    };
+    await expect(run('1,"open\n')).rejects.toThrow(/COPY of t ended inside a row/);
+    await expect(run('1,2')).rejects.toThrow(/ended inside a row/);
+  });
+});
+
+/** Splits CSV text at newlines outside quotes (rows without their newline). */
+function splitRows(text: string): string[] {
+  const rows: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '"') quoted = !quoted;
+    else if (text[i] === '\n' && !quoted) {
+      rows.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  return rows;
+}
+
+describe('exactNumber', () => {
+  it('keeps integers and decimals a JSON number holds exactly, and only those', () => {
+    expect(exactNumber('9007199254740991')).toBeUndefined(); // 16 digits
+    expect(exactNumber('123456789012345')).toBe(123456789012345);
+    expect(exactNumber('9223372036854775807')).toBeUndefined();
+    expect(exactNumber('-0.01')).toBe(-0.01);
+    expect(exactNumber('33333.00')).toBe(33333);
+    expect(exactNumber('1234567890123456789012345678.0123456789')).toBeUndefined();
+    expect(exactNumber('1e5')).toBeUndefined();
+  });
+});
+
+describe('file statistics from COPY … RETURN_STATS', () => {
+  it('equal the statistics read back from the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cf-stats-'));
+    const engine = await openEngine({ tempDirectory: join(dir, 'spill') });
+    try {
+      const columns = [
+        columnOf({ name: 'id', type: 'number', nullable: false }, 'int64'),
+        columnOf({ name: 'big', type: 'number', nullable: true }, 'int64'),
+        columnOf({ name: 'total', type: 'number', nullable: true }, 'decimal(12,2)'),
+        columnOf({ name: 'huge', type: 'number', nullable: true }, 'decimal(38,10)'),
+        columnOf({ name: 'score', type: 'number', nullable: true }, 'float64'),
+        columnOf({ name: 'flag', type: 'boolean', nullable: true }),
+        columnOf({ name: 'day', type: 'date', nullable: true }),
+        columnOf({ name: 'at', type: 'datetime', nullable: true }),
+        columnOf({ name: 'short', type: 'string', nullable: true }),
+        columnOf({ name: 'long', type: 'string', nullable: true }),
+        columnOf({ name: 'we"ird é', type: 'string', nullable: true }),
+        columnOf({ name: 'empty', type: 'string', nullable: true }),
+      ];
+      const path = join(dir, 'f.parquet');
+      const result = await engine.connection.runAndReadAll(
+        `COPY (SELECT i AS id, CASE WHEN i = 7 THEN 9223372036854775807 ELSE i END AS big, (i / 7.0)::DECIMAL(12,2) AS total,
+           (i * 1234567890123.0123456789)::DECIMAL(38,10) AS huge, CASE WHEN i % 3 = 0 THEN NULL ELSE i / 3.0 END AS score, i % 2 = 0 AS flag,
+           DATE '2020-02-28' + i::INT AS day, make_timestamptz(1735689600000000 + i * 1000001) AS at, 'k' || i AS short,
+           repeat('x', 300) || i AS long, 'é' || i AS "we""ird é", NULL::VARCHAR AS empty FROM range(1000) r(i))
+         TO ${quoteLiteral(path)} (FORMAT parquet, RETURN_STATS true)`,
+      );
+      const row = result.getRowObjectsJS()[0]!;
+      const fromCopy = fileStatsFromCopy(Number(row.count), row.column_statistics as unknown as CopyColumnStatistics, columns);
+      const readBack = (await parquetFileStats(engine.connection, [path], columns)).get(path)!;
+      expect(fromCopy).toEqual(readBack);
+      expect(fromCopy.numRecords).toBe(1000);
+      expect(fromCopy.maxValues.big).toBeUndefined();
+      expect(fromCopy.maxValues.huge).toBeUndefined();
+      expect(fromCopy.maxValues.long).toBeUndefined();
+      expect(fromCopy.nullCount).toMatchObject({ score: 334, empty: 1000, id: 0 });
+      expect(fromCopy.minValues).toMatchObject({ id: 0, total: 0, day: '2020-02-28', at: '2025-01-01T00:00:00.000Z', short: 'k0', 'we"ird é': 'é0' });
+      expect(fromCopy.maxValues.at).toBe('2025-01-01T00:16:39.001Z');
+    } finally {
+      engine.close();
+    }
+  });
+});
+
+describe('openEngine', () => {
+  it('reads and writes times in UTC whatever the machine zone', () => {
+    const engine = fileURLToPath(new URL('../../dist/engine/duckdb-engine.js', import.meta.url));
+    const script = `import(${JSON.stringify(engine)}).then(async (m) => {
+      const e = await m.openEngine({ tempDirectory: ${JSON.stringify(join(tmpdir(), 'cf-tz-spill'))} });
+      const r = await e.connection.runAndReadAll("SELECT current_setting('TimeZone') AS tz, epoch_us(CAST('2025-01-01 00:00:00' AS TIMESTAMPTZ)) AS us");
+      const row = r.getRowObjectsJS()[0];
+      console.log(JSON.stringify({ tz: row.tz, us: String(row.us) }));
+      e.close();
+    })`;
+    const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, TZ: 'America/New_York' }, encoding: 'utf8' });
+    expect(JSON.parse(out.trim())).toEqual({ tz: 'UTC', us: '1735689600000000' });
+  });
+});
