@@ -159,6 +159,29 @@ export function parseCsvRow(line: string): (string | null)[] {
   }
 }
 
+/** One CSV row (as CsvPage reads them) of fields, with its newline. */
+export function formatCsvRow(values: readonly (string | null)[]): string {
+  const field = (v: string | null) => (v === null ? '' : v === '' || /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  return `${values.map(field).join(',')}\n`;
+}
+
+/** Splits CSV text into rows (without their newlines) at newlines outside quotes. */
+export function splitCsvRows(text: string): string[] {
+  const rows: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22) quoted = !quoted;
+    else if (ch === 0x0a && !quoted) {
+      rows.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (start < text.length) rows.push(text.slice(start));
+  return rows;
+}
+
 /** A row object from CSV fields, by field name. */
 export function csvRowObject(fields: readonly string[], values: readonly (string | null)[]): Row {
   const row: Record<string, unknown> = {};

@@ -170,25 +170,28 @@ export class LakeWriter {
     // CSV pages of an unpartitioned parquet or delta table go from the spool file straight into the
     // data files (no table in between); the files' statistics count the rows and their nulls.
     const direct = this.partitionColumns.length === 0 && (this.options.format === 'parquet' || this.options.format === 'delta');
-    const encodeLoaded = async () => {
-      if (direct && stage.csvOnly) {
-        const read = stage.takeCsvRead()!;
-        try {
-          const files = await this.encodeAndUpload(read.query, batchDir, token);
-          added.push(...files);
-          const loaded = files.reduce((sum, f) => sum + (f.stats?.numRecords ?? 0), 0);
-          const nulls = files.reduce((sum, f) => sum + Object.values(f.stats?.nullCount ?? {}).reduce((a, b) => a + b, 0), 0);
-          await read.settle(loaded, nulls);
-          rowsWritten += loaded;
-        } finally {
-          await read.discard();
-        }
-        return;
+    const encodeCsv = async (read: NonNullable<ReturnType<Stage['takeCsvRead']>>) => {
+      try {
+        const files = await this.encodeAndUpload(read.query, batchDir, token);
+        added.push(...files);
+        const loaded = files.reduce((sum, f) => sum + (f.stats?.numRecords ?? 0), 0);
+        const nulls = files.reduce((sum, f) => sum + Object.values(f.stats?.nullCount ?? {}).reduce((a, b) => a + b, 0), 0);
+        await read.settle(loaded, nulls);
+        rowsWritten += loaded;
+      } finally {
+        await read.discard();
       }
+    };
+    const encodeLoaded = async () => {
+      if (direct && stage.csvOnly) return encodeCsv(stage.takeCsvRead()!);
       rowsWritten += await stage.load();
       if (stage.rowCount > 0) added.push(...(await this.encodeAndUpload(`SELECT * FROM ${stage.table}`, batchDir, token)));
       await stage.clear();
     };
+    // Spool files waiting for DuckDB (direct CSV only): the source is not held up while DuckDB
+    // encodes, up to this many (they are on disk, not in memory).
+    const maxQueued = 4;
+    let queued = 0;
     try {
       const flushRows = this.options.flushRows ?? 250_000;
       // Delete events only mean something to a merge; elsewhere they are rows like any other.
@@ -198,12 +201,18 @@ export class LakeWriter {
           if (writeMode === 'merge') throw new RuntimeError('internal', 'CSV pages cannot be merged (their rows carry no arrival order)');
           stage.appendCsv(page, extractedAt);
         } else rejected.push(...stage.append(page, extractedAt, isDelete));
-        if (writeMode !== 'merge' && stage.spooledRows >= flushRows) {
+        if (writeMode === 'merge' || stage.spooledRows < flushRows) continue;
+        if (direct && stage.csvOnly && queued < maxQueued) {
+          // Taken now (the next pages start a new spool file), encoded after the ones before it.
+          const read = stage.takeCsvRead()!;
+          queued++;
+          pending = (pending ?? Promise.resolve()).then(() => encodeCsv(read)).finally(() => queued--);
+        } else {
           await pending;
           pending = encodeLoaded();
-          // Handled when awaited; this only keeps an early failure from being reported as unhandled.
-          pending.catch(() => undefined);
         }
+        // Handled when awaited; this only keeps an early failure from being reported as unhandled.
+        pending.catch(() => undefined);
       }
       await pending;
       pending = undefined;

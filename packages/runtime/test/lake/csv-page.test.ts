@@ -6,15 +6,14 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openEngine, quoteLiteral } from '../../src/engine/duckdb-engine.js';
-import { parseCsvRow } from '../../src/lake/csv-page.js';
+import { formatCsvRow, parseCsvRow, splitCsvRows } from '../../src/lake/csv-page.js';
 import { exactNumber, fileStatsFromCopy, parquetFileStats, type CopyColumnStatistics } from '../../src/lake/file-stats.js';
 import { columnOf } from '../../src/lake/table-schema.js';
 import { copyCsvChunks } from '../../src/sources/postgres/copy-chunks.js';
 
 /** CSV text of rows the way PostgreSQL writes it: quoted only when needed, empty unquoted = null. */
 function csvOf(rows: (string | null)[][]): string {
-  const field = (v: string | null) => (v === null ? '' : v === '' || /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return rows.map((r) => `${r.map(field).join(',')}\n`).join('');
+  return rows.map(formatCsvRow).join('');
 }
 
 async function* pieces(buffer: Buffer, cuts: number[]): AsyncGenerator<Buffer> {
@@ -44,7 +43,7 @@ describe('copyCsvChunks', () => {
           expect(chunks.map((c) => c.last)).toEqual(chunks.map((_c, i) => i === chunks.length - 1));
           for (const chunk of chunks.slice(0, -1)) expect(chunk.rows).toBeGreaterThanOrEqual(chunkRows);
           // Each chunk parses back to whole rows.
-          const parsed = chunks.flatMap((c) => splitRows(c.data.toString()).map(parseCsvRow));
+          const parsed = chunks.flatMap((c) => splitCsvRows(c.data.toString()).map(parseCsvRow));
           expect(parsed).toEqual(rows);
         },
       ),
@@ -60,21 +59,6 @@ describe('copyCsvChunks', () => {
     await expect(run('1,2')).rejects.toThrow(/ended inside a row/);
   });
 });
-
-/** Splits CSV text at newlines outside quotes (rows without their newline). */
-function splitRows(text: string): string[] {
-  const rows: string[] = [];
-  let start = 0;
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '"') quoted = !quoted;
-    else if (text[i] === '\n' && !quoted) {
-      rows.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  return rows;
-}
 
 describe('exactNumber', () => {
   it('keeps integers and decimals a JSON number holds exactly, and only those', () => {

@@ -63,7 +63,7 @@ async function openFresh(options: S3StoreOptions = {}): Promise<S3Store> {
 }
 
 async function head(store: S3Store, key: string) {
-  return store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: store.prefix + key }));
+  return (await store.s3()).send(new HeadObjectCommand({ Bucket: store.bucket, Key: store.prefix + key }));
 }
 
 afterAll(async () => {

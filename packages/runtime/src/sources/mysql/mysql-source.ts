@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Connection as CoreConnection, ConnectionOptions, SslOptions } from 'mysql2';
-import { createConnection, type Connection } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import { RuntimeError } from '../../errors.js';
 import type { Row } from '../../lake/stage.js';
 import { redactUrl } from '../env.js';
@@ -555,6 +555,8 @@ export class MysqlSource implements Source {
   async #connect(): Promise<Session> {
     let connection: Connection;
     try {
+      // mysql2 loads on first use: a PostgreSQL connector does not pay its start-up time.
+      const { createConnection } = await import('mysql2/promise');
       connection = await createConnection(this.#config);
     } catch (error) {
       throw this.#error('cannot connect', error);

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { formatCsvRow, parseCsvRow, splitCsvRows } from '../../lake/csv-page.js';
 import { copyCsvChunks, copyTextChunks } from './copy-chunks.js';
 import { RuntimeError } from '../../errors.js';
 import type { Row } from '../../lake/stage.js';
@@ -191,17 +192,13 @@ export class PostgresSource implements Source {
       if (csv && columns.every((c) => csvPassesThrough(c.type))) {
         // The columnar hand-over: COPY's CSV goes to the lake writer as bytes (the session's TimeZone
         // UTC and DateStyle ISO make its dates and timestamps what DuckDB reads).
-        // A BC date or timestamp would be misread by DuckDB (see CsvPage): marked so that it fails.
-        const values = columns.map((c) => {
-          const name = quoteIdent(c.column.name);
-          return ['date', 'timestamp', 'timestamptz'].includes(c.type.name)
-            ? `CASE WHEN ${name} < '0001-01-01' THEN 'BC:' || ${name}::text ELSE ${name}::text END`
-            : name;
-        });
-        stream = client.query(copyTo(`COPY (SELECT ${values.join(', ')} FROM ${table.sql}) TO STDOUT (FORMAT csv)`));
+        stream = client.query(copyTo(`COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT (FORMAT csv)`));
         const fields = columns.map((c) => c.column.name);
+        const temporal = columns.flatMap((c, i) =>
+          ['date', 'timestamp', 'timestamptz'].includes(c.type.name) ? [i] : [],
+        );
         for await (const chunk of copyCsvChunks(stream as AsyncIterable<Buffer>, this.chunkRows, what, signal)) {
-          const rows = { data: chunk.data, rows: chunk.rows, fields };
+          const rows = { data: markBcValues(chunk.data, temporal), rows: chunk.rows, fields };
           if (!chunk.last) {
             yield { rows: [], csv: rows };
             continue;
@@ -493,6 +490,30 @@ function selectColumns(columns: readonly CatalogColumn[], entity: EntityRef): Ca
     }
     return column;
   });
+}
+
+/**
+ * PostgreSQL writes a date or timestamp before the year 1 with a ` BC` suffix, which DuckDB's CSV
+ * reader would misread (see CsvPage): such values of the temporal columns get a `BC:` prefix, so the
+ * cast fails and the row goes to the quarantine like on the row path. Only chunks that contain ` BC`
+ * at all are parsed, and in them only the rows that do.
+ */
+function markBcValues(data: Buffer, temporal: readonly number[]): Buffer {
+  if (temporal.length === 0 || data.indexOf(' BC') < 0) return data;
+  let changed = false;
+  const rows = splitCsvRows(data.toString('utf8')).map((line) => {
+    if (!line.includes(' BC')) return `${line}\n`;
+    const values = parseCsvRow(line);
+    for (const i of temporal) {
+      const value = values[i];
+      if (value?.endsWith(' BC')) {
+        values[i] = `BC:${value}`;
+        changed = true;
+      }
+    }
+    return formatCsvRow(values);
+  });
+  return changed ? Buffer.from(rows.join(''), 'utf8') : data;
 }
 
 /** Builds a row object from text values in column order, converting each to its canonical value. */

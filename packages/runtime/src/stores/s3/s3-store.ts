@@ -4,16 +4,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  CopyObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { RuntimeError } from '../../errors.js';
 import type { ObjectInfo, ObjectStore } from '../object-store.js';
 
@@ -41,6 +32,10 @@ const DEFAULT_PART_SIZE = 16 * MiB;
 const MIN_PART_SIZE = 5 * MiB;
 const DELETE_BATCH = 1000; // the DeleteObjects limit
 const UPLOAD_QUEUE = 4; // parts in flight: memory is about UPLOAD_QUEUE × partSize
+
+// The AWS SDK loads on first use: a connector writing to a local lake does not pay its start-up time.
+let sdkModule: Promise<typeof import('@aws-sdk/client-s3')> | undefined;
+const sdk = () => (sdkModule ??= import('@aws-sdk/client-s3'));
 
 const byKey = (a: ObjectInfo, b: ObjectInfo) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 const env = (name: string): string | undefined => process.env[name] || undefined;
@@ -104,8 +99,8 @@ export class S3Store implements ObjectStore {
   readonly bucket: string;
   /** The key prefix of the store's root: empty or ending with `/`. */
   readonly prefix: string;
-  readonly client: S3Client;
-  private readonly ownsClient: boolean;
+  private client: Promise<S3Client> | undefined;
+  private readonly config: S3ClientConfig | undefined;
   private readonly multipartThreshold: number;
   private readonly partSize: number;
 
@@ -132,8 +127,8 @@ export class S3Store implements ObjectStore {
     }
 
     if (options.client) {
-      this.client = options.client;
-      this.ownsClient = false;
+      this.client = Promise.resolve(options.client);
+      this.config = undefined;
     } else {
       const endpoint = options.endpoint ?? env('AWS_ENDPOINT_URL_S3') ?? env('AWS_ENDPOINT_URL');
       const config: S3ClientConfig = {
@@ -147,14 +142,18 @@ export class S3Store implements ObjectStore {
         config.requestChecksumCalculation = 'WHEN_REQUIRED';
         config.responseChecksumValidation = 'WHEN_REQUIRED';
       }
-      this.client = new S3Client(config);
-      this.ownsClient = true;
+      this.config = config;
     }
+  }
+
+  /** The S3 client: the one given, or one made from the options on first use. */
+  s3(): Promise<S3Client> {
+    return (this.client ??= sdk().then((m) => new m.S3Client(this.config!)));
   }
 
   /** Closes the client's connections (only a client the store created itself). */
   close(): void {
-    if (this.ownsClient) this.client.destroy();
+    if (this.config !== undefined) void this.client?.then((client) => client.destroy());
   }
 
   private objectKey(key: string): string {
@@ -178,8 +177,15 @@ export class S3Store implements ObjectStore {
     }
     if (size <= this.multipartThreshold) {
       try {
-        await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key, Body: createReadStream(localFile), ContentLength: size }),
+        await (
+          await this.s3()
+        ).send(
+          new (await sdk()).PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body: createReadStream(localFile),
+            ContentLength: size,
+          }),
         );
       } catch (error) {
         throw this.fail(key, `upload of ${localFile} failed`, error);
@@ -189,8 +195,9 @@ export class S3Store implements ObjectStore {
     // Multipart: the object appears only when CompleteMultipartUpload succeeds. On any failure
     // (a part, the read stream, the completion) Upload aborts the multipart upload, so no parts
     // are left behind to be billed.
+    const { Upload } = await import('@aws-sdk/lib-storage');
     const upload = new Upload({
-      client: this.client,
+      client: await this.s3(),
       params: { Bucket: this.bucket, Key, Body: createReadStream(localFile), ContentLength: size },
       partSize: this.partSize,
       queueSize: UPLOAD_QUEUE,
@@ -206,7 +213,7 @@ export class S3Store implements ObjectStore {
   async put(key: string, data: Uint8Array | string): Promise<void> {
     const Key = this.objectKey(key);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: data }));
+      await (await this.s3()).send(new (await sdk()).PutObjectCommand({ Bucket: this.bucket, Key, Body: data }));
     } catch (error) {
       throw this.fail(key, 'put failed', error);
     }
@@ -215,7 +222,9 @@ export class S3Store implements ObjectStore {
   async putIfAbsent(key: string, data: Uint8Array | string): Promise<boolean> {
     const Key = this.objectKey(key);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: data, IfNoneMatch: '*' }));
+      await (
+        await this.s3()
+      ).send(new (await sdk()).PutObjectCommand({ Bucket: this.bucket, Key, Body: data, IfNoneMatch: '*' }));
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;
@@ -226,7 +235,7 @@ export class S3Store implements ObjectStore {
   async get(key: string): Promise<Uint8Array | undefined> {
     const Key = this.objectKey(key);
     try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      const response = await (await this.s3()).send(new (await sdk()).GetObjectCommand({ Bucket: this.bucket, Key }));
       if (!response.Body) return new Uint8Array();
       return await response.Body.transformToByteArray();
     } catch (error) {
@@ -243,7 +252,7 @@ export class S3Store implements ObjectStore {
     try {
       let body: Readable;
       try {
-        const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+        const response = await (await this.s3()).send(new (await sdk()).GetObjectCommand({ Bucket: this.bucket, Key }));
         body = response.Body as Readable;
       } catch (error) {
         if (isNotFound(error)) return false;
@@ -265,8 +274,10 @@ export class S3Store implements ObjectStore {
     let token: string | undefined;
     try {
       do {
-        const response = await this.client.send(
-          new ListObjectsV2Command({
+        const response = await (
+          await this.s3()
+        ).send(
+          new (await sdk()).ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: this.prefix + prefix,
             ...(token !== undefined && { ContinuationToken: token }),
@@ -294,8 +305,10 @@ export class S3Store implements ObjectStore {
     try {
       // CopySource is bucket/key, URI-encoded per segment.
       const copySource = `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`;
-      await this.client.send(
-        new CopyObjectCommand({ Bucket: this.bucket, Key: this.objectKey(to), CopySource: copySource }),
+      await (
+        await this.s3()
+      ).send(
+        new (await sdk()).CopyObjectCommand({ Bucket: this.bucket, Key: this.objectKey(to), CopySource: copySource }),
       );
     } catch (error) {
       if (isNotFound(error)) return false;
@@ -312,8 +325,10 @@ export class S3Store implements ObjectStore {
       const batch = objectKeys.slice(start, start + DELETE_BATCH);
       let errors;
       try {
-        const response = await this.client.send(
-          new DeleteObjectsCommand({
+        const response = await (
+          await this.s3()
+        ).send(
+          new (await sdk()).DeleteObjectsCommand({
             Bucket: this.bucket,
             Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
           }),

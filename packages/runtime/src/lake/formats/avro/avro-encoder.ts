@@ -2,8 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
-import snappyjs from 'snappyjs';
 import type { Compression } from '@connector-factory/ir';
 import { quoteIdent } from '../../../engine/duckdb-engine.js';
 import { RuntimeError } from '../../../errors.js';
@@ -239,7 +237,10 @@ interface Codec {
   compress(block: Buffer): Buffer;
 }
 
-let zstdReady: Promise<void> | undefined;
+// Codec libraries load when a table uses them (a connector writing parquet never does).
+let zstd: Promise<typeof import('@bokuweb/zstd-wasm')> | undefined;
+let zstdModule: typeof import('@bokuweb/zstd-wasm') | undefined;
+let snappyModule: typeof import('snappyjs') | undefined;
 
 const CODECS = {
   null: { name: 'null', compress: (block) => block },
@@ -249,13 +250,13 @@ const CODECS = {
     compress: (block) => {
       const crc = Buffer.allocUnsafe(4);
       crc.writeUInt32BE(crc32(block));
-      return Buffer.concat([snappyjs.compress(block), crc]);
+      return Buffer.concat([snappyModule!.compress(block), crc]);
     },
   },
   zstandard: {
     name: 'zstandard',
     compress: (block) => {
-      const out = zstdCompress(block, 3);
+      const out = zstdModule!.compress(block, 3);
       return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
     },
   },
@@ -267,9 +268,17 @@ async function codecFor(compression: Compression | undefined): Promise<Codec> {
     case undefined:
       return CODECS.null;
     case 'snappy':
+      if (!snappyModule) {
+        // A CommonJS module: its exports are the namespace's default.
+        const m = (await import('snappyjs')) as typeof import('snappyjs') & { default?: typeof import('snappyjs') };
+        snappyModule = m.default ?? m;
+      }
       return CODECS.snappy;
     case 'zstd':
-      await (zstdReady ??= zstdInit());
+      zstdModule ??= await (zstd ??= import('@bokuweb/zstd-wasm').then(async (m) => {
+        await m.init();
+        return m;
+      }));
       return CODECS.zstandard;
     case 'gzip':
       // The IR allows no gzip for avro; Avro's nearest codec is deflate (raw deflate, RFC 1951).
