@@ -4,6 +4,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { RuntimeError } from '../../errors.js';
 import type { ObjectInfo, ObjectStore } from '../object-store.js';
@@ -34,7 +35,7 @@ const DELETE_BATCH = 1000; // the DeleteObjects limit
 const UPLOAD_QUEUE = 4; // parts in flight: memory is about UPLOAD_QUEUE × partSize
 
 // The AWS SDK loads on first use: a connector writing to a local lake does not pay its start-up time.
-let sdkModule: Promise<typeof import('@aws-sdk/client-s3')> | undefined;
+let sdkModule: Promise<typeof S3Sdk> | undefined;
 const sdk = () => (sdkModule ??= import('@aws-sdk/client-s3'));
 
 const byKey = (a: ObjectInfo, b: ObjectInfo) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);

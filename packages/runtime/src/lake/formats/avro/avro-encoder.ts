@@ -1,3 +1,5 @@
+import type * as Zstd from '@bokuweb/zstd-wasm';
+import type * as Snappy from 'snappyjs';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -237,10 +239,13 @@ interface Codec {
   compress(block: Buffer): Buffer;
 }
 
+type ZstdModule = typeof Zstd;
+type SnappyModule = typeof Snappy;
+
 // Codec libraries load when a table uses them (a connector writing parquet never does).
-let zstd: Promise<typeof import('@bokuweb/zstd-wasm')> | undefined;
-let zstdModule: typeof import('@bokuweb/zstd-wasm') | undefined;
-let snappyModule: typeof import('snappyjs') | undefined;
+let zstd: Promise<ZstdModule> | undefined;
+let zstdModule: ZstdModule | undefined;
+let snappyModule: SnappyModule | undefined;
 
 const CODECS = {
   null: { name: 'null', compress: (block) => block },
@@ -270,7 +275,7 @@ async function codecFor(compression: Compression | undefined): Promise<Codec> {
     case 'snappy':
       if (!snappyModule) {
         // A CommonJS module: its exports are the namespace's default.
-        const m = (await import('snappyjs')) as typeof import('snappyjs') & { default?: typeof import('snappyjs') };
+        const m = (await import('snappyjs')) as SnappyModule & { default?: SnappyModule };
         snappyModule = m.default ?? m;
       }
       return CODECS.snappy;
