@@ -41,3 +41,71 @@ describe('isoMicros (the hot-path timestamp parser)', () => {
     }
   });
 });
+
+describe('the row spool (hot-path encoders)', () => {
+  it('writes integers, decimals and text exactly as given, or quarantines what does not fit', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openLakeWriter } = await import('../../src/lake/open-lake-writer.js');
+    const { columnOf } = await import('../../src/lake/table-schema.js');
+    const { openEngine, quoteLiteral } = await import('../../src/engine/duckdb-engine.js');
+    const schema = {
+      columns: [
+        columnOf({ name: 'id', type: 'number', nullable: false }, 'int64'),
+        columnOf({ name: 'n', type: 'number', nullable: true }, 'int64'),
+        columnOf({ name: 'd', type: 'number', nullable: true }, 'decimal(6,2)'),
+        columnOf({ name: 's', type: 'string', nullable: true }),
+      ],
+      partitionBy: [],
+      mergeKeys: ['id'],
+    };
+    const value = fc.record({
+      n: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.constantFrom(0, -0, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 10 ** 15, 10 ** 15 - 1, 2 ** 53 + 2, 1.5)),
+      d: fc.oneof(
+        fc.double({ min: -10000, max: 10000, noNaN: true }),
+        fc.constantFrom('0.5', '-0.50', '0000.01', '9999.99', '10000.00', '1.234', '1e2', '.5', '5.', '-', '', '12a', '00', 0.1, 9999.99, -9999.99),
+      ),
+      s: fc.string({ maxLength: 8 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(value, { minLength: 1, maxLength: 30 }), async (values) => {
+        const path = mkdtempSync(join(tmpdir(), 'cf-spool-'));
+        const writer = await openLakeWriter({ lakePath: path, format: 'parquet', writeMode: 'append', schema, appId: 'spool_test' });
+        const rows = values.map((v, id) => ({ id, ...v }));
+        const result = await writer.writeBatch(1, [rows]);
+        await writer.close();
+        const engine = await openEngine({ tempDirectory: join(path, '.spill') });
+        try {
+          const read =
+            result.rowsWritten === 0
+              ? []
+              : (
+                  await engine.connection.runAndReadAll(
+                    `SELECT id, CAST(n AS VARCHAR) AS n, CAST(d AS VARCHAR) AS d, s FROM read_parquet(${quoteLiteral(`${path}/*.parquet`)}) ORDER BY id`,
+                  )
+                ).getRowObjectsJS();
+          const landed = new Map(read.map((r) => [Number(r.id), r]));
+          expect(landed.size + result.rowsQuarantined).toBe(rows.length);
+          for (const row of rows) {
+            const exactInt = Number.isSafeInteger(row.n);
+            const decimalText = typeof row.d === 'number' ? String(row.d) : row.d;
+            const plain = /^-?\d+(\.\d+)?$/.exec(decimalText);
+            const fitsDecimal = plain !== null && Math.abs(Number(decimalText)) < 10000 && (decimalText.split('.')[1] ?? '').length <= 2;
+            const got = landed.get(row.id);
+            if (exactInt && fitsDecimal) {
+              expect(got, JSON.stringify(row)).toBeDefined();
+              expect(got!.n).toBe(String(row.n === 0 ? 0 : row.n));
+              expect(Number(got!.d)).toBe(Number(decimalText));
+              expect(got!.s).toBe(row.s);
+            }
+            if (got && !exactInt) expect(Number.isInteger(row.n)).toBe(true);
+          }
+        } finally {
+          engine.close();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
