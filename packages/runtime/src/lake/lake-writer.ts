@@ -10,6 +10,7 @@ import type { FormatEncoder } from './format-encoder.js';
 import { parquetFileStats } from './file-stats.js';
 import { partitionPath } from './partitioning.js';
 import { isCsvPage, type CsvPage } from './csv-page.js';
+import { avroCsvColumn, avroFileToCsv } from './formats/avro/avro-reader.js';
 import { writeQuarantine } from './quarantine.js';
 import { DELETED, PART, SEQ, Stage, duckdbType, type RejectedRow, type Row } from './stage.js';
 import type { CommittedBatch, TableChange, TableFile, TableLog, TableSnapshot } from './table-log.js';
@@ -371,9 +372,6 @@ export class LakeWriter {
   private async loadFiles(files: readonly TableFile[], batchDir: string): Promise<string | undefined> {
     if (files.length === 0) return undefined;
     const { format } = this.options;
-    if (format === 'avro') {
-      throw new RuntimeError('config', 'merge into avro tables is not supported (the embedded engine cannot read avro back); use delta, parquet or json');
-    }
     const dir = join(batchDir, 'existing');
     await mkdir(dir, { recursive: true });
     const table = `existing_${this.counter++}_${randomBytes(3).toString('hex')}`;
@@ -384,14 +382,26 @@ export class LakeWriter {
       if (!(await this.options.store.download(file.path, local))) {
         throw new RuntimeError('corrupt', `${this.options.store.url}${file.path} is in the table log but missing from the store`);
       }
-      locals.push(local);
+      if (format === 'avro') {
+        // Decoded here into CSV (DuckDB's avro reader is an extension download).
+        const csv = `${local}.csv`;
+        await avroFileToCsv(local, this.dataColumns, csv);
+        locals.push(csv);
+      } else locals.push(local);
     }
     const partSelect = this.partitionColumns.length
       ? `, ${this.partitionColumns.map((c) => `CASE ${files.map((f, i) => `WHEN filename = ${quoteLiteral(locals[i]!)} THEN ${partitionValueSql(c, f.partitionValues[c.name] ?? null)}`).join(' ')} END AS ${quoteIdent(c.name)}`).join(', ')}`
       : '';
     const list = `[${locals.map(quoteLiteral).join(', ')}]`;
     let source: string;
-    if (format === 'json') {
+    if (format === 'avro') {
+      const typed = this.dataColumns.map((c) => ({ column: c, ...avroCsvColumn(c, quoteIdent(c.name)) }));
+      const columns = typed.map((t) => `${quoteLiteral(t.column.name)}: ${quoteLiteral(t.type)}`).join(', ');
+      const values = typed.map((t) => `${t.value} AS ${quoteIdent(t.column.name)}`).join(', ');
+      source =
+        `(SELECT ${values}, filename FROM read_csv(${list}, header = false, delim = ',', quote = '"', escape = '"', nullstr = '', ` +
+        `allow_quoted_nulls = false, auto_detect = false, filename = true, columns = {${columns}}))`;
+    } else if (format === 'json') {
       // Every column as text, then cast: the JSON encoder wrote decimals and timestamps as strings.
       const columns = this.dataColumns.map((c) => `${quoteLiteral(c.name)}: 'VARCHAR'`).join(', ');
       const casts = this.dataColumns.map((c) => `CAST(${quoteIdent(c.name)} AS ${duckdbType(c.physical)}) AS ${quoteIdent(c.name)}`).join(', ');

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -11,6 +11,8 @@ import type { Compression } from '@connector-factory/ir';
 import { openEngine, quoteIdent } from '../../src/engine/duckdb-engine.js';
 import type { EncodeRequest } from '../../src/lake/format-encoder.js';
 import { avroEncoder, avroSchemaFor, crc32, decimalBytes } from '../../src/lake/formats/avro/avro-encoder.js';
+import { avroFileToCsv } from '../../src/lake/formats/avro/avro-reader.js';
+import { parseCsvRow, splitCsvRows } from '../../src/lake/csv-page.js';
 import { PART, Stage, type Row } from '../../src/lake/stage.js';
 import type { Column, TableSchema } from '../../src/lake/table-schema.js';
 
@@ -424,6 +426,15 @@ describe('avroEncoder', () => {
         .sort(byId);
       const got = read.records.map((r) => actual(r, region)).sort(byId);
       expect(got).toEqual(expected);
+
+      // Our own reader (what a merge reads the table back with) agrees, value for value.
+      const csv = `${file.localPath}.csv`;
+      expect(await avroFileToCsv(file.localPath, dataColumns, csv)).toBe(expected.length);
+      const text = (value: unknown) => (value === null ? null : String(value));
+      const decoded = splitCsvRows(await readFile(csv, 'utf8')).map((line) => parseCsvRow(line));
+      expect(decoded.sort((a, b) => byId({ id: BigInt(a[0]!) }, { id: BigInt(b[0]!) }))).toEqual(
+        expected.map((e) => [e.id, e.name, e.amount, e.price, e.active, e.born, e.updated_at, e.payload, e.hostile, e.order_id___drop].map(text)),
+      );
     }
   });
 

@@ -174,7 +174,7 @@ describe.each(['local', 's3'] as const)('lake formats on %s', (where) => {
     expect(doc.delta?.version).toBe(1);
   });
 
-  for (const format of ['parquet', 'json'] as const) {
+  for (const format of ['parquet', 'json', 'avro'] as const) {
     it(`${format}: merge rewrites the affected files`, async () => {
       const path = location(where, `${format}-merge`);
       const initial = Array.from({ length: 40 }, (_, i) => source(i + 1));

@@ -268,22 +268,29 @@ const CODECS = {
   deflate: { name: 'deflate', compress: (block) => deflateRawSync(block) },
 } satisfies Record<string, Codec>;
 
+/** snappyjs, loaded once on first use (a CommonJS module: its exports are the namespace's default). */
+export async function loadSnappy(): Promise<SnappyModule> {
+  const m = (await import('snappyjs')) as SnappyModule & { default?: SnappyModule };
+  return m.default ?? m;
+}
+
+/** The zstd wasm module, loaded and initialised once (a second init would reset its memory). */
+export function loadZstd(): Promise<ZstdModule> {
+  return (zstd ??= import('@bokuweb/zstd-wasm').then(async (m) => {
+    await m.init();
+    return m;
+  }));
+}
+
 async function codecFor(compression: Compression | undefined): Promise<Codec> {
   switch (compression) {
     case undefined:
       return CODECS.null;
     case 'snappy':
-      if (!snappyModule) {
-        // A CommonJS module: its exports are the namespace's default.
-        const m = (await import('snappyjs')) as SnappyModule & { default?: SnappyModule };
-        snappyModule = m.default ?? m;
-      }
+      snappyModule ??= await loadSnappy();
       return CODECS.snappy;
     case 'zstd':
-      zstdModule ??= await (zstd ??= import('@bokuweb/zstd-wasm').then(async (m) => {
-        await m.init();
-        return m;
-      }));
+      zstdModule ??= await loadZstd();
       return CODECS.zstandard;
     case 'gzip':
       // The IR allows no gzip for avro; Avro's nearest codec is deflate (raw deflate, RFC 1951).
