@@ -235,9 +235,43 @@ pg_prepare_bin() {
   fi
 }
 
+# --- TLS ----------------------------------------------------------------------
+# A test CA and a server certificate for localhost and $HOST, made once with
+# openssl. Both servers accept TLS (and plain) connections, so the sources' TLS
+# options are tested against real handshakes; clients verify with
+# .services/tls/ca.pem (TEST_TLS_CA in .services/env).
+tls_ensure() {
+  local dir=$STATE/tls
+  [[ -f $dir/ca.pem && -f $dir/server.pem && -f $dir/server.key ]] && return 0
+  command -v openssl >/dev/null ||
+    die "openssl is needed for the test TLS certificates: apt-get install -y openssl"
+  mkdir -p -- "$dir"
+  printf 'subjectAltName=DNS:localhost,IP:%s\n' "$HOST" >"$dir/san.ext"
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=connector-factory test CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -keyout "$dir/ca.key" -out "$dir/ca.pem" &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/server.key.new" -out "$dir/server.csr" &&
+      openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+        -days 3650 -extfile "$dir/san.ext" -out "$dir/server.pem"
+  } >"$dir/openssl.log" 2>&1 || die_log "tls: making the test certificates failed" "$dir/openssl.log"
+  mv -f -- "$dir/server.key.new" "$dir/server.key" # last: its presence marks a complete set
+}
+
+tls_install() { # dir user: the server certificate and a key the server's user owns (0600)
+  tls_ensure
+  cp -- "$STATE/tls/server.pem" "$1/server.pem"
+  cp -- "$STATE/tls/server.key" "$1/server.key"
+  chmod 0644 "$1/server.pem"
+  chmod 0600 "$1/server.key"
+  if is_root; then chown "$2:" "$1/server.pem" "$1/server.key"; fi
+  return 0
+}
+
 # Our settings live in cf.conf (included from postgresql.conf), rewritten on
 # every start so changes here apply to existing data dirs too.
 pg_write_conf() {
+  tls_install "$PG_DIR" "$PG_OS_USER"
   cat >"$PG_DATA/cf.conf" <<EOF
 # Written by scripts/services.sh on every start; edits here are overwritten.
 listen_addresses = '$HOST'
@@ -250,6 +284,9 @@ max_connections = 200
 password_encryption = 'scram-sha-256'
 timezone = 'UTC'
 log_timezone = 'UTC'
+ssl = on                        # and plain connections too (pg_hba "host")
+ssl_cert_file = '$PG_DIR/server.pem'
+ssl_key_file = '$PG_DIR/server.key'
 # Throwaway test data: trade crash safety for speed.
 fsync = off
 synchronous_commit = off
@@ -439,11 +476,13 @@ mdb_start() {
   # Detached (own session, no inherited stdio) so it outlives this script and
   # does not keep a CI step's output pipe open.
   wait_dir_free mariadb "$MDB_DATA"
+  tls_install "$MDB_DIR" "$MDB_OS_USER"
   from=$(log_size "$MDB_LOG")
   exec_clean setsid "$mariadbd" --no-defaults $(mdb_user_opts) \
     --datadir="$MDB_DATA" --pid-file="$MDB_PIDFILE" --log-error="$MDB_LOG" \
     --socket="$MDB_SOCK" --port="$MARIADB_PORT" --bind-address="$HOST" --skip-networking=0 \
     --skip-name-resolve --max-connections=200 \
+    --ssl-cert="$MDB_DIR/server.pem" --ssl-key="$MDB_DIR/server.key" \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     --log-bin=mariadb-bin --binlog-format=ROW --binlog-row-image=FULL --server-id=1 \
     --expire-logs-days=2 --sync-binlog=0 --innodb-flush-log-at-trx-commit=2 \
@@ -524,6 +563,9 @@ export PGUSER=$DB_USER
 export PGPASSWORD=$DB_PASS
 export PGDATABASE=$DB_NAME
 EOF
+  fi
+  if [[ -f $STATE/tls/ca.pem ]] && { pg_running || mdb_running; }; then
+    echo "export TEST_TLS_CA=$STATE/tls/ca.pem"
   fi
   if mdb_running; then
     cat <<EOF

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { createConnection, type Connection } from 'mysql2/promise';
@@ -761,15 +765,52 @@ describe('MysqlSource: connection errors', () => {
     expect(() => new MysqlSource({ url: url(), tls: { mode: 'verify-full', caFile: '/nonexistent/ca.pem' } })).toThrow(
       /cannot read the TLS ca file \/nonexistent\/ca\.pem/,
     );
-    // The test server has no TLS: requiring it fails instead of silently connecting in clear text.
-    const tls = new MysqlSource({ url: url(), tls: { mode: 'require' } });
-    const tlsError = await tls.check().then(
+    // The test server (scripts/services.sh) has a certificate from a test CA: verify-full with that CA
+    // connects over TLS, with another CA it is refused.
+    const ca = process.env.TEST_TLS_CA;
+    if (!ca) throw new Error('TEST_TLS_CA is not set: run the suite with `npm test`');
+    const tls = new MysqlSource({ url: url(), tls: { mode: 'verify-full', caFile: ca } });
+    await tls.check();
+    await tls.close();
+    const verified = new URL(url());
+    verified.searchParams.set('ssl-mode', 'VERIFY_IDENTITY');
+    verified.searchParams.set('ssl-ca', ca);
+    const { tlsFromUrl } = await import('../../src/connector/create-source.js');
+    const parsed = tlsFromUrl(verified.toString());
+    const viaUrl = new MysqlSource({ url: parsed.url, ...(parsed.tls ? { tls: parsed.tls } : {}) });
+    await viaUrl.check();
+    await viaUrl.close();
+    const dir = mkdtempSync(join(tmpdir(), 'cf-mysql-ca-'));
+    const other = join(dir, 'other-ca.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=another CA',
+        '-keyout',
+        join(dir, 'k.pem'),
+        '-out',
+        other,
+      ],
+      { stdio: 'ignore' },
+    );
+    const wrongCa = new MysqlSource({ url: url(), tls: { mode: 'verify-full', caFile: other } });
+    const tlsError = await wrongCa.check().then(
       () => undefined,
       (e: unknown) => e as Error,
     );
-    console.log(`[mysql-source] TLS required, server without TLS: ${tlsError?.message}`);
-    expect(tlsError?.message).toMatch(/cannot connect/);
-    await tls.close();
+    console.log(`[mysql-source] TLS with a CA that did not sign the server's certificate: ${tlsError?.message}`);
+    expect(tlsError?.message).toMatch(/cannot connect.*certificate/i);
+    expect(tlsError?.message).not.toContain(new URL(url()).password);
+    await wrongCa.close();
+    rmSync(dir, { recursive: true, force: true });
     expect(() => new MysqlSource({ url: 'mysql://cf:s3cret-pw@host/db?ssl=false' })).toThrow(
       /parameters are not supported \(ssl\)/,
     );

@@ -334,6 +334,27 @@ describe('PostgresCdcReader', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
+  it('snapshots and streams over TLS (verify-full), the replication connection encrypted too', async () => {
+    const ca = process.env.TEST_TLS_CA;
+    if (!ca) throw new Error('TEST_TLS_CA is not set: run the suite with `npm test`');
+    const f = await fixture('id bigint PRIMARY KEY, name text');
+    await admin.query(`INSERT INTO ${f.table} SELECT g, 'snap' FROM generate_series(1, 3) g`);
+    const r = reader({ tls: { mode: 'verify-full', caFile: ca } });
+    const puller = new Puller(r.read(f.entity, f.mode, undefined));
+    await puller.until((rows) => rows.length >= 3);
+    await admin.query(`INSERT INTO ${f.table} VALUES (4, 'streamed')`);
+    expect((await puller.until((rows) => rows.length >= 1)).map((row) => [row._op, row.id, row.name])).toEqual([
+      ['c', '4', 'streamed'],
+    ]);
+    // The walsender streaming the slot is on a TLS connection.
+    const { rows } = await admin.query<{ ssl: boolean }>(
+      `SELECT s.ssl FROM pg_stat_ssl s WHERE s.pid = (SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1)`,
+      [f.slot],
+    );
+    expect(rows).toEqual([{ ssl: true }]);
+    await puller.return();
+  });
+
   it('advances confirmed_flush_lsn on idle heartbeats while nothing is pending', async () => {
     const f = await fixture('id bigint PRIMARY KEY');
     const noise = `${f.table}_noise`;

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -620,14 +622,103 @@ describe('PostgresSource: TLS options', () => {
   });
 
   it('fails clearly when TLS is required and the server has none', async () => {
-    const src = new PostgresSource({ url: requireUrl(), tls: { mode: 'require' } });
-    sources.push(src);
-    const password = new URL(requireUrl()).password;
-    const error = await src.check().then(
-      () => undefined,
-      (e: unknown) => e as Error,
+    // A server that answers the client's SSLRequest with PostgreSQL's "N" (no TLS here).
+    const server = createServer((socket) => socket.once('data', () => socket.end('N')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const src = new PostgresSource({
+        url: `postgresql://cf:pw-not-shown@127.0.0.1:${port}/cf`,
+        tls: { mode: 'require' },
+      });
+      sources.push(src);
+      const error = await src.check().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toMatch(/does not support SSL/i);
+      expect(error?.message).not.toContain('pw-not-shown');
+    } finally {
+      server.close();
+    }
+  });
+
+  // The test server (scripts/services.sh) has a certificate from a test CA for 127.0.0.1 and localhost.
+  const ca = () => {
+    if (!process.env.TEST_TLS_CA) throw new Error('TEST_TLS_CA is not set: run the suite with `npm test`');
+    return process.env.TEST_TLS_CA;
+  };
+
+  it('verify-full against the server: the connection is encrypted and reads work', async () => {
+    await sql(`CREATE TABLE IF NOT EXISTS ${S}.tls_t (id int PRIMARY KEY, c_required text NOT NULL)`);
+    await sql(`INSERT INTO ${S}.tls_t VALUES (1, 'r1'), (2, 'r2'), (3, 'r3') ON CONFLICT DO NOTHING`);
+    const viaOptions = new PostgresSource({ url: requireUrl(), tls: { mode: 'verify-full', caFile: ca() } });
+    // libpq's names in the connection string (what a manifest's ${VAR} usually carries).
+    const url = new URL(requireUrl());
+    url.searchParams.set('sslmode', 'verify-full');
+    url.searchParams.set('sslrootcert', ca());
+    const viaUrl = new PostgresSource({ url: url.toString() });
+    for (const src of [viaOptions, viaUrl]) {
+      sources.push(src);
+      await src.check();
+      expect(
+        (await src.columns({ name: `${schema}.tls_t`, fields: ['id'], primaryKey: ['id'] })).map((c) => c.name),
+      ).toEqual(['id']);
+      const { rows } = await readAll(
+        src,
+        { name: `${schema}.tls_t`, fields: ['id', 'c_required'], primaryKey: ['id'] },
+        { strategy: 'full_refresh' },
+      );
+      expect(rows.map((r) => r.c_required).sort()).toEqual(['r1', 'r2', 'r3']);
+    }
+    // The server sees TLS on the source's connections.
+    const client = new pg.Client(
+      await pgClientConfig({ url: requireUrl(), tls: { mode: 'verify-full', caFile: ca() } }),
     );
-    expect(error?.message).toMatch(/SSL/i);
-    expect(error?.message).not.toContain(`:${password}@`);
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ ssl: boolean; version: string }>(
+        'SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+      );
+      expect(rows[0]).toMatchObject({ ssl: true, version: expect.stringMatching(/^TLSv1\.[23]$/) });
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('verify-full refuses a server whose certificate another CA signed, without the password', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cf-pg-ca-'));
+    try {
+      const other = join(dir, 'other-ca.pem');
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=another CA',
+          '-keyout',
+          join(dir, 'k.pem'),
+          '-out',
+          other,
+        ],
+        { stdio: 'ignore' },
+      );
+      const src = new PostgresSource({ url: requireUrl(), tls: { mode: 'verify-full', caFile: other } });
+      sources.push(src);
+      const error = await src.check().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toMatch(/certificate/i);
+      expect(error?.message).not.toContain(new URL(requireUrl()).password);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
