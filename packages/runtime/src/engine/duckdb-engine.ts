@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { PhysicalType } from '../lake/table-schema.js';
 
 /** Limits for the embedded DuckDB that stages, encodes and merges batches. */
 export interface EngineOptions {
@@ -43,4 +44,25 @@ export function quoteIdent(name: string): string {
 /** `'text'` with embedded quotes doubled. */
 export function quoteLiteral(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** The DuckDB type of a physical type. */
+export function duckdbType(physical: PhysicalType): string {
+  switch (physical.kind) {
+    case 'string':
+    case 'json':
+      return 'VARCHAR';
+    case 'int64':
+      return 'BIGINT';
+    case 'float64':
+      return 'DOUBLE';
+    case 'decimal':
+      return `DECIMAL(${physical.precision},${physical.scale})`;
+    case 'boolean':
+      return 'BOOLEAN';
+    case 'date':
+      return 'DATE';
+    case 'timestamp':
+      return 'TIMESTAMPTZ';
+  }
 }

@@ -1,5 +1,5 @@
 import { RuntimeError } from '../errors.js';
-import { quoteLiteral } from '../engine/duckdb-engine.js';
+import { duckdbType, quoteLiteral } from '../engine/duckdb-engine.js';
 import { conformValue } from './conform.js';
 import type { Row } from './stage.js';
 import type { Column, PhysicalType, TableSchema } from './table-schema.js';
@@ -45,33 +45,13 @@ export function csvCompatible(schema: TableSchema, fields: readonly string[]): b
   });
 }
 
-/** The DuckDB type of a column's values. */
-export function csvValueType(physical: PhysicalType): string {
-  switch (physical.kind) {
-    case 'int64':
-      return 'BIGINT';
-    case 'float64':
-      return 'DOUBLE';
-    case 'decimal':
-      return `DECIMAL(${physical.precision},${physical.scale})`;
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return 'TIMESTAMPTZ';
-    default:
-      return 'VARCHAR';
-  }
-}
-
 /**
  * The type DuckDB's CSV reader parses a field of this column as. Timestamps are read as TIMESTAMP
  * (UTC) and cast in SQL (csvValueSql): as TIMESTAMPTZ the reader turns text it cannot parse into NULL
  * instead of rejecting the row.
  */
 export function csvReadType(physical: PhysicalType): string {
-  return physical.kind === 'timestamp' ? 'TIMESTAMP' : csvValueType(physical);
+  return physical.kind === 'timestamp' ? 'TIMESTAMP' : duckdbType(physical);
 }
 
 /** The SQL value of CSV field `ref` (as read with csvReadType) in its column's type. */
@@ -111,7 +91,7 @@ export function constantSql(column: Column, value: unknown): string {
   const result = conformValue(value, column);
   if (!result.ok) throw new RuntimeError('internal', `constant for ${result.reason}`);
   const canonical = result.value;
-  if (canonical === null) return `CAST(NULL AS ${csvValueType(column.physical)})`;
+  if (canonical === null) return `CAST(NULL AS ${duckdbType(column.physical)})`;
   switch (column.physical.kind) {
     case 'timestamp':
       return `make_timestamptz(${String(canonical)})`;
@@ -119,7 +99,7 @@ export function constantSql(column: Column, value: unknown): string {
     case 'json':
       return quoteLiteral(String(canonical));
     default:
-      return `CAST(${quoteLiteral(String(canonical))} AS ${csvValueType(column.physical)})`;
+      return `CAST(${quoteLiteral(String(canonical))} AS ${duckdbType(column.physical)})`;
   }
 }
 

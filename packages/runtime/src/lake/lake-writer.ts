@@ -3,7 +3,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Compression, LakeFormat, WriteMode } from '@connector-factory/ir';
-import { openEngine, quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
+import { duckdbType, openEngine, quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
 import { RuntimeError } from '../errors.js';
 import type { ObjectStore } from '../stores/object-store.js';
 import type { FormatEncoder } from './format-encoder.js';
@@ -12,7 +12,7 @@ import { partitionPath } from './partitioning.js';
 import { isCsvPage, type CsvPage } from './csv-page.js';
 import { avroCsvColumn, avroFileToCsv } from './formats/avro/avro-reader.js';
 import { writeQuarantine } from './quarantine.js';
-import { DELETED, PART, SEQ, Stage, duckdbType, type RejectedRow, type Row } from './stage.js';
+import { DELETED, PART, SEQ, Stage, type RejectedRow, type Row } from './stage.js';
 import type { CommittedBatch, TableChange, TableFile, TableLog, TableSnapshot } from './table-log.js';
 import { checkTableSchema, type Column, type TableSchema } from './table-schema.js';
 

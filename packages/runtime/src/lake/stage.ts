@@ -1,7 +1,7 @@
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
+import { duckdbType, quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
 import { RuntimeError } from '../errors.js';
 import { conformValue, type CanonicalValue } from './conform.js';
 import { constantSql, csvCompatible, csvReadType, csvRowObject, csvRowRules, csvValueSql, parseCsvRow, type CsvPage } from './csv-page.js';
@@ -21,27 +21,6 @@ export interface RejectedRow {
 export const PART = '__cf_part';
 export const SEQ = '__cf_seq';
 export const DELETED = '__cf_deleted';
-
-/** The DuckDB type of a physical type. */
-export function duckdbType(physical: PhysicalType): string {
-  switch (physical.kind) {
-    case 'string':
-    case 'json':
-      return 'VARCHAR';
-    case 'int64':
-      return 'BIGINT';
-    case 'float64':
-      return 'DOUBLE';
-    case 'decimal':
-      return `DECIMAL(${physical.precision},${physical.scale})`;
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return 'TIMESTAMPTZ';
-  }
-}
 
 /** A derived partition column the stage computes (today only `dt`). */
 export const DT_COLUMN: Column = { name: 'dt', type: 'date', nullable: true, physical: { kind: 'date' } };

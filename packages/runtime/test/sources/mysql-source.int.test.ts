@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { createConnection, type Connection } from 'mysql2/promise';
@@ -10,6 +6,7 @@ import { RuntimeError } from '../../src/errors.js';
 import { conformValue } from '../../src/lake/conform.js';
 import { columnOf } from '../../src/lake/table-schema.js';
 import { MysqlSource } from '../../src/sources/mysql/mysql-source.js';
+import { otherCaFile, testCaFile } from './tls-fixtures.js';
 import { quoteIdent } from '../../src/sources/mysql/mysql-values.js';
 import type { EntityRef, ReadMode, SourceChunk, SourceState } from '../../src/sources/source.js';
 
@@ -767,8 +764,7 @@ describe('MysqlSource: connection errors', () => {
     );
     // The test server (scripts/services.sh) has a certificate from a test CA: verify-full with that CA
     // connects over TLS, with another CA it is refused.
-    const ca = process.env.TEST_TLS_CA;
-    if (!ca) throw new Error('TEST_TLS_CA is not set: run the suite with `npm test`');
+    const ca = testCaFile();
     const tls = new MysqlSource({ url: url(), tls: { mode: 'verify-full', caFile: ca } });
     await tls.check();
     await tls.close();
@@ -780,28 +776,7 @@ describe('MysqlSource: connection errors', () => {
     const viaUrl = new MysqlSource({ url: parsed.url, ...(parsed.tls ? { tls: parsed.tls } : {}) });
     await viaUrl.check();
     await viaUrl.close();
-    const dir = mkdtempSync(join(tmpdir(), 'cf-mysql-ca-'));
-    const other = join(dir, 'other-ca.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=another CA',
-        '-keyout',
-        join(dir, 'k.pem'),
-        '-out',
-        other,
-      ],
-      { stdio: 'ignore' },
-    );
-    const wrongCa = new MysqlSource({ url: url(), tls: { mode: 'verify-full', caFile: other } });
+    const wrongCa = new MysqlSource({ url: url(), tls: { mode: 'verify-full', caFile: otherCaFile() } });
     const tlsError = await wrongCa.check().then(
       () => undefined,
       (e: unknown) => e as Error,
@@ -810,7 +785,6 @@ describe('MysqlSource: connection errors', () => {
     expect(tlsError?.message).toMatch(/cannot connect.*certificate/i);
     expect(tlsError?.message).not.toContain(new URL(url()).password);
     await wrongCa.close();
-    rmSync(dir, { recursive: true, force: true });
     expect(() => new MysqlSource({ url: 'mysql://cf:s3cret-pw@host/db?ssl=false' })).toThrow(
       /parameters are not supported \(ssl\)/,
     );

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeError } from '../../src/errors.js';
 import type { Row } from '../../src/lake/stage.js';
 import type { EntityRef, ReadMode, SourceChunk, SourceState } from '../../src/sources/source.js';
+import { testCaFile } from './tls-fixtures.js';
 import {
   dropReplication,
   parseLsn,
@@ -335,8 +336,7 @@ describe('PostgresCdcReader', () => {
   });
 
   it('snapshots and streams over TLS (verify-full), the replication connection encrypted too', async () => {
-    const ca = process.env.TEST_TLS_CA;
-    if (!ca) throw new Error('TEST_TLS_CA is not set: run the suite with `npm test`');
+    const ca = testCaFile();
     const f = await fixture('id bigint PRIMARY KEY, name text');
     await admin.query(`INSERT INTO ${f.table} SELECT g, 'snap' FROM generate_series(1, 3) g`);
     const r = reader({ tls: { mode: 'verify-full', caFile: ca } });

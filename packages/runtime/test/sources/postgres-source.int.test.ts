@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +11,7 @@ import type { Row } from '../../src/lake/stage.js';
 import { columnOf } from '../../src/lake/table-schema.js';
 import { pgClientConfig, pgSslOption, quoteIdent } from '../../src/sources/postgres/postgres-connection.js';
 import { PostgresSource } from '../../src/sources/postgres/postgres-source.js';
+import { otherCaFile, testCaFile } from './tls-fixtures.js';
 import { parsePgArray, pgTimestampToIso, unescapeCopyText } from '../../src/sources/postgres/postgres-values.js';
 import type { EntityRef, ReadMode, SourceChunk, SourceState } from '../../src/sources/source.js';
 
@@ -644,10 +644,7 @@ describe('PostgresSource: TLS options', () => {
   });
 
   // The test server (scripts/services.sh) has a certificate from a test CA for 127.0.0.1 and localhost.
-  const ca = () => {
-    if (!process.env.TEST_TLS_CA) throw new Error('TEST_TLS_CA is not set: run the suite with `npm test`');
-    return process.env.TEST_TLS_CA;
-  };
+  const ca = testCaFile;
 
   it('verify-full against the server: the connection is encrypted and reads work', async () => {
     await sql(`CREATE TABLE IF NOT EXISTS ${S}.tls_t (id int PRIMARY KEY, c_required text NOT NULL)`);
@@ -687,38 +684,13 @@ describe('PostgresSource: TLS options', () => {
   });
 
   it('verify-full refuses a server whose certificate another CA signed, without the password', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cf-pg-ca-'));
-    try {
-      const other = join(dir, 'other-ca.pem');
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=another CA',
-          '-keyout',
-          join(dir, 'k.pem'),
-          '-out',
-          other,
-        ],
-        { stdio: 'ignore' },
-      );
-      const src = new PostgresSource({ url: requireUrl(), tls: { mode: 'verify-full', caFile: other } });
-      sources.push(src);
-      const error = await src.check().then(
-        () => undefined,
-        (e: unknown) => e as Error,
-      );
-      expect(error?.message).toMatch(/certificate/i);
-      expect(error?.message).not.toContain(new URL(requireUrl()).password);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const src = new PostgresSource({ url: requireUrl(), tls: { mode: 'verify-full', caFile: otherCaFile() } });
+    sources.push(src);
+    const error = await src.check().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/certificate/i);
+    expect(error?.message).not.toContain(new URL(requireUrl()).password);
   });
 });

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
+import { duckdbType } from '../../../engine/duckdb-engine.js';
 import { RuntimeError } from '../../../errors.js';
 import { formatCsvRow } from '../../csv-page.js';
 import type { Column } from '../../table-schema.js';
@@ -121,16 +122,8 @@ export function avroCsvColumn(column: Column, ref: string): { readonly type: str
       return { type: 'BIGINT', value: `make_timestamptz(${ref})` };
     case 'date':
       return { type: 'INTEGER', value: `DATE '1970-01-01' + ${ref}` };
-    case 'int64':
-      return { type: 'BIGINT', value: ref };
-    case 'float64':
-      return { type: 'DOUBLE', value: ref };
-    case 'decimal':
-      return { type: `DECIMAL(${column.physical.precision},${column.physical.scale})`, value: ref };
-    case 'boolean':
-      return { type: 'BOOLEAN', value: ref };
     default:
-      return { type: 'VARCHAR', value: ref };
+      return { type: duckdbType(column.physical), value: ref };
   }
 }
 
