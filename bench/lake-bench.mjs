@@ -16,15 +16,16 @@ if (args[0] === '--child') {
   await child(args[1], Number(args[2]));
 } else {
   const rowCounts = opt('rows', '1000000,5000000').split(',').map(Number);
+  const repeat = Math.max(1, Number(opt('repeat', '3')));
   const formats = opt('formats', 'parquet,parquet-csv,delta,json,avro').split(',');
   console.log(
-    `lake bench: ${formats.join(', ')} × ${rowCounts.map((n) => n.toLocaleString('en')).join(' and ')} rows, 10 columns, zstd where the format has it`,
+    `lake bench: ${formats.join(', ')} × ${rowCounts.map((n) => n.toLocaleString('en')).join(' and ')} rows, 10 columns, zstd where the format has it; median of ${repeat} runs each, highest peak RSS`,
   );
   console.log('format      rows        seconds   rows/s      MB/s    peak RSS   limit s   ratio');
   for (const rows of rowCounts) {
-    const limit = run('limit', rows);
+    const limit = medians(['limit'], rows, repeat)[0];
     for (const format of formats) {
-      const r = run(format, rows);
+      const r = medians([format], rows, repeat)[0];
       const ratio = limit.seconds / r.seconds;
       console.log(
         `${format.padEnd(11)} ${rows.toLocaleString('en').padEnd(11)} ${r.seconds.toFixed(2).padStart(7)}   ${Math.round(
@@ -46,6 +47,17 @@ if (args[0] === '--child') {
         )}   ${(limit.bytes / 1e6 / limit.seconds).toFixed(1).padStart(6)}   ${(limit.maxRssKb / 1024).toFixed(0).padStart(5)} MB   (DuckDB COPY … TO parquet zstd)`,
     );
   }
+}
+
+/** Runs each step `repeat` times (interleaved): the median seconds and the highest peak RSS of each. */
+function medians(steps, rows, repeat) {
+  const results = steps.map(() => []);
+  for (let i = 0; i < repeat; i++) steps.forEach((step, s) => results[s].push(run(step, rows)));
+  return results.map((list) => {
+    const sorted = [...list].sort((a, b) => a.seconds - b.seconds);
+    const middle = sorted[Math.floor(sorted.length / 2)];
+    return { ...middle, maxRssKb: Math.max(...list.map((r) => r.maxRssKb)) };
+  });
 }
 
 function run(format, rows) {

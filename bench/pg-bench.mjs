@@ -23,19 +23,21 @@ if (!url) {
 
 async function main() {
   const rowCounts = opt('rows', '1000000,10000000').split(',').map(Number);
+  const repeat = Math.max(1, Number(opt('repeat', '3')));
   const cdcChanges = Number(opt('cdc', '100000'));
   // dlt (PyPI) with its pyarrow backend doing the same load, when its venv installs here.
   const dlt = opt('dlt', 'on') === 'off' ? null : dltSetup();
   const dltChunk = Number(opt('dlt-chunk', '100000'));
   console.log(
-    `pg bench: orders → parquet zstd (full refresh), ${rowCounts.map((n) => n.toLocaleString('en')).join(' and ')} rows`,
+    `pg bench: orders → parquet zstd (full refresh), ${rowCounts.map((n) => n.toLocaleString('en')).join(' and ')} rows; median of ${repeat} runs each, highest peak RSS`,
   );
   console.log('path       rows         seconds   rows/s      MB/s (wire)   peak RSS   limit s   ratio');
   for (const rows of rowCounts) {
     await dropIfEmptied(rows);
     run('prepare', rows);
-    const limit = run('limit', rows);
-    const ours = run('connector', rows);
+    // Each side runs `--repeat` times (default 3), alternating; the median time counts, and the
+    // highest peak RSS (one run of a noisy 2-core machine is not a measurement).
+    const [limit, ours] = medians(['limit', 'connector'], rows, repeat);
     const mbps = limit.bytes / 1e6 / ours.seconds;
     console.log(
       `connector  ${rows.toLocaleString('en').padEnd(12)} ${ours.seconds.toFixed(2).padStart(7)}   ${Math.round(
@@ -101,6 +103,17 @@ async function main() {
         `the producer alone committed them in ${r.producedSeconds.toFixed(2)} s`,
     );
   }
+}
+
+/** Runs each step `repeat` times (interleaved): the median seconds and the highest peak RSS of each. */
+function medians(steps, rows, repeat) {
+  const results = steps.map(() => []);
+  for (let i = 0; i < repeat; i++) steps.forEach((step, s) => results[s].push(run(step, rows)));
+  return results.map((list) => {
+    const sorted = [...list].sort((a, b) => a.seconds - b.seconds);
+    const middle = sorted[Math.floor(sorted.length / 2)];
+    return { ...middle, maxRssKb: Math.max(...list.map((r) => r.maxRssKb)) };
+  });
 }
 
 function run(what, rows) {

@@ -10,7 +10,7 @@ const suites = { lake: 'lake-bench.mjs', pg: 'pg-bench.mjs' };
 const [suite, ...rest] = process.argv.slice(2);
 if (!suite || suite === '--help' || !suites[suite]) {
   console.log(
-    `usage: npm run bench -- <suite> [options]\n\nsuites:\n  lake   rows into each lake format vs DuckDB's own COPY (options: --rows N[,N...] --formats parquet,parquet-csv,delta,json,avro; parquet-csv feeds the writer CSV pages)\n  pg     PostgreSQL orders → parquet zstd vs raw COPY TO STDOUT, then CDC → Delta merge (options: --rows N[,N...] --cdc N); needs PG_URL`,
+    `usage: npm run bench -- <suite> [options]\n\nsuites:\n  lake   rows into each lake format vs DuckDB's own COPY (options: --rows N[,N...] --formats parquet,parquet-csv,delta,json,avro --repeat N; parquet-csv feeds the writer CSV pages)\n  pg     PostgreSQL orders → parquet zstd vs raw COPY TO STDOUT, then CDC → Delta merge (options: --rows N[,N...] --cdc N --repeat N); needs PG_URL. Each figure is the median of --repeat runs (default 3)`,
   );
   process.exit(suite && suite !== '--help' ? 2 : 0);
 }
