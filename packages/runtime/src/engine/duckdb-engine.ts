@@ -24,9 +24,15 @@ export async function openEngine(options: EngineOptions): Promise<{ connection: 
     preserve_insertion_order: 'false',
   });
   const connection = await instance.connect();
-  // Text without an offset (a CSV timestamp, a partition value) means UTC, whatever the machine's
-  // zone; ICU is loaded only once connected, so this cannot go in the instance options.
-  await connection.run("SET TimeZone = 'UTC'");
+  try {
+    // Text without an offset (a CSV timestamp, a partition value) means UTC, whatever the machine's
+    // zone; ICU is loaded only once connected, so this cannot go in the instance options.
+    await connection.run("SET TimeZone = 'UTC'");
+  } catch (error) {
+    connection.closeSync();
+    instance.closeSync();
+    throw error;
+  }
   return {
     connection,
     close: () => {

@@ -13,7 +13,7 @@ import type { Column, PhysicalType, TableSchema } from './table-schema.js';
  * casts: dates `YYYY-MM-DD`, timestamps in UTC (`2025-01-31 12:00:00.5`, optionally with `+00`: the
  * reader drops any other offset), booleans `t`/`f`/`true`/`false`. DuckDB's CSV reader ignores what
  * follows a date (`0044-03-15 BC` reads as the year 44 AD), so a source must send anything else in a
- * form that fails the cast (PostgreSQL's source prefixes its BC values with `BC:`).
+ * form that fails the cast: a BC value gets CSV_BC_MARK in front (the quarantine shows it without).
  */
 export interface CsvPage {
   readonly kind: 'csv';
@@ -24,7 +24,12 @@ export interface CsvPage {
   readonly fields: readonly string[];
   /** Values of the table's other columns, the same for every row (the metadata columns). */
   readonly constants: Readonly<Record<string, unknown>>;
+  /** Bytes of the longest row, when the source knows (else the page's size is assumed). */
+  readonly longestRow?: number;
 }
+
+/** What a source puts before a date or timestamp it cannot write as DuckDB reads it (a BC value). */
+export const CSV_BC_MARK = 'BC:';
 
 export function isCsvPage(page: unknown): page is CsvPage {
   return typeof page === 'object' && page !== null && (page as { kind?: unknown }).kind === 'csv';

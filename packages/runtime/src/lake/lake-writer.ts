@@ -193,11 +193,19 @@ export class LakeWriter {
     // encodes, up to this many (they are on disk, not in memory).
     const maxQueued = 4;
     let queued = 0;
+    // The first failure of a queued encode: the batch stops at the next page instead of reading the
+    // rest of the source onto disk for nothing.
+    let failure: unknown;
+    const failed = (error: unknown) => {
+      failure ??= error;
+      throw error;
+    };
     try {
       const flushRows = this.options.flushRows ?? 250_000;
       // Delete events only mean something to a merge; elsewhere they are rows like any other.
       const isDelete = writeMode === 'merge' ? (this.options.isDelete ?? defaultIsDelete) : undefined;
       for await (const page of pages) {
+        if (failure !== undefined) throw failure;
         if (isCsvPage(page)) {
           if (writeMode === 'merge') throw new RuntimeError('internal', 'CSV pages cannot be merged (their rows carry no arrival order)');
           stage.appendCsv(page, extractedAt);
@@ -207,7 +215,14 @@ export class LakeWriter {
           // Taken now (the next pages start a new spool file), encoded after the ones before it.
           const read = stage.takeCsvRead()!;
           queued++;
-          pending = (pending ?? Promise.resolve()).then(() => encodeCsv(read)).finally(() => queued--);
+          pending = (pending ?? Promise.resolve())
+            .then(
+              () => encodeCsv(read),
+              // An earlier encode failed: this spool is never encoded, only removed.
+              (error: unknown) => read.discard().then(() => failed(error)),
+            )
+            .catch(failed)
+            .finally(() => queued--);
         } else {
           await pending;
           pending = encodeLoaded();

@@ -4,7 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbType, quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
 import { RuntimeError } from '../errors.js';
 import { conformValue, type CanonicalValue } from './conform.js';
-import { constantSql, csvCompatible, csvReadType, csvRowObject, csvRowRules, csvValueSql, parseCsvRow, type CsvPage } from './csv-page.js';
+import { constantSql, csvCompatible, csvReadType, csvRowObject, csvRowRules, csvValueSql, CSV_BC_MARK, parseCsvRow, type CsvPage } from './csv-page.js';
 import { dtSource } from './partitioning.js';
 import { isDerivedPartition, type Column, type PhysicalType, type TableSchema } from './table-schema.js';
 
@@ -201,6 +201,8 @@ interface CsvSpool {
   readonly constants: Readonly<Record<string, unknown>>;
   readonly extractedAt: Date;
   rows: number;
+  /** Bytes of the longest row spooled. */
+  longestRow: number;
 }
 
 /** Null count over field count of rows a stage loaded from CSV (row pages are counted by their caller). */
@@ -208,6 +210,9 @@ export interface NullStats {
   nulls: number;
   fields: number;
 }
+
+/** DuckDB's default max_line_size. */
+const DEFAULT_MAX_LINE = 2_097_152;
 
 /** The arrival number of rows loaded from CSV: their order is the file's, and only merges need one. */
 const CSV_SEQ = -1;
@@ -283,12 +288,13 @@ export class Stage {
         throw new RuntimeError('internal', `CSV pages cannot fill the columns ${page.fields.join(', ')} of this table (unknown, or json)`);
       }
       const path = join(this.spoolDir, `spool-${this.table.replace(/\W/g, '')}-${this.spoolCounter++}-csv.csv`);
-      spool = this.csvSpool = { path, fd: openSync(path, 'w'), fields: page.fields, constants: page.constants, extractedAt, rows: 0 };
+      spool = this.csvSpool = { path, fd: openSync(path, 'w'), fields: page.fields, constants: page.constants, extractedAt, rows: 0, longestRow: 0 };
     } else if (page.fields.join('\u0000') !== spool.fields.join('\u0000')) {
       throw new RuntimeError('internal', 'CSV pages of one batch must name the same fields');
     }
     writeSync(spool.fd, page.data);
     spool.rows += page.rows;
+    spool.longestRow = Math.max(spool.longestRow, page.longestRow ?? page.data.length);
   }
 
   /** Rows of CSV pages that did not fit, since the last call. */
@@ -517,8 +523,13 @@ export class Stage {
     const id = `${this.table.replace(/\W/g, '')}_${this.spoolCounter++}`;
     const rejects = `rejects_${id}`;
     const scans = `reject_scans_${id}`;
+    const temporal = fieldColumns.map((c) => c.physical.kind === 'date' || c.physical.kind === 'timestamp');
+    // DuckDB's reader takes lines up to max_line_size (2 MB by default) into buffers of buffer_size:
+    // both grow for a spool with longer rows.
+    const lineLimit = Math.max(DEFAULT_MAX_LINE, spool.longestRow + 1024);
+    const lineOptions = lineLimit > DEFAULT_MAX_LINE ? `max_line_size = ${lineLimit}, buffer_size = ${2 * lineLimit}, ` : '';
     const reader = (options: string) =>
-      `read_csv(${quoteLiteral(spool.path)}, header = false, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, ` +
+      `read_csv(${quoteLiteral(spool.path)}, header = false, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, ${lineOptions}` +
       `auto_detect = false, ${options}, columns = {${fieldColumns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(csvReadType(c.physical))}`).join(', ')}})`;
     const failing = rules.length > 0 ? rules.map((r) => r.failing).join(' OR ') : 'false';
     const query =
@@ -527,10 +538,16 @@ export class Stage {
     const settle = async (loaded: number, nulls: number) => {
       const before = this.csvRejected.length;
       const rejected = await this.connection.runAndReadAll(
-        `SELECT any_value(csv_line) AS csv_text, string_agg(error_message, '; ' ORDER BY column_idx) AS reason FROM ${rejects} GROUP BY line ORDER BY line`,
+        `SELECT any_value(csv_line) AS csv_text, string_agg(error_message, '; ' ORDER BY column_idx) AS reason, ` +
+          `bool_and(error_type = 'CAST') AS cast_only FROM ${rejects} GROUP BY line ORDER BY line`,
       );
       for (const r of rejected.getRowObjectsJS()) {
-        this.csvRejected.push({ row: csvRowObject(spool.fields, parseCsvRow(String(r.csv_text))), reason: String(r.reason) });
+        // A value that does not cast is the record's fault: quarantined. Anything else (a row with
+        // too many or too few fields, an unclosed quote, a line over the limit) means the CSV itself
+        // is broken, and the batch fails rather than set rows aside.
+        if (r.cast_only !== true) throw new RuntimeError('internal', `CSV rows from the source do not parse: ${String(r.reason)}`);
+        const values = parseCsvRow(String(r.csv_text)).map((v, i) => (v !== null && temporal[i] && v.startsWith(CSV_BC_MARK) ? v.slice(CSV_BC_MARK.length) : v));
+        this.csvRejected.push({ row: csvRowObject(spool.fields, values), reason: String(r.reason) });
       }
       const unaccounted = spool.rows - loaded - (this.csvRejected.length - before);
       if (unaccounted > 0 && rules.length > 0) {

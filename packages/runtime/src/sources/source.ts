@@ -58,6 +58,8 @@ export interface CsvRows {
   readonly rows: number;
   /** The fields of a row, in order. */
   readonly fields: readonly string[];
+  /** Bytes of the longest row. */
+  readonly longestRow?: number;
 }
 
 /**

@@ -222,7 +222,13 @@ export function createTransformer(
   const now = options.now ?? (() => new Date());
   const count = names.length;
   const plainNames = names.filter((_n, i) => functions[i] === undefined);
-  const passesCsv = functions.every((fn) => fn === undefined) && csvCompatible(schema, plainNames);
+  // CSV text passes as it is only where the manifest types a field as the source's catalog does: a
+  // text column declared datetime or date needs the row path's parsing (offsets, strictness).
+  const catalogType = new Map((options.sourceColumns ?? []).map((c) => [c.name, c.type]));
+  const passesCsv =
+    functions.every((fn) => fn === undefined) &&
+    csvCompatible(schema, plainNames) &&
+    entity.fields.every((f) => f.pii === true || catalogType.get(f.name) === f.type);
 
   return {
     passesCsv,
@@ -243,6 +249,7 @@ export function createTransformer(
         data: csv.data,
         rows: csv.rows,
         fields: csv.fields,
+        ...(csv.longestRow !== undefined ? { longestRow: csv.longestRow } : {}),
         constants: { [EXTRACTED_AT]: extractedAt, [CONNECTOR_ID]: connectorId, [CONNECTOR_VERSION]: connectorVersion },
       };
     },

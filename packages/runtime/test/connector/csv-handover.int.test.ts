@@ -191,10 +191,44 @@ describe('full refresh: the CSV hand-over lands what the row path lands', () => 
       expect(reason(10005)).toMatch(/c_ts/);
       expect(reason(10006)).toMatch(/c_required.*not nullable/);
       expect(reason(10008)).toMatch(/c_ts/);
-      // The quarantined record keeps the source's values.
+      // The quarantined record keeps the source's values (a BC date as PostgreSQL wrote it).
       expect(viaCsv.quarantined.find((r) => Number(r.record.id) === 10006)!.record.c_text).toBe('required is null');
+      expect(viaCsv.quarantined.find((r) => Number(r.record.id) === 10004)!.record.c_date).toBe('0044-03-15 BC');
     });
   }
+
+  it('a field the manifest types differently from the catalog (text declared datetime) goes the row path', async () => {
+    const other = `${table}_text_ts`;
+    await client.query(`CREATE TABLE ${other} (id int PRIMARY KEY, at text)`);
+    try {
+      await client.query(`INSERT INTO ${other} VALUES (1, '2024-01-02T03:04:05+02:00'), (2, '2024-01-02 junk')`);
+      const lake = mkdtempSync(join(tmpdir(), 'cf-csv-'));
+      const counts = { csv: 0, rows: 0 };
+      const summary = await runConnector({
+        manifest: pgTestManifest(other, {
+          fields: [
+            { name: 'id', type: 'number', nullable: false },
+            { name: 'at', type: 'datetime', nullable: true },
+          ],
+          strategy: { updateStrategy: 'full_refresh' },
+          destination: { lakePath: lake, writeMode: 'overwrite', format: 'parquet' },
+          schedule: { type: 'interval', intervalSeconds: 60 },
+        }),
+        once: true,
+        env: { ...process.env, CF_TEST_PG_URL: url! },
+        stateDir: mkdtempSync(join(tmpdir(), 'cf-csv-state-')),
+        logStream: { write: () => true } as unknown as NodeJS.WritableStream,
+        wrapSource: countingSource(counts),
+      });
+      expect(counts).toEqual({ csv: 0, rows: 1 });
+      // The offset applied (01:04:05 UTC), the junk quarantined: what the row path does.
+      expect(summary).toMatchObject({ rowsWritten: 1, rowsQuarantined: 1 });
+      const doc = await readLake('parquet', lake, 'duckdb');
+      expect(new Date(String(doc.rows[0]!.at)).toISOString()).toBe('2024-01-02T01:04:05.000Z');
+    } finally {
+      await client.query(`DROP TABLE IF EXISTS ${other}`);
+    }
+  });
 
   it('a table with a type that needs a converter (jsonb) is read as rows', async () => {
     const other = `${table}_json`;

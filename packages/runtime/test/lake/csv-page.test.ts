@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,8 @@ import { formatCsvRow, parseCsvRow, splitCsvRows } from '../../src/lake/csv-page
 import { exactNumber, fileStatsFromCopy, parquetFileStats, type CopyColumnStatistics } from '../../src/lake/file-stats.js';
 import { columnOf } from '../../src/lake/table-schema.js';
 import { copyCsvChunks } from '../../src/sources/postgres/copy-chunks.js';
+import { FileStore } from '../../src/stores/file/file-store.js';
+import type { ObjectStore } from '../../src/stores/object-store.js';
 
 /** CSV text of rows the way PostgreSQL writes it: quoted only when needed, empty unquoted = null. */
 function csvOf(rows: (string | null)[][]): string {
@@ -128,5 +130,85 @@ describe('openEngine', () => {
     })`;
     const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, TZ: 'America/New_York' }, encoding: 'utf8' });
     expect(JSON.parse(out.trim())).toEqual({ tz: 'UTC', us: '1735689600000000' });
+  });
+});
+
+describe('the lake writer fed CSV pages', () => {
+  const schema = {
+    columns: [
+      columnOf({ name: 'id', type: 'number', nullable: false }, 'int64'),
+      columnOf({ name: 'note', type: 'string', nullable: true }),
+    ],
+    partitionBy: [],
+    mergeKeys: ['id'],
+  };
+  const page = (text: string, rows: number, longestRow?: number) => ({
+    kind: 'csv' as const,
+    data: Buffer.from(text),
+    rows,
+    fields: ['id', 'note'],
+    constants: {},
+    ...(longestRow !== undefined ? { longestRow } : {}),
+  });
+  const open = async (store?: ObjectStore) => {
+    const { openLakeWriter } = await import('../../src/lake/open-lake-writer.js');
+    const lakePath = mkdtempSync(join(tmpdir(), 'cf-csv-writer-'));
+    const workDir = mkdtempSync(join(tmpdir(), 'cf-csv-work-'));
+    const writer = await openLakeWriter({ lakePath, format: 'parquet', writeMode: 'append', schema, appId: 'csv_test', workDir, flushRows: 10, ...(store ? { store } : {}) });
+    return { writer, lakePath, workDir };
+  };
+
+  it('lands rows longer than DuckDB’s default line limit', async () => {
+    const { writer, lakePath } = await open();
+    const long = 'x'.repeat(3 * 1024 * 1024);
+    const result = await writer.writeBatch(1, [page(`1,${long}\n2,short\n`, 2, long.length + 3)]);
+    await writer.close();
+    expect(result).toMatchObject({ rowsWritten: 2, rowsQuarantined: 0 });
+    const engine = await openEngine({ tempDirectory: join(lakePath, '.spill') });
+    try {
+      const read = await engine.connection.runAndReadAll(`SELECT id, length(note) AS n FROM read_parquet(${quoteLiteral(`${lakePath}/*.parquet`)}) ORDER BY id`);
+      expect(read.getRowObjectsJS().map((r) => [Number(r.id), Number(r.n)])).toEqual([
+        [1, long.length],
+        [2, 5],
+      ]);
+    } finally {
+      engine.close();
+    }
+  });
+
+  it('fails the batch on CSV that does not parse (a framing fault), and quarantines values that do not cast', async () => {
+    const broken = await open();
+    await expect(broken.writer.writeBatch(1, [page('1,a,extra\n2,b\n', 2)])).rejects.toThrow(/CSV rows from the source do not parse/);
+    await broken.writer.close();
+    const fine = await open();
+    const result = await fine.writer.writeBatch(1, [page('1,a\nnot-a-number,b\n', 2)]);
+    await fine.writer.close();
+    expect(result).toMatchObject({ rowsWritten: 1, rowsQuarantined: 1 });
+  });
+
+  it('stops reading pages once a queued encode failed, and leaves no spool behind', async () => {
+    const inner = new FileStore(mkdtempSync(join(tmpdir(), 'cf-csv-failing-')));
+    const failing: ObjectStore = Object.assign(Object.create(inner) as ObjectStore, {
+      putFile: async () => {
+        throw new Error('disk full (test)');
+      },
+    });
+    const { writer, workDir } = await open(failing);
+    let pulled = 0;
+    async function* pages() {
+      // Slower than DuckDB, so the queue never fills: only the failure can stop the reading.
+      for (let p = 0; p < 120; p++) {
+        pulled++;
+        let text = '';
+        for (let i = 0; i < 10; i++) text += `${p * 10 + i},row\n`;
+        yield page(text, 10);
+        await new Promise((resolve) => setTimeout(resolve, 15));
+      }
+    }
+    await expect(writer.writeBatch(1, pages())).rejects.toThrow(/disk full \(test\)/);
+    expect(pulled).toBeLessThan(40);
+    const leftovers = readdirSync(workDir, { recursive: true }).filter((f) => String(f).endsWith('.csv'));
+    expect(leftovers).toEqual([]);
+    await writer.close();
   });
 });

@@ -61,40 +61,48 @@ export async function* copyCsvChunks(
   chunkRows: number,
   what: string,
   signal: AbortSignal | undefined,
-): AsyncGenerator<{ data: Buffer; rows: number; last: boolean }> {
+): AsyncGenerator<{ data: Buffer; rows: number; longestRow: number; last: boolean }> {
   let parts: Buffer[] = [];
   let rows = 0;
   let inQuotes = false;
-  let ready: { data: Buffer; rows: number } | undefined;
+  // Bytes of the row being read (it may span buffers), and the longest row of the chunk so far.
+  let partial = 0;
+  let longest = 0;
+  let ready: { data: Buffer; rows: number; longestRow: number } | undefined;
   for await (const data of stream) {
     // Rows that end in this buffer, and where the last of them ends.
     let ended = 0;
     let lastEnd = -1;
+    let longestHere = 0;
+    const rowEnds = (at: number) => {
+      const length = partial + at - lastEnd;
+      if (length > longestHere) longestHere = length;
+      partial = 0;
+      ended++;
+      lastEnd = at;
+    };
     if (!inQuotes && data.indexOf(QUOTE) < 0) {
-      for (let at = data.indexOf(NEWLINE); at >= 0; at = data.indexOf(NEWLINE, at + 1)) {
-        ended++;
-        lastEnd = at;
-      }
+      for (let at = data.indexOf(NEWLINE); at >= 0; at = data.indexOf(NEWLINE, at + 1)) rowEnds(at);
     } else {
       for (let i = 0; i < data.length; i++) {
         const byte = data[i];
         if (byte === QUOTE) inQuotes = !inQuotes;
-        else if (byte === NEWLINE && !inQuotes) {
-          ended++;
-          lastEnd = i;
-        }
+        else if (byte === NEWLINE && !inQuotes) rowEnds(i);
       }
     }
+    partial += data.length - lastEnd - 1;
     if (rows + ended < chunkRows || lastEnd < 0) {
       parts.push(data);
       rows += ended;
+      longest = Math.max(longest, longestHere);
       continue;
     }
     // Cut after the last complete row; the rest starts the next chunk.
     parts.push(data.subarray(0, lastEnd + 1));
-    const chunk = { data: Buffer.concat(parts), rows: rows + ended };
+    const chunk = { data: Buffer.concat(parts), rows: rows + ended, longestRow: Math.max(longest, longestHere) };
     parts = lastEnd + 1 < data.length ? [data.subarray(lastEnd + 1)] : [];
     rows = 0;
+    longest = 0;
     // One chunk is held back so that the last one can be marked.
     if (ready) yield { ...ready, last: false };
     if (signal?.aborted) return;
@@ -106,9 +114,9 @@ export async function* copyCsvChunks(
     throw new RuntimeError('internal', `${what} ended inside a row`);
   }
   if (rest.length === 0) {
-    yield { data: ready?.data ?? rest, rows: ready?.rows ?? 0, last: true };
+    yield { data: ready?.data ?? rest, rows: ready?.rows ?? 0, longestRow: ready?.longestRow ?? 0, last: true };
   } else {
     if (ready) yield { ...ready, last: false };
-    yield { data: rest, rows, last: true };
+    yield { data: rest, rows, longestRow: longest, last: true };
   }
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { formatCsvRow, parseCsvRow, splitCsvRows } from '../../lake/csv-page.js';
+import { CSV_BC_MARK, formatCsvRow, parseCsvRow, splitCsvRows } from '../../lake/csv-page.js';
 import { copyCsvChunks, copyTextChunks } from './copy-chunks.js';
 import { RuntimeError } from '../../errors.js';
 import type { Row } from '../../lake/stage.js';
@@ -198,7 +198,12 @@ export class PostgresSource implements Source {
           ['date', 'timestamp', 'timestamptz'].includes(c.type.name) ? [i] : [],
         );
         for await (const chunk of copyCsvChunks(stream as AsyncIterable<Buffer>, this.chunkRows, what, signal)) {
-          const rows = { data: markBcValues(chunk.data, temporal), rows: chunk.rows, fields };
+          const rows = {
+            data: markBcValues(chunk.data, temporal),
+            rows: chunk.rows,
+            fields,
+            longestRow: chunk.longestRow,
+          };
           if (!chunk.last) {
             yield { rows: [], csv: rows };
             continue;
@@ -494,12 +499,13 @@ function selectColumns(columns: readonly CatalogColumn[], entity: EntityRef): Ca
 
 /**
  * PostgreSQL writes a date or timestamp before the year 1 with a ` BC` suffix, which DuckDB's CSV
- * reader would misread (see CsvPage): such values of the temporal columns get a `BC:` prefix, so the
+ * reader would misread (see CsvPage): such values of the temporal columns get CSV_BC_MARK in front, so the
  * cast fails and the row goes to the quarantine like on the row path. Only chunks that contain ` BC`
  * at all are parsed, and in them only the rows that do.
  */
 function markBcValues(data: Buffer, temporal: readonly number[]): Buffer {
-  if (temporal.length === 0 || data.indexOf(' BC') < 0) return data;
+  // A temporal value is never quoted, so a BC one ends a field: ` BC,` or ` BC` at the row's end.
+  if (temporal.length === 0 || (data.indexOf(' BC,') < 0 && data.indexOf(' BC\n') < 0)) return data;
   let changed = false;
   const rows = splitCsvRows(data.toString('utf8')).map((line) => {
     if (!line.includes(' BC')) return `${line}\n`;
@@ -507,7 +513,7 @@ function markBcValues(data: Buffer, temporal: readonly number[]): Buffer {
     for (const i of temporal) {
       const value = values[i];
       if (value?.endsWith(' BC')) {
-        values[i] = `BC:${value}`;
+        values[i] = `${CSV_BC_MARK}${value}`;
         changed = true;
       }
     }

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import { duckdbType } from '../../../engine/duckdb-engine.js';
 import { RuntimeError } from '../../../errors.js';
@@ -171,16 +171,22 @@ export async function avroFileToCsv(file: string, columns: readonly Column[], cs
     throw new RuntimeError('corrupt', `${what}: its fields (${names.join(', ')}) are not the table's columns (${columns.map((c) => c.name).join(', ')})`);
   }
   const readers = columns.map(fieldReader);
-  const lines: string[] = [];
   let records = 0;
-  while (source.pos < source.data.length) {
-    const count = source.long();
-    const block = new AvroSource(await decompress(codec, source.bytes(), what), what);
-    for (let r = 0; r < count; r++) lines.push(formatCsvRow(readers.map((read) => read(block))));
-    records += count;
-    if (!source.data.subarray(source.pos, source.pos + 16).equals(sync)) throw new RuntimeError('corrupt', `${what}: a block without the file's sync marker`);
-    source.pos += 16;
+  // Written a block at a time: a whole file's text could pass the longest string V8 can hold.
+  const out = await open(csvFile, 'w');
+  try {
+    while (source.pos < source.data.length) {
+      const count = source.long();
+      const block = new AvroSource(await decompress(codec, source.bytes(), what), what);
+      let text = '';
+      for (let r = 0; r < count; r++) text += formatCsvRow(readers.map((read) => read(block)));
+      await out.write(text);
+      records += count;
+      if (!source.data.subarray(source.pos, source.pos + 16).equals(sync)) throw new RuntimeError('corrupt', `${what}: a block without the file's sync marker`);
+      source.pos += 16;
+    }
+  } finally {
+    await out.close();
   }
-  await writeFile(csvFile, lines.join(''));
   return records;
 }
