@@ -44,9 +44,13 @@ describe('copyCsvChunks', () => {
           expect(chunks.reduce((n, c) => n + c.rows, 0)).toBe(rows.length);
           expect(chunks.map((c) => c.last)).toEqual(chunks.map((_c, i) => i === chunks.length - 1));
           for (const chunk of chunks.slice(0, -1)) expect(chunk.rows).toBeGreaterThanOrEqual(chunkRows);
-          // Each chunk parses back to whole rows.
+          // Each chunk parses back to whole rows, and knows its longest (in bytes, with the newline).
           const parsed = chunks.flatMap((c) => splitCsvRows(c.data.toString()).map(parseCsvRow));
           expect(parsed).toEqual(rows);
+          for (const chunk of chunks) {
+            const lengths = splitCsvRows(chunk.data.toString()).map((line) => Buffer.byteLength(line) + 1);
+            expect(chunk.longestRow).toBe(Math.max(0, ...lengths));
+          }
         },
       ),
       { numRuns: 300 },
