@@ -251,6 +251,21 @@ describe('PostgresCdcReader', () => {
     await puller.return();
   });
 
+  it('never waits on a paused socket with nothing to hand over (buffer limit at the chunk size)', async () => {
+    // The queue seals a chunk of an open transaction only when the next row arrives; a buffer limit of one
+    // chunk paused the socket right before that row, and the read stalled for good whenever a socket read
+    // ended there (seen as rare CI stalls of the big-transaction cases).
+    const f = await fixture('id bigint PRIMARY KEY, pad text');
+    const r = reader({ chunkRows: 1, maxBufferedRows: 1 });
+    const puller = new Puller(r.read(f.entity, f.mode, undefined));
+    await puller.until(() => true); // the (empty) snapshot
+    await r.acknowledge(puller.lastState!);
+    await admin.query(`INSERT INTO ${f.table} SELECT g, repeat('x', 200) FROM generate_series(1, 3000) g`);
+    const rows = await puller.until((all) => all.length === 3000, 20_000);
+    expect(new Set(ids(rows)).size).toBe(3000);
+    await puller.return();
+  });
+
   it('replays unacknowledged transactions after close and resume, never acknowledged ones', async () => {
     const f = await fixture('id bigint PRIMARY KEY, name text');
     const first = reader();

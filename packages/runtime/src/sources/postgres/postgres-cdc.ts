@@ -1083,6 +1083,10 @@ class CdcSession implements DecoderSink {
           this.lastMessageAt = Date.now();
           continue;
         }
+        // Nothing complete to hand over: the rows needed to complete a block are still on the socket, so
+        // it must flow even when the buffer limit paused it (a chunk of an open transaction is sealed only
+        // when its next row arrives; with the limit at one chunk the read otherwise stalls for good).
+        this.wal?.resume();
         if (this.failure) throw this.failure;
         if (stopWhenCaughtUp && !this.decoder.transactionOpen) {
           if (this.target !== undefined && this.reached >= this.target) return;
