@@ -187,6 +187,12 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
           ...(batchRows !== undefined ? { batchRows } : {}),
           ...(manifest.schema.updateStrategy === 'cdc' ? { flushIntervalMs: options.flushIntervalMs ?? 1000 } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
+          onProgress: ({ rowsRead, elapsedMs }) =>
+            logger.info('sync progress', {
+              entity: entity.name,
+              rows: rowsRead,
+              rowsPerSecond: Math.round(rowsRead / Math.max(elapsedMs / 1000, 0.001)),
+            }),
           onBatch: (report) => {
             metrics.recordBatch({
               records: report.rowsRead,

@@ -34,6 +34,13 @@ export interface RunOptions {
   readonly flushIntervalMs?: number;
   readonly signal?: AbortSignal;
   readonly onBatch?: (report: BatchReport) => void;
+  /**
+   * Called at most every `progressEveryMs` (default 10 s) while a batch is read, with the rows read in
+   * this sync so far: a full refresh is one batch however big, and would otherwise say nothing until
+   * it commits.
+   */
+  readonly onProgress?: (progress: { readonly rowsRead: number; readonly elapsedMs: number }) => void;
+  readonly progressEveryMs?: number;
 }
 
 export interface RunSummary {
@@ -70,6 +77,9 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
   const summary = { batches: 0, rowsRead: 0, rowsWritten: 0, rowsQuarantined: 0, bytesWritten: 0 };
   const iterator = source.read(options.entity, options.mode, state ?? undefined, signal)[Symbol.asyncIterator]();
   const batchRows = options.batchRows ?? 100_000;
+  const syncStarted = Date.now();
+  const progressEveryMs = options.progressEveryMs ?? 10_000;
+  let lastProgress = syncStarted;
   let pendingNext: Promise<IteratorResult<SourceChunk>> | undefined;
   let exhausted = false;
   const next = () => (pendingNext ??= iterator.next());
@@ -111,6 +121,10 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
           const chunk = result.value;
           const count = chunk.rows.length + (chunk.csv?.rows ?? 0);
           rowsRead += count;
+          if (options.onProgress && Date.now() - lastProgress >= progressEveryMs) {
+            lastProgress = Date.now();
+            options.onProgress({ rowsRead: summary.rowsRead + rowsRead, elapsedMs: lastProgress - syncStarted });
+          }
           rowsSinceState = chunk.state ? 0 : rowsSinceState + count;
           if (chunk.rows.length > 0) yield options.transformer.apply(chunk.rows, extractedAt);
           if (chunk.csv && chunk.csv.rows > 0) {

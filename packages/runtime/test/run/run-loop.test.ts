@@ -109,6 +109,49 @@ describe('runSync', () => {
     expect(await ids(path)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   });
 
+  it('reports progress while a long batch is read, before it commits', async () => {
+    const path = mkdtempSync(join(tmpdir(), 'cf-run-'));
+    const checkpoints = new FileCheckpointStore(mkdtempSync(join(tmpdir(), 'cf-cp-')));
+    // One resumable state, at the end: a single batch, like a full refresh.
+    const chunks = script(6, 50, 6);
+    const slow: Source = Object.assign(new ScriptedSource(chunks), {
+      async *read() {
+        for (const chunk of chunks) {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          yield chunk;
+        }
+      },
+    });
+    const progress: number[] = [];
+    const writer = await openLakeWriter({
+      lakePath: path,
+      format: 'parquet',
+      writeMode: 'append',
+      schema,
+      appId: 'connector_t_items_v1',
+    });
+    try {
+      const summary = await runSync({
+        connectorId: 'connector_t_items_v1',
+        source: slow,
+        entity,
+        mode: { strategy: 'full_refresh' },
+        transformer: identity,
+        writer,
+        checkpoints,
+        progressEveryMs: 20,
+        onProgress: (p) => progress.push(p.rowsRead),
+      });
+      expect(summary).toMatchObject({ batches: 1, rowsRead: 300 });
+    } finally {
+      await writer.close();
+    }
+    // Several reports, rising, all before the one commit (which holds all 300 rows).
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    expect(progress.every((n) => n > 0 && n <= 300)).toBe(true);
+  });
+
   it('loses and duplicates nothing when the source fails mid-batch and the run is repeated', async () => {
     const path = mkdtempSync(join(tmpdir(), 'cf-run-'));
     const checkpoints = new FileCheckpointStore(mkdtempSync(join(tmpdir(), 'cf-cp-')));
