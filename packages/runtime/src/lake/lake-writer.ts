@@ -189,17 +189,13 @@ export class LakeWriter {
       if (stage.rowCount > 0) added.push(...(await this.encodeAndUpload(`SELECT * FROM ${stage.table}`, batchDir, token)));
       await stage.clear();
     };
-    // Spool files waiting for DuckDB (direct CSV only): the source is not held up while DuckDB
-    // encodes, up to this many (they are on disk, not in memory).
-    const maxQueued = 4;
-    let queued = 0;
-    // The first failure of a queued encode: the batch stops at the next page instead of reading the
+    // Direct CSV: while DuckDB encodes one spool the next one keeps growing (on disk, up to eight
+    // chunks), and is taken when DuckDB is free: the source is not held up, and the slower DuckDB is,
+    // the fewer and larger the statements and files.
+    let encoding = false;
+    // The first failure of such an encode: the batch stops at the next page instead of reading the
     // rest of the source onto disk for nothing.
     let failure: unknown;
-    const failed = (error: unknown) => {
-      failure ??= error;
-      throw error;
-    };
     try {
       const flushRows = this.options.flushRows ?? 250_000;
       // Delete events only mean something to a merge; elsewhere they are rows like any other.
@@ -211,18 +207,20 @@ export class LakeWriter {
           stage.appendCsv(page, extractedAt);
         } else rejected.push(...stage.append(page, extractedAt, isDelete));
         if (writeMode === 'merge' || stage.spooledRows < flushRows) continue;
-        if (direct && stage.csvOnly && queued < maxQueued) {
-          // Taken now (the next pages start a new spool file), encoded after the ones before it.
-          const read = stage.takeCsvRead()!;
-          queued++;
-          pending = (pending ?? Promise.resolve())
-            .then(
-              () => encodeCsv(read),
-              // An earlier encode failed: this spool is never encoded, only removed.
-              (error: unknown) => read.discard().then(() => failed(error)),
-            )
-            .catch(failed)
-            .finally(() => queued--);
+        if (direct && stage.csvOnly) {
+          // Disk is bounded too: past eight chunks the source waits for DuckDB.
+          if (encoding && stage.spooledRows < 8 * flushRows) continue;
+          await pending;
+          encoding = true;
+          pending = encodeCsv(stage.takeCsvRead()!).then(
+            () => {
+              encoding = false;
+            },
+            (error: unknown) => {
+              failure ??= error;
+              throw error;
+            },
+          );
         } else {
           await pending;
           pending = encodeLoaded();
