@@ -1,10 +1,10 @@
 // `npm run bench -- lake`: N rows × 10 columns into each lake format through the LakeWriter, against
 // the limit: DuckDB's own COPY … TO of the same rows (generated inside DuckDB), measured in this run.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { folderBytes, medians } from './measure.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -23,9 +23,9 @@ if (args[0] === '--child') {
   );
   console.log('format      rows        seconds   rows/s      MB/s    peak RSS   limit s   ratio');
   for (const rows of rowCounts) {
-    const limit = medians(['limit'], rows, repeat)[0];
+    const limit = medians(fileURLToPath(import.meta.url), ['limit'], rows, repeat)[0];
     for (const format of formats) {
-      const r = medians([format], rows, repeat)[0];
+      const r = medians(fileURLToPath(import.meta.url), [format], rows, repeat)[0];
       const ratio = limit.seconds / r.seconds;
       console.log(
         `${format.padEnd(11)} ${rows.toLocaleString('en').padEnd(11)} ${r.seconds.toFixed(2).padStart(7)}   ${Math.round(
@@ -47,39 +47,6 @@ if (args[0] === '--child') {
         )}   ${(limit.bytes / 1e6 / limit.seconds).toFixed(1).padStart(6)}   ${(limit.maxRssKb / 1024).toFixed(0).padStart(5)} MB   (DuckDB COPY … TO parquet zstd)`,
     );
   }
-}
-
-/** Runs each step `repeat` times (interleaved): the median seconds and the highest peak RSS of each. */
-function medians(steps, rows, repeat) {
-  const results = steps.map(() => []);
-  for (let i = 0; i < repeat; i++) steps.forEach((step, s) => results[s].push(run(step, rows)));
-  return results.map((list) => {
-    const sorted = [...list].sort((a, b) => a.seconds - b.seconds);
-    const middle = sorted[Math.floor(sorted.length / 2)];
-    return { ...middle, maxRssKb: Math.max(...list.map((r) => r.maxRssKb)) };
-  });
-}
-
-function run(format, rows) {
-  const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', format, String(rows)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
-  if (out.status !== 0) {
-    process.stderr.write(out.stderr);
-    throw new Error(`bench child ${format} ${rows} failed`);
-  }
-  return JSON.parse(out.stdout.trim().split('\n').pop());
-}
-
-function folderBytes(dir) {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) total += folderBytes(full);
-    else if (!entry.name.startsWith('_')) total += statSync(full).size;
-  }
-  return total;
 }
 
 function* pages(rows, size = 10_000) {
@@ -114,7 +81,7 @@ async function child(format, rows) {
     await c.run(`COPY (${generateSql(rows)}) TO '${root}/limit.parquet' (FORMAT parquet, COMPRESSION zstd)`);
   } else if (format === 'parquet-csv') {
     // The writer's columnar input (CsvPage, what a PostgreSQL full refresh hands over): the same rows as
-    // CSV text, read from a file in 1 MiB pages cut at row ends. Making the file is not timed; reading it is.
+    // CSV text, read from a file and cut into pages of whole rows as a PostgreSQL full refresh cuts them. Making the file is not timed; reading it is.
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const db = await DuckDBInstance.create(':memory:', { threads: '2' });
     const c = await db.connect();
@@ -136,8 +103,15 @@ async function child(format, rows) {
       appId: 'bench',
       workDir: mkdtempSync(join(tmpdir(), 'cf-bench-work-')),
     });
+    // Cut into pages of whole rows the way a PostgreSQL full refresh cuts COPY's output.
+    const { copyCsvChunks } = await import('../packages/runtime/dist/sources/postgres/copy-chunks.js');
     const fields = benchSchema(rt).columns.map((col) => col.name);
-    await writer.writeBatch(1, csvPages(csvFile, fields));
+    const chunks = copyCsvChunks(createReadStream(csvFile, { highWaterMark: 1 << 20 }), 10_000, csvFile, undefined);
+    const pages = async function* () {
+      for await (const { data, rows, longestRow } of chunks)
+        yield { kind: 'csv', data, rows, longestRow, fields, constants: {} };
+    };
+    await writer.writeBatch(1, pages());
     await writer.close();
     rmSync(csvFile, { force: true });
   } else {
@@ -190,26 +164,4 @@ function benchSchema(rt) {
     partitionBy: [],
     mergeKeys: ['id'],
   };
-}
-
-/** CSV pages of a file: about 1 MiB each, cut after the last newline (the bench's rows hold none). */
-async function* csvPages(file, fields) {
-  const { createReadStream } = await import('node:fs');
-  let rest = Buffer.alloc(0);
-  const page = (data) => {
-    let count = 0;
-    for (let at = data.indexOf(10); at >= 0; at = data.indexOf(10, at + 1)) count++;
-    return { kind: 'csv', data, rows: count, fields, constants: {} };
-  };
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    const data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
-    const end = data.lastIndexOf(10);
-    if (end < 0) {
-      rest = data;
-      continue;
-    }
-    rest = data.subarray(end + 1);
-    yield page(data.subarray(0, end + 1));
-  }
-  if (rest.length > 0) yield page(rest);
 }

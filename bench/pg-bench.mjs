@@ -3,10 +3,11 @@
 // in the same run. Also the CDC path (when --cdc): N mixed changes → Delta merge, changes/s and
 // source-commit → lake-commit latency.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { folderBytes, measure, medians } from './measure.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -34,10 +35,10 @@ async function main() {
   console.log('path       rows         seconds   rows/s      MB/s (wire)   peak RSS   limit s   ratio');
   for (const rows of rowCounts) {
     await dropIfEmptied(rows);
-    run('prepare', rows);
+    measure(fileURLToPath(import.meta.url), 'prepare', rows);
     // Each side runs `--repeat` times (default 3), alternating; the median time counts, and the
     // highest peak RSS (one run of a noisy 2-core machine is not a measurement).
-    const [limit, ours] = medians(['limit', 'connector'], rows, repeat);
+    const [limit, ours] = medians(fileURLToPath(import.meta.url), ['limit', 'connector'], rows, repeat);
     const mbps = limit.bytes / 1e6 / ours.seconds;
     console.log(
       `connector  ${rows.toLocaleString('en').padEnd(12)} ${ours.seconds.toFixed(2).padStart(7)}   ${Math.round(
@@ -103,30 +104,6 @@ async function main() {
         `the producer alone committed them in ${r.producedSeconds.toFixed(2)} s`,
     );
   }
-}
-
-/** Runs each step `repeat` times (interleaved): the median seconds and the highest peak RSS of each. */
-function medians(steps, rows, repeat) {
-  const results = steps.map(() => []);
-  for (let i = 0; i < repeat; i++) steps.forEach((step, s) => results[s].push(run(step, rows)));
-  return results.map((list) => {
-    const sorted = [...list].sort((a, b) => a.seconds - b.seconds);
-    const middle = sorted[Math.floor(sorted.length / 2)];
-    return { ...middle, maxRssKb: Math.max(...list.map((r) => r.maxRssKb)) };
-  });
-}
-
-function run(what, rows) {
-  const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', what, String(rows)], {
-    encoding: 'utf8',
-    env: process.env,
-    maxBuffer: 1 << 24,
-  });
-  if (out.status !== 0) {
-    process.stderr.write(out.stderr);
-    throw new Error(`bench step ${what} (${rows}) failed`);
-  }
-  return JSON.parse(out.stdout.trim().split('\n').pop());
 }
 
 const tableFor = (rows) => `bench_orders_${rows}`;
@@ -215,16 +192,6 @@ async function child(what, rows) {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   console.log(JSON.stringify({ seconds, bytes, maxRssKb: process.resourceUsage().maxRSS }));
-}
-
-function folderBytes(dir) {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) total += folderBytes(full);
-    else total += statSync(full).size;
-  }
-  return total;
 }
 
 if (args[0] === '--child') await child(args[1], Number(args[2]));

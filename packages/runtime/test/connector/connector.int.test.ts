@@ -87,6 +87,23 @@ async function sourceChecksums(): Promise<string[]> {
     .sort();
 }
 
+/** Runs a connector with its health server on a free port, until the returned controller aborts. */
+async function serving(m: ConnectorManifest) {
+  const controller = new AbortController();
+  let url = '';
+  const running = runConnector({
+    manifest: m,
+    env: env(),
+    stateDir: mkdtempSync(join(tmpdir(), 'cf-state-')),
+    healthPort: 0,
+    signal: controller.signal,
+    logStream: { write: () => true } as unknown as NodeJS.WritableStream,
+    onListening: (u) => (url = u),
+  });
+  while (url === '') await new Promise((r) => setTimeout(r, 20));
+  return { controller, running, url };
+}
+
 describe('runConnector against PostgreSQL', () => {
   it('lands every row once, masked and with metadata, and serves health and metrics while it runs', async () => {
     const lake = mkdtempSync(join(tmpdir(), 'cf-conn-'));
@@ -129,18 +146,7 @@ describe('runConnector against PostgreSQL', () => {
       ...manifest(lake, { format: 'parquet', writeMode: 'overwrite', strategy: 'full_refresh' }),
       schedule: { type: 'event' as const, eventSource: '/hooks/orders' },
     };
-    const controller = new AbortController();
-    let url = '';
-    const running = runConnector({
-      manifest: m,
-      env: env(),
-      stateDir: mkdtempSync(join(tmpdir(), 'cf-state-')),
-      healthPort: 0,
-      signal: controller.signal,
-      logStream: { write: () => true } as unknown as NodeJS.WritableStream,
-      onListening: (u) => (url = u),
-    });
-    while (url === '') await new Promise((r) => setTimeout(r, 20));
+    const { controller, running, url } = await serving(m);
     expect((await fetch(`${url}/trigger`)).status).toBe(405);
     expect((await fetch(`${url}/trigger`, { method: 'POST', body: '{"event":"order.created"}' })).status).toBe(202);
     for (let i = 0; i < 200; i++) {
@@ -157,18 +163,7 @@ describe('runConnector against PostgreSQL', () => {
   it('an interval connector keeps no abort listener per tick', async () => {
     const lake = mkdtempSync(join(tmpdir(), 'cf-conn-'));
     const m = { ...manifest(lake), schedule: { type: 'interval' as const, intervalSeconds: 1 } };
-    const controller = new AbortController();
-    let url = '';
-    const running = runConnector({
-      manifest: m,
-      env: env(),
-      stateDir: mkdtempSync(join(tmpdir(), 'cf-state-')),
-      healthPort: 0,
-      signal: controller.signal,
-      logStream: { write: () => true } as unknown as NodeJS.WritableStream,
-      onListening: (u) => (url = u),
-    });
-    while (url === '') await new Promise((r) => setTimeout(r, 20));
+    const { controller, running, url } = await serving(m);
     const listenersAfter = async (runs: number) => {
       for (;;) {
         const metrics = await (await fetch(`${url}/metrics`)).text();

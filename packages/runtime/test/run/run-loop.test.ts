@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { openLakeWriter } from '../../src/lake/open-lake-writer.js';
 import { columnOf, type TableSchema } from '../../src/lake/table-schema.js';
 import { FileCheckpointStore, type Checkpoint, type CheckpointStore } from '../../src/run/checkpoint-store.js';
-import { runSync } from '../../src/run/run-loop.js';
+import { runSync, type RunOptions } from '../../src/run/run-loop.js';
 import type { EntityRef, ReadMode, Source, SourceChunk, SourceState } from '../../src/sources/source.js';
 import type { Row } from '../../src/lake/stage.js';
 
@@ -71,7 +71,7 @@ async function run(
   path: string,
   source: Source,
   checkpoints: CheckpointStore,
-  extra: { batchRows?: number; flushIntervalMs?: number } = {},
+  extra: Partial<Pick<RunOptions, 'batchRows' | 'flushIntervalMs' | 'mode' | 'onProgress' | 'progressEveryMs'>> = {},
 ) {
   const writer = await openLakeWriter({
     lakePath: path,
@@ -123,29 +123,12 @@ describe('runSync', () => {
       },
     });
     const progress: number[] = [];
-    const writer = await openLakeWriter({
-      lakePath: path,
-      format: 'parquet',
-      writeMode: 'append',
-      schema,
-      appId: 'connector_t_items_v1',
+    const summary = await run(path, slow, checkpoints, {
+      mode: { strategy: 'full_refresh' },
+      progressEveryMs: 20,
+      onProgress: (p) => progress.push(p.rowsRead),
     });
-    try {
-      const summary = await runSync({
-        connectorId: 'connector_t_items_v1',
-        source: slow,
-        entity,
-        mode: { strategy: 'full_refresh' },
-        transformer: identity,
-        writer,
-        checkpoints,
-        progressEveryMs: 20,
-        onProgress: (p) => progress.push(p.rowsRead),
-      });
-      expect(summary).toMatchObject({ batches: 1, rowsRead: 300 });
-    } finally {
-      await writer.close();
-    }
+    expect(summary).toMatchObject({ batches: 1, rowsRead: 300 });
     // Several reports, rising, all before the one commit (which holds all 300 rows).
     expect(progress.length).toBeGreaterThanOrEqual(3);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);

@@ -734,6 +734,11 @@ class ChangeQueue {
     return this.size === 0;
   }
 
+  /** Whether take() has a block to give: a sealed one, or committed rows it can seal. */
+  get takeable(): boolean {
+    return this.blocks.length > 0 || this.boundary > 0;
+  }
+
   push(row: Row, openTransaction: bigint): void {
     // Seal before a block would exceed chunkRows, so that the open transaction always keeps at least its
     // last row here and its commit can carry the state.
@@ -881,7 +886,7 @@ class CdcSession implements DecoderSink {
       this.gapCount++;
     }
     this.queue.push(row, txn.finalLsn);
-    if (this.queue.size >= this.maxBuffered) this.wal?.pause();
+    this.flow();
     this.notify();
   }
 
@@ -953,7 +958,20 @@ class CdcSession implements DecoderSink {
     this.disconnected = undefined;
     this.lastMessageAt = Date.now();
     this.sendStatus();
-    if (this.queue.size >= this.maxBuffered) this.wal.pause();
+    this.flow();
+  }
+
+  /**
+   * Backpressure, in one place: the socket is paused only while the queue is full *and* holds a block
+   * the consumer can take; otherwise it flows. (A chunk of an open transaction is sealed only when its
+   * next row arrives: pausing on fullness alone, with the limit at one chunk, stalled the read for good
+   * whenever a socket read ended right before that row.)
+   */
+  private flow(): void {
+    if (this.detached) return;
+    const size = this.queue.size;
+    if (size >= this.maxBuffered && this.queue.takeable) this.wal?.pause();
+    else if (size < this.maxBuffered / 2 || !this.queue.takeable) this.wal?.resume();
   }
 
   /** Connects (first time or again) with exponential backoff; false when aborted. */
@@ -1067,7 +1085,7 @@ class CdcSession implements DecoderSink {
         if (signal?.aborted || this.ended) return;
         const block = this.queue.take();
         if (block) {
-          if (this.queue.size < this.maxBuffered / 2) this.wal?.resume();
+          this.flow();
           if (this.gapCount > 0) await this.fillGaps(block.rows);
           if (block.lsn !== undefined) {
             this.handedOpen = undefined;
@@ -1083,10 +1101,6 @@ class CdcSession implements DecoderSink {
           this.lastMessageAt = Date.now();
           continue;
         }
-        // Nothing complete to hand over: the rows needed to complete a block are still on the socket, so
-        // it must flow even when the buffer limit paused it (a chunk of an open transaction is sealed only
-        // when its next row arrives; with the limit at one chunk the read otherwise stalls for good).
-        this.wal?.resume();
         if (this.failure) throw this.failure;
         if (stopWhenCaughtUp && !this.decoder.transactionOpen) {
           if (this.target !== undefined && this.reached >= this.target) return;
