@@ -5,7 +5,7 @@ import type { ConnectorManifest } from '@connector-factory/ir';
 import { slug } from '@connector-factory/ir';
 import { RuntimeError } from '../errors.js';
 import { parseTimestampMicros } from '../lake/conform.js';
-import { isoMicros } from '../lake/stage.js';
+import { isoMicros } from '../lake/spool/row-values.js';
 import { openLakeWriter } from '../lake/open-lake-writer.js';
 import { ConnectorMetricsRecorder } from '../observe/connector-metrics.js';
 import { startHealthServer, type HealthReport } from '../observe/health-server.js';

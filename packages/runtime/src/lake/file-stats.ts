@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
 import type { FileStats } from './table-log.js';
-import { isoMicros } from './stage.js';
+import { isoMicros } from './spool/row-values.js';
 import type { Column } from './table-schema.js';
 
 /** Columns with meaningful min/max for data skipping (not booleans, JSON or long strings). */

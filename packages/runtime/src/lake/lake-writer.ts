@@ -183,15 +183,40 @@ export class LakeWriter {
         await read.discard();
       }
     };
+    const encodeRows = async (read: NonNullable<ReturnType<Stage['takeRowsRead']>>) => {
+      try {
+        const files = await this.encodeAndUpload(await read.query(), batchDir, token);
+        added.push(...files);
+        const loaded = files.reduce((sum, f) => sum + (f.stats?.numRecords ?? 0), 0);
+        if (loaded !== read.rows) throw new RuntimeError('internal', `rows do not add up: ${read.rows} spooled, ${loaded} written`);
+        rowsWritten += loaded;
+      } finally {
+        read.discard();
+      }
+    };
+    // A spool of one kind only is encoded straight into data files (no table in between).
+    const takeDirect = (): (() => Promise<void>) | undefined => {
+      if (!direct) return undefined;
+      if (stage.csvOnly) {
+        const read = stage.takeCsvRead()!;
+        return () => encodeCsv(read);
+      }
+      if (stage.rowsOnly) {
+        const read = stage.takeRowsRead()!;
+        return () => encodeRows(read);
+      }
+      return undefined;
+    };
     const encodeLoaded = async () => {
-      if (direct && stage.csvOnly) return encodeCsv(stage.takeCsvRead()!);
+      const encode = takeDirect();
+      if (encode) return encode();
       rowsWritten += await stage.load();
       if (stage.rowCount > 0) added.push(...(await this.encodeAndUpload(`SELECT * FROM ${stage.table}`, batchDir, token)));
       await stage.clear();
     };
-    // Direct CSV: while DuckDB encodes one spool the next one keeps growing (on disk, up to eight
-    // chunks), and is taken when DuckDB is free: the source is not held up, and the slower DuckDB is,
-    // the fewer and larger the statements and files.
+    // Direct: while DuckDB encodes one spool the next one keeps growing (on disk, up to eight chunks),
+    // and is taken when DuckDB is free: the source is not held up, and the slower DuckDB is, the fewer
+    // and larger the statements and files.
     let encoding = false;
     // The first failure of such an encode: the batch stops at the next page instead of reading the
     // rest of the source onto disk for nothing.
@@ -205,14 +230,14 @@ export class LakeWriter {
         if (isCsvPage(page)) {
           if (writeMode === 'merge') throw new RuntimeError('internal', 'CSV pages cannot be merged (their rows carry no arrival order)');
           stage.appendCsv(page, extractedAt);
-        } else rejected.push(...stage.append(page, extractedAt, isDelete));
+        } else rejected.push(...(await stage.append(page, extractedAt, isDelete)));
         if (writeMode === 'merge' || stage.spooledRows < flushRows) continue;
-        if (direct && stage.csvOnly) {
+        if (direct && (stage.csvOnly || stage.rowsOnly)) {
           // Disk is bounded too: past eight chunks the source waits for DuckDB.
           if (encoding && stage.spooledRows < 8 * flushRows) continue;
           await pending;
           encoding = true;
-          pending = encodeCsv(stage.takeCsvRead()!).then(
+          pending = takeDirect()!().then(
             () => {
               encoding = false;
             },

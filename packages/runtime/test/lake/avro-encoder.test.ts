@@ -312,7 +312,7 @@ beforeAll(async () => {
   engine = await openEngine({ tempDirectory: join(work, 'spill') });
   connection = engine.connection;
   stage = await Stage.create(connection, schema, 'stage', work);
-  const rejected = stage.append(
+  const rejected = await stage.append(
     [...source, ...bulk].map((s) => s.row),
     new Date('2025-01-01T00:00:00Z'),
   );

@@ -154,7 +154,9 @@ describe('LakeWriter on a plain parquet table', () => {
     }
     const result = await writer.writeBatch(1, pages());
     expect(result.rowsWritten).toBe(20_000);
-    expect(result.filesAdded).toBe(4);
+    // The first 5 000 rows are encoded at once; what spools meanwhile goes into the next file or files.
+    expect(result.filesAdded).toBeGreaterThanOrEqual(2);
+    expect(result.filesAdded).toBeLessThanOrEqual(4);
     expect(await readFolder(root, 'parquet', false)).toHaveLength(20_000);
   });
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTimestampMicros } from '../../src/lake/conform.js';
-import { isoMicros } from '../../src/lake/stage.js';
+import { isoMicros } from '../../src/lake/spool/row-values.js';
 
 describe('isoMicros (the hot-path timestamp parser)', () => {
   it('agrees with the reference parser on the ISO shapes sources send', () => {

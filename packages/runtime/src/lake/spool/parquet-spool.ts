@@ -1,0 +1,539 @@
+import { closeSync, openSync, rmSync, writeSync, writev } from 'node:fs';
+import { conformValue, type CanonicalValue } from '../conform.js';
+import type { Column } from '../table-schema.js';
+import { isoDays, isoMicros, Misfit, plainDecimal } from './row-values.js';
+import { CompactWriter } from './thrift-compact.js';
+
+/**
+ * The spool of a batch's rows: a local, uncompressed Parquet file that DuckDB reads back in parallel,
+ * row group by row group, with nothing to parse. Values go from the JS records straight into column
+ * buffers in Parquet's PLAIN layout (integers and doubles as little-endian bytes, decimals as the
+ * scaled integer, dates as days, timestamps as UTC microseconds, strings as length and UTF-8 bytes,
+ * booleans as bits), nulls into a definition-level bitmap. A full row group becomes one data page per
+ * column, written to the file in the background while the next one fills.
+ *
+ * Columns are named c0, c1, … in the file; the stage maps them back to its own names.
+ */
+
+/** Writes one value of a column (not null), or throws a Misfit. */
+export type ColumnWriter = (value: unknown) => void;
+
+/** Rows per row group; a group also ends early once its strings pass GROUP_BYTES. */
+const GROUP_ROWS = 65_536;
+const GROUP_BYTES = 64 << 20;
+/** Bytes of row groups being written before `drain()` waits. */
+const IN_FLIGHT_BYTES = 32 << 20;
+const TWO_32 = 4_294_967_296;
+const INT64_MAX = 2n ** 63n - 1n;
+const PLAIN_INTEGER = /^-?\d{1,18}$/;
+const MAGIC = Buffer.from('PAR1');
+
+const enum ParquetType {
+  Boolean = 0,
+  Int32 = 1,
+  Int64 = 2,
+  Double = 5,
+  ByteArray = 6,
+  FixedLenByteArray = 7,
+}
+
+/** How a physical type is laid out: fixed-width bytes, length-prefixed bytes, or bits. */
+type Layout = { readonly kind: 'fixed'; readonly width: number } | { readonly kind: 'bytes' } | { readonly kind: 'bits' };
+
+function layoutOf(column: Column): Layout {
+  const physical = column.physical;
+  switch (physical.kind) {
+    case 'boolean':
+      return { kind: 'bits' };
+    case 'string':
+    case 'json':
+      return { kind: 'bytes' };
+    case 'date':
+      return { kind: 'fixed', width: 4 };
+    case 'decimal':
+      return { kind: 'fixed', width: physical.precision <= 9 ? 4 : physical.precision <= 18 ? 8 : 16 };
+    default:
+      return { kind: 'fixed', width: 8 };
+  }
+}
+
+/** One column of the row group being filled. */
+class SpoolColumn {
+  data: Uint8Array;
+  i32: Int32Array;
+  f64: Float64Array;
+  view: DataView;
+  text: Buffer;
+  /** Bytes used (bits, for booleans). */
+  pos = 0;
+  /** `pos` when the current row began. */
+  mark = 0;
+  /** Definition levels, a bit per row of the group: 1 = a value, 0 = null. */
+  validity: Uint8Array;
+  /** Buffers back from the file, for the next groups: no allocation per group. */
+  private readonly free: { data: Uint8Array; validity: Uint8Array }[] = [];
+
+  constructor(
+    readonly column: Column,
+    readonly layout: Layout,
+  ) {
+    const bytes = layout.kind === 'fixed' ? GROUP_ROWS * layout.width : layout.kind === 'bits' ? GROUP_ROWS >> 3 : 1 << 20;
+    this.data = this.i32 = this.f64 = this.view = this.text = undefined as never;
+    this.use(new Uint8Array(bytes));
+    this.validity = new Uint8Array(GROUP_ROWS >> 3).fill(0xff);
+  }
+
+  private use(data: Uint8Array): void {
+    this.data = data;
+    this.i32 = new Int32Array(data.buffer, 0, data.length >> 2);
+    this.f64 = new Float64Array(data.buffer, 0, data.length >> 3);
+    this.view = new DataView(data.buffer);
+    this.text = Buffer.from(data.buffer);
+  }
+
+  /** Room for `bytes` more (length-prefixed columns only grow). */
+  private room(bytes: number): void {
+    if (this.pos + bytes <= this.data.length) return;
+    const bigger = new Uint8Array(Math.max(this.data.length * 2, this.pos + bytes));
+    bigger.set(this.data.subarray(0, this.pos));
+    this.use(bigger);
+  }
+
+  /** A safe integer as int64 (two's complement, little-endian halves). */
+  int64(value: number): void {
+    const at = this.pos >> 2;
+    this.i32[at] = value >>> 0;
+    this.i32[at + 1] = Math.floor(value / TWO_32);
+    this.pos += 8;
+  }
+
+  bigint64(value: bigint): void {
+    this.view.setBigInt64(this.pos, value, true);
+    this.pos += 8;
+  }
+
+  int32(value: number): void {
+    this.i32[this.pos >> 2] = value;
+    this.pos += 4;
+  }
+
+  double(value: number): void {
+    this.f64[this.pos >> 3] = value;
+    this.pos += 8;
+  }
+
+  bit(value: boolean): void {
+    const at = this.pos >> 3;
+    const mask = 1 << (this.pos & 7);
+    this.data[at] = value ? this.data[at]! | mask : this.data[at]! & ~mask;
+    this.pos++;
+  }
+
+  /** A scaled decimal given as a safe integer, at the column's width. */
+  scaled(value: number): void {
+    const width = (this.layout as { width: number }).width;
+    if (width === 4) this.int32(value);
+    else if (width === 8) this.int64(value);
+    else this.fixed16(BigInt(value));
+  }
+
+  scaledBig(value: bigint): void {
+    const width = (this.layout as { width: number }).width;
+    if (width === 4) this.int32(Number(value));
+    else if (width === 8) this.bigint64(value);
+    else this.fixed16(value);
+  }
+
+  /** A 16-byte big-endian two's complement integer (decimals over 18 digits). */
+  private fixed16(value: bigint): void {
+    this.view.setBigInt64(this.pos, value >> 64n, false);
+    this.view.setBigUint64(this.pos + 8, BigInt.asUintN(64, value), false);
+    this.pos += 16;
+  }
+
+  string(text: string): void {
+    const length = text.length;
+    // A UTF-16 unit takes at most 3 bytes of UTF-8.
+    this.room(4 + 3 * length);
+    const data = this.data;
+    let at = this.pos + 4;
+    // ASCII is copied in JS: most strings are short, and a native UTF-8 encode costs more in call
+    // overhead than the copy. The first non-ASCII character hands the rest to the encoder.
+    for (let i = 0; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) {
+        at += this.text.write(i === 0 ? text : text.slice(i), at, 'utf8');
+        break;
+      }
+      data[at++] = code;
+    }
+    this.view.setUint32(this.pos, at - this.pos - 4, true);
+    this.pos = at;
+  }
+
+  /** Days since the epoch of the value just written (a date, or a timestamp's day). */
+  lastDays(): number {
+    if (this.column.physical.kind === 'date') return this.i32[(this.pos - 4) >> 2]!;
+    const at = (this.pos - 8) >> 2;
+    return Math.floor((this.i32[at + 1]! * TWO_32 + (this.i32[at]! >>> 0)) / 86_400_000_000);
+  }
+
+  /** The bytes of the values written. */
+  values(): Uint8Array {
+    return this.data.subarray(0, this.layout.kind === 'bits' ? (this.pos + 7) >> 3 : this.pos);
+  }
+
+  /**
+   * Hands over the group's buffers (to be written, then given back with `recycle`) and starts the
+   * next group in others.
+   */
+  takeBuffers(): { data: Uint8Array; validity: Uint8Array } {
+    const taken = { data: this.data, validity: this.validity };
+    const next = this.free.pop();
+    this.use(next?.data ?? new Uint8Array(this.data.length));
+    this.validity = next?.validity ?? new Uint8Array(GROUP_ROWS >> 3);
+    this.validity.fill(0xff);
+    this.pos = 0;
+    this.mark = 0;
+    return taken;
+  }
+
+  recycle(buffers: { data: Uint8Array; validity: Uint8Array }): void {
+    if (this.free.length < 4) this.free.push(buffers);
+  }
+}
+
+/** Writes a canonical value (conform.ts); throws a Misfit for what the column cannot hold. */
+function writeCanonical(target: SpoolColumn, value: Exclude<CanonicalValue, null>): void {
+  const column = target.column;
+  switch (column.physical.kind) {
+    case 'string':
+    case 'json':
+      return target.string(value as string);
+    case 'int64':
+      return target.bigint64(value as bigint);
+    case 'float64':
+      return target.double(value as number);
+    case 'boolean':
+      return target.bit(value as boolean);
+    case 'decimal':
+      return target.scaledBig(BigInt((value as string).replace('.', '')));
+    case 'date': {
+      const days = isoDays(value as string);
+      if (days === undefined) throw new Misfit(`column "${column.name}": ${String(value)} is not a date (YYYY-MM-DD)`);
+      return target.int32(days);
+    }
+    case 'timestamp': {
+      const micros = value as bigint;
+      // ±(2^63-1) are DuckDB's infinities; beyond them a value does not fit at all.
+      if (micros >= INT64_MAX || micros <= -INT64_MAX) throw new Misfit(`column "${column.name}": ${micros} microseconds is out of the timestamp range`);
+      return target.bigint64(micros);
+    }
+  }
+}
+
+/**
+ * The writer of one column: fast paths for the shapes sources usually send, and conformValue (the
+ * reference rules) for everything else, so both always agree on what fits.
+ */
+function columnWriter(target: SpoolColumn): ColumnWriter {
+  const column = target.column;
+  const slow = (value: unknown) => {
+    const result = conformValue(value, column);
+    if (!result.ok) throw new Misfit(result.reason);
+    writeCanonical(target, result.value!);
+  };
+  const physical = column.physical;
+  switch (physical.kind) {
+    case 'string':
+      return (v) => (typeof v === 'string' ? target.string(v) : slow(v));
+    case 'int64':
+      return (v) => {
+        if (typeof v === 'number' && Number.isSafeInteger(v)) target.int64(v);
+        else if (typeof v === 'string' && PLAIN_INTEGER.test(v)) {
+          // Up to 15 digits a number is exact.
+          if (v.length <= 15 || (v.length === 16 && v.charCodeAt(0) === 45)) target.int64(Number(v));
+          else target.bigint64(BigInt(v));
+        } else slow(v);
+      };
+    case 'float64':
+      return (v) => (typeof v === 'number' && Number.isFinite(v) ? target.double(v) : slow(v));
+    case 'boolean':
+      return (v) => (typeof v === 'boolean' ? target.bit(v) : slow(v));
+    case 'date':
+      return (v) => {
+        const days = typeof v === 'string' ? isoDays(v) : undefined;
+        if (days !== undefined) target.int32(days);
+        else slow(v);
+      };
+    case 'timestamp':
+      return (v) => {
+        if (typeof v === 'string') {
+          const micros = isoMicros(v);
+          // Within ±2^53 µs (years 1685–2255) a number is exact; beyond, the exact path.
+          if (micros !== undefined && Math.abs(micros) <= Number.MAX_SAFE_INTEGER) return target.int64(micros);
+        } else if (v instanceof Date) {
+          const micros = v.getTime() * 1000;
+          if (Math.abs(micros) <= Number.MAX_SAFE_INTEGER) return target.int64(micros);
+        }
+        slow(v);
+      };
+    case 'decimal': {
+      const { precision, scale } = physical;
+      const factor = 10 ** scale;
+      const limit = precision <= 15 ? 10 ** precision : Number.MAX_SAFE_INTEGER + 1;
+      return (v) => {
+        if (typeof v === 'number') {
+          // A number has at most `scale` places exactly when it is the nearest double to k / 10^scale.
+          const k = Math.round(v * factor);
+          if (Math.abs(k) < limit && k / factor === v) return target.scaled(k);
+        } else if (typeof v === 'string') {
+          const k = plainDecimal(v, precision, scale);
+          if (k !== undefined) return target.scaled(k);
+        }
+        slow(v);
+      };
+    }
+    case 'json':
+      return slow;
+  }
+}
+
+/** Where a written column chunk lies in the file. */
+interface ChunkPlace {
+  readonly offset: number;
+  readonly size: number;
+}
+
+interface GroupPlace {
+  readonly rows: number;
+  readonly bytes: number;
+  readonly chunks: readonly ChunkPlace[];
+}
+
+/** The varint that heads a bit-packed run of `groups` groups of 8 levels. */
+function bitPackedHeader(groups: number): Uint8Array {
+  const bytes: number[] = [];
+  let value = groups * 2 + 1;
+  while (value >= 0x80) {
+    bytes.push((value % 0x80) | 0x80);
+    value = Math.floor(value / 0x80);
+  }
+  bytes.push(value);
+  return Uint8Array.from(bytes);
+}
+
+/** A spool file being written; see the module comment. */
+export class ParquetSpool {
+  /** Rows committed (all row groups). */
+  rows = 0;
+  private groupRows = 0;
+  private readonly columns: SpoolColumn[];
+  private readonly byteColumns: SpoolColumn[];
+  private readonly fd: number;
+  private offset = MAGIC.length;
+  private readonly groups: GroupPlace[] = [];
+  private inFlight = 0;
+  private writes: Promise<void>[] = [];
+  private failure: unknown;
+
+  constructor(
+    readonly path: string,
+    columns: readonly Column[],
+  ) {
+    this.columns = columns.map((c) => new SpoolColumn(c, layoutOf(c)));
+    this.byteColumns = this.columns.filter((c) => c.layout.kind === 'bytes');
+    this.fd = openSync(path, 'w');
+    writeSync(this.fd, MAGIC, 0, MAGIC.length, 0);
+  }
+
+  /** The writer of column `index` (non-null values). */
+  writer(index: number): ColumnWriter {
+    return columnWriter(this.columns[index]!);
+  }
+
+  beginRow(): void {
+    for (const column of this.columns) column.mark = column.pos;
+  }
+
+  setNull(index: number): void {
+    const validity = this.columns[index]!.validity;
+    validity[this.groupRows >> 3]! &= ~(1 << (this.groupRows & 7));
+  }
+
+  int64(index: number, value: number): void {
+    this.columns[index]!.int64(value);
+  }
+
+  int32(index: number, value: number): void {
+    this.columns[index]!.int32(value);
+  }
+
+  bit(index: number, value: boolean): void {
+    this.columns[index]!.bit(value);
+  }
+
+  /** The day of the date or timestamp just written into column `index`. */
+  lastDays(index: number): number {
+    return this.columns[index]!.lastDays();
+  }
+
+  /** Undoes the row being written (it did not fit). */
+  discardRow(): void {
+    const row = this.groupRows;
+    for (const column of this.columns) {
+      column.pos = column.mark;
+      column.validity[row >> 3]! |= 1 << (row & 7);
+    }
+  }
+
+  commitRow(): void {
+    this.rows++;
+    this.groupRows++;
+    if (this.groupRows === GROUP_ROWS || ((this.groupRows & 1023) === 0 && this.byteColumns.some((c) => c.pos > GROUP_BYTES))) this.flushGroup();
+  }
+
+  /** Waits while too many row groups are still being written (bounded memory). */
+  async drain(): Promise<void> {
+    while (this.inFlight > IN_FLIGHT_BYTES && this.writes.length > 0) await this.writes[0];
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Writes the row group filled so far: one PLAIN data page per column, in the background. */
+  private flushGroup(): void {
+    const rows = this.groupRows;
+    const groups = (rows + 7) >> 3;
+    const levelsHeader = bitPackedHeader(groups);
+    const parts: Uint8Array[] = [];
+    const chunks: ChunkPlace[] = [];
+    const taken: { data: Uint8Array; validity: Uint8Array }[] = [];
+    let at = this.offset;
+    for (const column of this.columns) {
+      const values = column.values();
+      const levelsLength = levelsHeader.length + groups;
+      const body = 4 + levelsLength + values.length;
+      const header = new CompactWriter()
+        .i32(1, 0) // DATA_PAGE
+        .i32(2, body)
+        .i32(3, body)
+        .struct(5, (w) => w.i32(1, rows).i32(2, 0).i32(3, 3).i32(4, 3)) // PLAIN values, RLE levels
+        .end();
+      const length = new Uint8Array(4);
+      new DataView(length.buffer).setUint32(0, levelsLength, true);
+      const buffers = column.takeBuffers();
+      taken.push(buffers);
+      parts.push(header, length, levelsHeader, buffers.validity.subarray(0, groups), values);
+      chunks.push({ offset: at, size: header.length + body });
+      at += header.length + body;
+    }
+    const bytes = at - this.offset;
+    const position = this.offset;
+    this.offset = at;
+    this.groups.push({ rows, bytes, chunks });
+    this.inFlight += bytes;
+    // The column buffers themselves are written (no copy), and come back for later groups.
+    const done = new Promise<void>((resolve) => {
+      writev(this.fd, parts, position, (error, written) => {
+        if (error) this.failure ??= error;
+        else if (written !== bytes) this.failure ??= new Error(`short write to ${this.path}: ${written} of ${bytes} bytes`);
+        this.inFlight -= bytes;
+        this.writes.splice(this.writes.indexOf(done), 1);
+        this.columns.forEach((column, i) => column.recycle(taken[i]!));
+        resolve();
+      });
+    });
+    this.writes.push(done);
+    this.groupRows = 0;
+  }
+
+  /** Writes the last row group and the footer, and closes the file. */
+  async close(): Promise<void> {
+    if (this.groupRows > 0) this.flushGroup();
+    await Promise.all(this.writes);
+    if (this.failure !== undefined) {
+      this.abort();
+      throw this.failure;
+    }
+    const footer = new CompactWriter()
+      .i32(1, 1)
+      .structList(2, [undefined, ...this.columns], (w, c) => {
+        if (c === undefined) w.string(4, 'schema').i32(5, this.columns.length);
+        else schemaElement(w, c, this.columns.indexOf(c));
+      })
+      .i64(3, this.rows)
+      .structList(4, this.groups, (w, group) =>
+        w
+          .structList(1, group.chunks, (w, chunk) => {
+            const index = group.chunks.indexOf(chunk);
+            const column = this.columns[index]!;
+            w.i64(2, chunk.offset).struct(3, (w) =>
+              w
+                .i32(1, parquetType(column))
+                .i32List(2, [0, 3])
+                .stringList(3, [`c${index}`])
+                .i32(4, 0)
+                .i64(5, group.rows)
+                .i64(6, chunk.size)
+                .i64(7, chunk.size)
+                .i64(9, chunk.offset),
+            );
+          })
+          .i64(2, group.bytes)
+          .i64(3, group.rows),
+      )
+      .string(6, 'connector-factory row spool')
+      .end();
+    const tail = Buffer.alloc(8);
+    tail.writeUInt32LE(footer.length, 0);
+    MAGIC.copy(tail, 4);
+    writeSync(this.fd, footer, 0, footer.length, this.offset);
+    writeSync(this.fd, tail, 0, tail.length, this.offset + footer.length);
+    closeSync(this.fd);
+  }
+
+  /** Closes and removes the file (after a failure, or when the batch is thrown away). */
+  abort(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Already closed.
+    }
+    rmSync(this.path, { force: true });
+  }
+}
+
+function parquetType(column: SpoolColumn): ParquetType {
+  const layout = column.layout;
+  if (layout.kind === 'bits') return ParquetType.Boolean;
+  if (layout.kind === 'bytes') return ParquetType.ByteArray;
+  if (column.column.physical.kind === 'float64') return ParquetType.Double;
+  return layout.width === 4 ? ParquetType.Int32 : layout.width === 8 ? ParquetType.Int64 : ParquetType.FixedLenByteArray;
+}
+
+/** A leaf of the spool's schema: the Parquet type, OPTIONAL, its name, and its logical type. */
+function schemaElement(w: CompactWriter, column: SpoolColumn, index: number): void {
+  const type = parquetType(column);
+  w.i32(1, type);
+  if (type === ParquetType.FixedLenByteArray) w.i32(2, 16);
+  w.i32(3, 1).string(4, `c${index}`);
+  const physical = column.column.physical;
+  switch (physical.kind) {
+    case 'string':
+    case 'json':
+      w.i32(6, 0).struct(10, (w) => w.struct(1, () => undefined));
+      break;
+    case 'decimal':
+      w.i32(6, 5)
+        .i32(7, physical.scale)
+        .i32(8, physical.precision)
+        .struct(10, (w) => w.struct(5, (w) => w.i32(1, physical.scale).i32(2, physical.precision)));
+      break;
+    case 'date':
+      w.i32(6, 6).struct(10, (w) => w.struct(6, () => undefined));
+      break;
+    case 'timestamp':
+      w.i32(6, 10).struct(10, (w) => w.struct(8, (w) => w.bool(1, true).struct(2, (w) => w.struct(2, () => undefined))));
+      break;
+    default:
+  }
+}
