@@ -51,6 +51,10 @@ function expected(column: Column, canonical: unknown): unknown {
   switch (column.physical.kind) {
     case 'int64':
       return String(canonical);
+    case 'string':
+    case 'json':
+      // UTF-8 cannot hold a lone surrogate: it lands as U+FFFD, as everywhere text is encoded.
+      return (canonical as string).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
     case 'date': {
       const [y, m, d] = (canonical as string).split('-').map(Number);
       const date = new Date(0);
