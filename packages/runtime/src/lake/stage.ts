@@ -5,7 +5,7 @@ import { duckdbType, quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js
 import { RuntimeError } from '../errors.js';
 import { constantSql, csvCompatible, csvReadType, csvRowObject, csvRowRules, csvValueSql, CSV_BC_MARK, parseCsvRow, type CsvPage } from './csv-page.js';
 import { dtSource } from './partitioning.js';
-import { ParquetSpool, type ColumnWriter } from './spool/parquet-spool.js';
+import { ParquetSpool, type ColumnWriter, type SpoolBuffers } from './spool/parquet-spool.js';
 import { Misfit } from './spool/row-values.js';
 import { isDerivedPartition, type Column, type TableSchema } from './table-schema.js';
 
@@ -99,6 +99,8 @@ export class Stage {
   private readonly dtFrom: number;
   private spool: ParquetSpool | undefined;
   private writers: readonly ColumnWriter[] = [];
+  /** Row-group buffers shared by the stage's spools. */
+  private readonly spoolBuffers: SpoolBuffers;
   /** Reads a row's fields into the spool (see compileFill). */
   private readonly fill: RowFill;
   private csvSpool: CsvSpool | undefined;
@@ -122,6 +124,7 @@ export class Stage {
     const source = dtSource(schema);
     this.dtFrom = derived ? (source ? schema.columns.indexOf(source) : -1) : -2;
     this.fill = compileFill(schema.columns, this.dtFrom);
+    this.spoolBuffers = [...this.columns, SEQ_COLUMN, DELETED_COLUMN].map(() => []);
   }
 
   static async create(connection: DuckDBConnection, schema: TableSchema, name: string, spoolDir: string): Promise<Stage> {
@@ -211,7 +214,7 @@ export class Stage {
 
   private openSpool(): ParquetSpool {
     const path = join(this.spoolDir, `spool-${this.table.replace(/\W/g, '')}-${this.spoolCounter++}.parquet`);
-    const spool = new ParquetSpool(path, [...this.columns, SEQ_COLUMN, DELETED_COLUMN]);
+    const spool = new ParquetSpool(path, [...this.columns, SEQ_COLUMN, DELETED_COLUMN], this.spoolBuffers);
     this.writers = this.schema.columns.map((_c, i) => spool.writer(i));
     this.spool = spool;
     return spool;

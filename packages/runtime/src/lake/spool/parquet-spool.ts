@@ -19,10 +19,24 @@ import { CompactWriter } from './thrift-compact.js';
 export type ColumnWriter = (value: unknown) => void;
 
 /** Rows per row group; a group also ends early once its strings pass GROUP_BYTES. */
-const GROUP_ROWS = 65_536;
+const GROUP_ROWS = 32_768;
 const GROUP_BYTES = 64 << 20;
 /** Bytes of row groups being written before `drain()` waits. */
-const IN_FLIGHT_BYTES = 32 << 20;
+const IN_FLIGHT_BYTES = 16 << 20;
+/** Spare buffer sets kept per column. */
+const SPARE_SETS = 3;
+
+/** A column's buffers for one row group: values and definition levels. */
+interface GroupBuffers {
+  data: Uint8Array;
+  validity: Uint8Array;
+}
+
+/**
+ * Spare row-group buffers per column, handed from group to group and from spool to spool (a stage
+ * keeps one for all its spools), so a batch allocates its buffers once.
+ */
+export type SpoolBuffers = GroupBuffers[][];
 const TWO_32 = 4_294_967_296;
 const INT64_MAX = 2n ** 63n - 1n;
 const PLAIN_INTEGER = /^-?\d{1,18}$/;
@@ -70,17 +84,26 @@ class SpoolColumn {
   mark = 0;
   /** Definition levels, a bit per row of the group: 1 = a value, 0 = null. */
   validity: Uint8Array;
-  /** Buffers back from the file, for the next groups: no allocation per group. */
-  private readonly free: { data: Uint8Array; validity: Uint8Array }[] = [];
 
   constructor(
     readonly column: Column,
     readonly layout: Layout,
+    /** Spare buffers: taken for each group, given back once the group is written. */
+    private readonly spare: GroupBuffers[],
   ) {
-    const bytes = layout.kind === 'fixed' ? GROUP_ROWS * layout.width : layout.kind === 'bits' ? GROUP_ROWS >> 3 : 1 << 20;
-    this.data = this.i32 = this.f64 = this.view = this.text = undefined as never;
-    this.use(new Uint8Array(bytes));
-    this.validity = new Uint8Array(GROUP_ROWS >> 3).fill(0xff);
+    this.data = this.i32 = this.f64 = this.view = this.text = this.validity = undefined as never;
+    this.next();
+  }
+
+  /** Starts a group in spare buffers, or new ones. */
+  private next(): void {
+    const bytes = this.layout.kind === 'fixed' ? GROUP_ROWS * this.layout.width : this.layout.kind === 'bits' ? GROUP_ROWS >> 3 : 1 << 20;
+    const spare = this.spare.pop();
+    this.use(spare?.data ?? new Uint8Array(bytes));
+    this.validity = spare?.validity ?? new Uint8Array(GROUP_ROWS >> 3);
+    this.validity.fill(0xff);
+    this.pos = 0;
+    this.mark = 0;
   }
 
   private use(data: Uint8Array): void {
@@ -184,22 +207,17 @@ class SpoolColumn {
   }
 
   /**
-   * Hands over the group's buffers (to be written, then given back with `recycle`) and starts the
+   * Hands over the group's buffers (to be written, then given back with `recycle`); `more` starts the
    * next group in others.
    */
-  takeBuffers(): { data: Uint8Array; validity: Uint8Array } {
+  takeBuffers(more: boolean): GroupBuffers {
     const taken = { data: this.data, validity: this.validity };
-    const next = this.free.pop();
-    this.use(next?.data ?? new Uint8Array(this.data.length));
-    this.validity = next?.validity ?? new Uint8Array(GROUP_ROWS >> 3);
-    this.validity.fill(0xff);
-    this.pos = 0;
-    this.mark = 0;
+    if (more) this.next();
     return taken;
   }
 
-  recycle(buffers: { data: Uint8Array; validity: Uint8Array }): void {
-    if (this.free.length < 4) this.free.push(buffers);
+  recycle(buffers: GroupBuffers): void {
+    if (this.spare.length < SPARE_SETS) this.spare.push(buffers);
   }
 }
 
@@ -250,6 +268,7 @@ function columnWriter(target: SpoolColumn): ColumnWriter {
     case 'int64':
       return (v) => {
         if (typeof v === 'number' && Number.isSafeInteger(v)) target.int64(v);
+        else if (typeof v === 'bigint' && BigInt.asIntN(64, v) === v) target.bigint64(v);
         else if (typeof v === 'string' && PLAIN_INTEGER.test(v)) {
           // Up to 15 digits a number is exact.
           if (v.length <= 15 || (v.length === 16 && v.charCodeAt(0) === 45)) target.int64(Number(v));
@@ -272,6 +291,9 @@ function columnWriter(target: SpoolColumn): ColumnWriter {
           const micros = isoMicros(v);
           // Within ±2^53 µs (years 1685–2255) a number is exact; beyond, the exact path.
           if (micros !== undefined && Math.abs(micros) <= Number.MAX_SAFE_INTEGER) return target.int64(micros);
+        } else if (typeof v === 'bigint') {
+          // Microseconds already; ±(2^63-1) are DuckDB's infinities (the slow path says so).
+          if (v < INT64_MAX && v > -INT64_MAX) return target.bigint64(v);
         } else if (v instanceof Date) {
           const micros = v.getTime() * 1000;
           if (Math.abs(micros) <= Number.MAX_SAFE_INTEGER) return target.int64(micros);
@@ -340,8 +362,9 @@ export class ParquetSpool {
   constructor(
     readonly path: string,
     columns: readonly Column[],
+    buffers: SpoolBuffers = columns.map(() => []),
   ) {
-    this.columns = columns.map((c) => new SpoolColumn(c, layoutOf(c)));
+    this.columns = columns.map((c, i) => new SpoolColumn(c, layoutOf(c), buffers[i]!));
     this.byteColumns = this.columns.filter((c) => c.layout.kind === 'bytes');
     this.fd = openSync(path, 'w');
     writeSync(this.fd, MAGIC, 0, MAGIC.length, 0);
@@ -390,7 +413,7 @@ export class ParquetSpool {
   commitRow(): void {
     this.rows++;
     this.groupRows++;
-    if (this.groupRows === GROUP_ROWS || ((this.groupRows & 1023) === 0 && this.byteColumns.some((c) => c.pos > GROUP_BYTES))) this.flushGroup();
+    if (this.groupRows === GROUP_ROWS || ((this.groupRows & 1023) === 0 && this.byteColumns.some((c) => c.pos > GROUP_BYTES))) this.flushGroup(true);
   }
 
   /** Waits while too many row groups are still being written (bounded memory). */
@@ -400,7 +423,7 @@ export class ParquetSpool {
   }
 
   /** Writes the row group filled so far: one PLAIN data page per column, in the background. */
-  private flushGroup(): void {
+  private flushGroup(more: boolean): void {
     const rows = this.groupRows;
     const groups = (rows + 7) >> 3;
     const levelsHeader = bitPackedHeader(groups);
@@ -420,7 +443,7 @@ export class ParquetSpool {
         .end();
       const length = new Uint8Array(4);
       new DataView(length.buffer).setUint32(0, levelsLength, true);
-      const buffers = column.takeBuffers();
+      const buffers = column.takeBuffers(more);
       taken.push(buffers);
       parts.push(header, length, levelsHeader, buffers.validity.subarray(0, groups), values);
       chunks.push({ offset: at, size: header.length + body });
@@ -448,7 +471,8 @@ export class ParquetSpool {
 
   /** Writes the last row group and the footer, and closes the file. */
   async close(): Promise<void> {
-    if (this.groupRows > 0) this.flushGroup();
+    if (this.groupRows > 0) this.flushGroup(false);
+    else for (const column of this.columns) column.recycle(column.takeBuffers(false));
     await Promise.all(this.writes);
     if (this.failure !== undefined) {
       this.abort();
