@@ -16,6 +16,9 @@ export default defineConfig({
       '@connector-factory/runtime/postgres-types': fileURLToPath(
         new URL('./packages/runtime/src/sources/postgres/postgres-values.ts', import.meta.url),
       ),
+      '@connector-factory/runtime/node-flags': fileURLToPath(
+        new URL('./packages/runtime/src/connector/node-flags.ts', import.meta.url),
+      ),
       '@connector-factory/runtime': src('runtime'),
     },
   },

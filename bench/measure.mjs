@@ -4,9 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Runs `<script> --child <step> <rows>` once; its last stdout line is its JSON result. */
-export function measure(script, step, rows) {
-  const out = spawnSync(process.execPath, [script, '--child', step, String(rows)], {
+/**
+ * Runs `<script> --child <step> <rows>` once (with `nodeFlags` for node); its last stdout line is its
+ * JSON result.
+ */
+export function measure(script, step, rows, nodeFlags = []) {
+  const out = spawnSync(process.execPath, [...nodeFlags, script, '--child', step, String(rows)], {
     encoding: 'utf8',
     env: process.env,
     maxBuffer: 1 << 24,
@@ -18,10 +21,14 @@ export function measure(script, step, rows) {
   return JSON.parse(out.stdout.trim().split('\n').pop());
 }
 
-/** Each step `repeat` times, interleaved: per step the median-time result, with the highest peak RSS. */
-export function medians(script, steps, rows, repeat) {
+/**
+ * Each step `repeat` times, interleaved: per step the median-time result, with the highest peak RSS.
+ * `nodeFlags` gives node flags by step.
+ */
+export function medians(script, steps, rows, repeat, nodeFlags = {}) {
   const results = steps.map(() => []);
-  for (let i = 0; i < repeat; i++) steps.forEach((step, s) => results[s].push(measure(script, step, rows)));
+  for (let i = 0; i < repeat; i++)
+    steps.forEach((step, s) => results[s].push(measure(script, step, rows, nodeFlags[step])));
   return results.map((list) => {
     const sorted = [...list].sort((a, b) => a.seconds - b.seconds);
     const middle = sorted[Math.floor(sorted.length / 2)];

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONNECTOR_NODE_FLAGS } from '../packages/runtime/dist/connector/node-flags.js';
 import { folderBytes, measure, medians } from './measure.mjs';
 
 const args = process.argv.slice(2);
@@ -38,7 +39,11 @@ async function main() {
     measure(fileURLToPath(import.meta.url), 'prepare', rows);
     // Each side runs `--repeat` times (default 3), alternating; the median time counts, and the
     // highest peak RSS (one run of a noisy 2-core machine is not a measurement).
-    const [limit, ours] = medians(fileURLToPath(import.meta.url), ['limit', 'connector'], rows, repeat);
+    // The connector runs as a connector process does (CONNECTOR_NODE_FLAGS: its Dockerfile, Kubernetes
+    // container and local supervisor start node with them).
+    const [limit, ours] = medians(fileURLToPath(import.meta.url), ['limit', 'connector'], rows, repeat, {
+      connector: CONNECTOR_NODE_FLAGS,
+    });
     const mbps = limit.bytes / 1e6 / ours.seconds;
     console.log(
       `connector  ${rows.toLocaleString('en').padEnd(12)} ${ours.seconds.toFixed(2).padStart(7)}   ${Math.round(
@@ -84,7 +89,7 @@ async function main() {
   if (cdcChanges > 0) {
     const out = spawnSync(
       process.execPath,
-      [fileURLToPath(new URL('./cdc-bench.mjs', import.meta.url)), String(cdcChanges), '50'],
+      [...CONNECTOR_NODE_FLAGS, fileURLToPath(new URL('./cdc-bench.mjs', import.meta.url)), String(cdcChanges), '50'],
       {
         encoding: 'utf8',
         env: process.env,

@@ -371,7 +371,7 @@ describe('Dockerfile', () => {
       expect(instructions).toContain('USER 10001:10001');
       expect(instructions.find((line) => line.startsWith('HEALTHCHECK '))).toContain('/health');
       expect(instructions.find((line) => line.startsWith('ENV '))).toContain('CF_STATE_DIR="/var/lib/connector"');
-      expect(instructions.at(-1)).toBe('CMD ["node", "dist/index.js"]');
+      expect(instructions.at(-1)).toBe('CMD ["node", "--max-semi-space-size=8", "dist/index.js"]');
       const user = instructions.findIndex((line) => line.startsWith('USER '));
       expect(instructions.slice(user).some((line) => line.startsWith('RUN '))).toBe(false);
     }

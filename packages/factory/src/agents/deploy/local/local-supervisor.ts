@@ -1,3 +1,4 @@
+import { CONNECTOR_NODE_FLAGS } from '@connector-factory/runtime/node-flags';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -182,7 +183,14 @@ export class LocalSupervisor implements DeployTarget {
     };
     const child = spawn(
       process.execPath,
-      [entryOf(spec.packageDir), '--health-port', String(instance.port), '--state-dir', env.CF_STATE_DIR!],
+      [
+        ...CONNECTOR_NODE_FLAGS,
+        entryOf(spec.packageDir),
+        '--health-port',
+        String(instance.port),
+        '--state-dir',
+        env.CF_STATE_DIR!,
+      ],
       // Its own process group: a Ctrl-C meant for the supervisor's terminal is the supervisor's to act on.
       { cwd: spec.workingDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
