@@ -161,7 +161,7 @@ export class LakeWriter {
     const token = `${this.ownedPrefix}${sequence}-${randomBytes(4).toString('hex')}`;
     const batchDir = join(this.options.workDir, token);
     await mkdir(batchDir, { recursive: true });
-    const stage = await Stage.create(this.connection, schema, `stage_${token.replace(/-/g, '_')}`, batchDir);
+    const stage = await Stage.create(this.connection, schema, `stage_${token.replace(/-/g, '_')}`, batchDir, { changes: writeMode === 'merge' });
     const rejected: RejectedRow[] = [];
     const added: TableFile[] = [];
     let removed: TableFile[] = [];

@@ -84,6 +84,8 @@ const CSV_BUFFER_BYTES = 4 << 20;
 
 /** The arrival number of rows loaded from CSV: their order is the file's, and only merges need one. */
 const CSV_SEQ = -1;
+/** The same for plain rows (not changes): they are not merged either. */
+const PLAIN_SEQ = -2;
 
 /**
  * A batch being written. Rows are conformed to the schema (misfits are set aside with their reason),
@@ -101,7 +103,8 @@ export class Stage {
   private readonly dtFrom: number;
   private spool: ParquetSpool | undefined;
   private writers: readonly ColumnWriter[] = [];
-  /** Row-group buffers shared by the stage's spools. */
+  /** The columns of the row spool, and row-group buffers its files share. */
+  private readonly spoolColumns: readonly Column[];
   private readonly spoolBuffers: SpoolBuffers;
   /** Reads a row's fields into the spool (see compileFill). */
   private readonly fill: RowFill;
@@ -118,6 +121,7 @@ export class Stage {
     readonly schema: TableSchema,
     name: string,
     private readonly spoolDir: string,
+    private readonly changes: boolean,
   ) {
     this.table = quoteIdent(name);
     const derived = schema.partitionBy.some((p) => isDerivedPartition(schema, p));
@@ -126,11 +130,20 @@ export class Stage {
     const source = dtSource(schema);
     this.dtFrom = derived ? (source ? schema.columns.indexOf(source) : -1) : -2;
     this.fill = compileFill(schema.columns, this.dtFrom);
-    this.spoolBuffers = [...this.columns, SEQ_COLUMN, DELETED_COLUMN].map(() => []);
+    // Changes carry their arrival number and delete flag, and any column of a delete may be empty;
+    // plain rows need neither, and a column that may not be null is REQUIRED in the spool.
+    this.spoolColumns = changes
+      ? [...this.columns.map((c) => ({ ...c, nullable: true })), SEQ_COLUMN, DELETED_COLUMN]
+      : this.columns.map((c) => (c === DT_COLUMN ? { ...c, nullable: false } : c));
+    this.spoolBuffers = this.spoolColumns.map(() => []);
   }
 
-  static async create(connection: DuckDBConnection, schema: TableSchema, name: string, spoolDir: string): Promise<Stage> {
-    const stage = new Stage(connection, schema, name, spoolDir);
+  /**
+   * `changes`: the rows are changes to merge, each with its arrival number and a delete flag (a delete
+   * may leave any column but the keys empty); otherwise they are plain rows.
+   */
+  static async create(connection: DuckDBConnection, schema: TableSchema, name: string, spoolDir: string, options: { changes?: boolean } = {}): Promise<Stage> {
+    const stage = new Stage(connection, schema, name, spoolDir, options.changes ?? false);
     await connection.run(stage.createSql());
     return stage;
   }
@@ -178,6 +191,7 @@ export class Stage {
    * Returns the rows that did not fit.
    */
   async append(rows: Iterable<Row>, extractedAt: Date, isDelete?: (row: Row) => boolean): Promise<RejectedRow[]> {
+    if (isDelete !== undefined && !this.changes) throw new RuntimeError('internal', 'delete events need a stage created for changes');
     const spool = this.spool ?? this.openSpool();
     const writers = this.writers;
     const { columns } = this.schema;
@@ -206,8 +220,10 @@ export class Stage {
         continue;
       }
       if (this.dtFrom !== -2) spool.int32(dtIndex, day ?? extractedDay);
-      spool.int64(seqIndex, this.seq++);
-      spool.bit(seqIndex + 1, deleted);
+      if (this.changes) {
+        spool.int64(seqIndex, this.seq++);
+        spool.bit(seqIndex + 1, deleted);
+      }
       spool.commitRow();
     }
     await spool.drain();
@@ -216,7 +232,7 @@ export class Stage {
 
   private openSpool(): ParquetSpool {
     const path = join(this.spoolDir, `spool-${this.table.replace(/\W/g, '')}-${this.spoolCounter++}.parquet`);
-    const spool = new ParquetSpool(path, [...this.columns, SEQ_COLUMN, DELETED_COLUMN], this.spoolBuffers);
+    const spool = new ParquetSpool(path, this.spoolColumns, this.spoolBuffers);
     this.writers = this.schema.columns.map((_c, i) => spool.writer(i));
     this.spool = spool;
     return spool;
@@ -253,12 +269,14 @@ export class Stage {
     const spool = this.spool;
     if (!spool || spool.rows === 0) return undefined;
     this.spool = undefined;
-    const names = [...this.columns.map((c) => c.name), SEQ, DELETED];
+    const values = this.columns.map((c, i) => `c${i} AS ${quoteIdent(c.name)}`);
+    const n = this.columns.length;
+    const hidden = this.changes ? `c${n} AS ${SEQ}, c${n + 1} AS ${DELETED}` : `${PLAIN_SEQ} AS ${SEQ}, false AS ${DELETED}`;
     return {
       rows: spool.rows,
       query: async () => {
         await spool.close();
-        return `SELECT ${names.map((name, i) => `c${i} AS ${quoteIdent(name)}`).join(', ')} FROM read_parquet(${quoteLiteral(spool.path)})`;
+        return `SELECT ${values.join(', ')}, ${hidden} FROM read_parquet(${quoteLiteral(spool.path)})`;
       },
       discard: () => spool.abort(),
     };

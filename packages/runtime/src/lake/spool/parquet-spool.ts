@@ -9,8 +9,9 @@ import { CompactWriter } from './thrift-compact.js';
  * row group by row group, with nothing to parse. Values go from the JS records straight into column
  * buffers in Parquet's PLAIN layout (integers and doubles as little-endian bytes, decimals as the
  * scaled integer, dates as days, timestamps as UTC microseconds, strings as length and UTF-8 bytes,
- * booleans as bits), nulls into a definition-level bitmap. A full row group becomes one data page per
- * column, written to the file in the background while the next one fills.
+ * booleans as bits), nulls into a definition-level bitmap (nullable columns only: the others are
+ * REQUIRED). A full row group becomes one data page per column, written to the file in the background
+ * while the next one fills.
  *
  * Columns are named c0, c1, … in the file; the stage maps them back to its own names.
  */
@@ -20,7 +21,7 @@ export type ColumnWriter = (value: unknown) => void;
 
 /** Rows per row group; a group also ends early once its strings pass GROUP_BYTES. */
 const GROUP_ROWS = 32_768;
-const GROUP_BYTES = 64 << 20;
+const GROUP_BYTES = 16 << 20;
 /** Bytes of row groups being written before `drain()` waits. */
 const IN_FLIGHT_BYTES = 16 << 20;
 /** Spare buffer sets kept per column. */
@@ -380,6 +381,7 @@ export class ParquetSpool {
   }
 
   setNull(index: number): void {
+    if (!this.columns[index]!.column.nullable) throw new Error(`spool column ${index} is not nullable`);
     const validity = this.columns[index]!.validity;
     validity[this.groupRows >> 3]! &= ~(1 << (this.groupRows & 7));
   }
@@ -413,7 +415,13 @@ export class ParquetSpool {
   commitRow(): void {
     this.rows++;
     this.groupRows++;
-    if (this.groupRows === GROUP_ROWS || ((this.groupRows & 1023) === 0 && this.byteColumns.some((c) => c.pos > GROUP_BYTES))) this.flushGroup(true);
+    if (this.groupRows === GROUP_ROWS || this.bytesFull()) this.flushGroup(true);
+  }
+
+  /** Whether a text column of the group holds GROUP_BYTES (checked every row: a page is at most 2 GiB). */
+  private bytesFull(): boolean {
+    for (const column of this.byteColumns) if (column.pos > GROUP_BYTES) return true;
+    return false;
   }
 
   /** Waits while too many row groups are still being written (bounded memory). */
@@ -433,8 +441,10 @@ export class ParquetSpool {
     let at = this.offset;
     for (const column of this.columns) {
       const values = column.values();
+      // A REQUIRED column (not nullable) has no definition levels at all.
+      const optional = column.column.nullable;
       const levelsLength = levelsHeader.length + groups;
-      const body = 4 + levelsLength + values.length;
+      const body = (optional ? 4 + levelsLength : 0) + values.length;
       const header = new CompactWriter()
         .i32(1, 0) // DATA_PAGE
         .i32(2, body)
@@ -445,7 +455,8 @@ export class ParquetSpool {
       new DataView(length.buffer).setUint32(0, levelsLength, true);
       const buffers = column.takeBuffers(more);
       taken.push(buffers);
-      parts.push(header, length, levelsHeader, buffers.validity.subarray(0, groups), values);
+      if (optional) parts.push(header, length, levelsHeader, buffers.validity.subarray(0, groups), values);
+      else parts.push(header, values);
       chunks.push({ offset: at, size: header.length + body });
       at += header.length + body;
     }
@@ -539,7 +550,7 @@ function schemaElement(w: CompactWriter, column: SpoolColumn, index: number): vo
   const type = parquetType(column);
   w.i32(1, type);
   if (type === ParquetType.FixedLenByteArray) w.i32(2, 16);
-  w.i32(3, 1).string(4, `c${index}`);
+  w.i32(3, column.column.nullable ? 1 : 0).string(4, `c${index}`);
   const physical = column.column.physical;
   switch (physical.kind) {
     case 'string':
