@@ -82,12 +82,17 @@ export class CompactWriter {
 
   string(id: number, value: string): this {
     this.field(id, CompactType.Binary);
+    this.utf8(value);
+    return this;
+  }
+
+  /** A binary value: varint length, then the UTF-8 bytes. */
+  private utf8(value: string): void {
     const bytes = this.encoder.encode(value);
     this.varint(bytes.length);
     this.room(bytes.length);
     this.buffer.set(bytes, this.length);
     this.length += bytes.length;
-    return this;
   }
 
   /** A struct field; `body` writes its fields. */
@@ -122,13 +127,7 @@ export class CompactWriter {
 
   stringList(id: number, values: readonly string[]): this {
     this.listHeader(id, values.length, CompactType.Binary);
-    for (const v of values) {
-      const bytes = this.encoder.encode(v);
-      this.varint(bytes.length);
-      this.room(bytes.length);
-      this.buffer.set(bytes, this.length);
-      this.length += bytes.length;
-    }
+    for (const v of values) this.utf8(v);
     return this;
   }
 
