@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CONNECTOR_NODE_FLAGS } from '../packages/runtime/dist/connector/node-flags.js';
+import { connectorNodeFlags } from '../packages/runtime/dist/connector/node-flags.js';
 import { folderBytes, measure, medians } from './measure.mjs';
 
 const args = process.argv.slice(2);
@@ -39,10 +39,10 @@ async function main() {
     measure(fileURLToPath(import.meta.url), 'prepare', rows);
     // Each side runs `--repeat` times (default 3), alternating; the median time counts, and the
     // highest peak RSS (one run of a noisy 2-core machine is not a measurement).
-    // The connector runs as a connector process does (CONNECTOR_NODE_FLAGS: its Dockerfile, Kubernetes
-    // container and local supervisor start node with them).
+    // The connector runs as its process would (connectorNodeFlags: its Dockerfile, Kubernetes container
+    // and local supervisor start node with the flags its manifest asks for).
     const [limit, ours] = medians(fileURLToPath(import.meta.url), ['limit', 'connector'], rows, repeat, {
-      connector: CONNECTOR_NODE_FLAGS,
+      connector: connectorNodeFlags({ source: { provider: 'postgres' }, schema: { updateStrategy: 'full_refresh' } }),
     });
     const mbps = limit.bytes / 1e6 / ours.seconds;
     console.log(
@@ -89,7 +89,12 @@ async function main() {
   if (cdcChanges > 0) {
     const out = spawnSync(
       process.execPath,
-      [...CONNECTOR_NODE_FLAGS, fileURLToPath(new URL('./cdc-bench.mjs', import.meta.url)), String(cdcChanges), '50'],
+      [
+        ...connectorNodeFlags({ source: { provider: 'postgres' }, schema: { updateStrategy: 'cdc' } }),
+        fileURLToPath(new URL('./cdc-bench.mjs', import.meta.url)),
+        String(cdcChanges),
+        '50',
+      ],
       {
         encoding: 'utf8',
         env: process.env,

@@ -6,6 +6,7 @@ import { validate as lintDockerfile } from 'dockerfile-utils';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorManifest } from '@connector-factory/ir';
+import { connectorNodeFlags } from '@connector-factory/runtime/node-flags';
 import {
   FactoryError,
   generate,
@@ -371,7 +372,11 @@ describe('Dockerfile', () => {
       expect(instructions).toContain('USER 10001:10001');
       expect(instructions.find((line) => line.startsWith('HEALTHCHECK '))).toContain('/health');
       expect(instructions.find((line) => line.startsWith('ENV '))).toContain('CF_STATE_DIR="/var/lib/connector"');
-      expect(instructions.at(-1)).toBe('CMD ["node", "--max-semi-space-size=8", "dist/index.js"]');
+      // A PostgreSQL full refresh runs with a small young generation (connectorNodeFlags); others as node does.
+      const flags = connectorNodeFlags(manifestOf(name))
+        .map((flag) => `"${flag}", `)
+        .join('');
+      expect(instructions.at(-1)).toBe(`CMD ["node", ${flags}"dist/index.js"]`);
       const user = instructions.findIndex((line) => line.startsWith('USER '));
       expect(instructions.slice(user).some((line) => line.startsWith('RUN '))).toBe(false);
     }

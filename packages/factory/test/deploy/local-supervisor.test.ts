@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,33 @@ describe('LocalSupervisor', () => {
     const line = JSON.parse(logs.find((l) => l.includes('listening'))!) as { cwd: string; stateDir: string };
     expect(line.cwd).toBe(home);
     expect(line.stateDir).toBe(join(home, 'state', 'connector_probe_v1', 'dev'));
+  });
+
+  it('starts node with the flags the package manifest asks for (a PostgreSQL full refresh: a small young generation)', async () => {
+    const packageDir = join(home, 'package');
+    await mkdir(join(packageDir, 'dist'), { recursive: true });
+    await copyFile(join(probe, 'dist', 'index.js'), join(packageDir, 'dist', 'index.js'));
+    // The execArgv of the running instance, from its 'listening' line.
+    const listening = async () => {
+      let line: string | undefined;
+      await until(
+        async () =>
+          (line = (await supervisor.logs('dep_test_1')).findLast((l) => l.includes('listening'))) !== undefined,
+      );
+      return (JSON.parse(line!) as { pid?: number; execArgv: string[] }).execArgv;
+    };
+    await supervisor.start({ ...spec(), packageDir });
+    expect(await listening()).toEqual([]);
+    await writeFile(
+      join(packageDir, 'manifest.json'),
+      JSON.stringify({ source: { provider: 'postgres' }, schema: { updateStrategy: 'full_refresh' } }),
+    );
+    await supervisor.start({ ...spec(), packageDir });
+    await until(
+      async () => (await supervisor.logs('dep_test_1')).some((l) => l.includes('max-semi-space-size')),
+      5_000,
+    ).catch(() => undefined);
+    expect(await listening()).toEqual(['--max-semi-space-size=8']);
   });
 
   it('restarts a connector that crashes, on the same endpoint', async () => {

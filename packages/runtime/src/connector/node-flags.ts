@@ -1,14 +1,26 @@
 /**
- * The V8 flags a connector process runs with: the generated Dockerfile's CMD, the Kubernetes
- * container's command and the local supervisor all start `node` with them, and the PostgreSQL
- * benchmark runs its connector with them too.
+ * The V8 flags a connector process runs with, chosen from its manifest: the generated Dockerfile's
+ * CMD, the Kubernetes container's command and the local supervisor all start `node` with them, and
+ * the PostgreSQL benchmark runs its connector with them too.
  *
- * `--max-semi-space-size=8` (MB; Node 20 lets the young generation grow to 16 MB per semi-space): a
- * connector moves its data through short-lived Buffers (socket reads, COPY messages, CSV pages), whose
- * memory V8 releases only when the small JS objects holding them are collected. With the larger
- * young generation those collections come late, and a long full refresh carried up to ~60 MB of
- * dead buffers: 10 M rows peaked at 286–302 MB against 233 MB for 1 M. With 8 MB the peak was
- * 252–255 MB against 229–237 MB, at the same speed, and CDC throughput did not change
- * (measured on the project's 2-core machine; see the README's benchmarks).
+ * A PostgreSQL full refresh streams bytes (the CSV hand-over): socket reads, COPY messages and CSV
+ * pages are short-lived Buffers, whose memory V8 frees only when the small objects holding them are
+ * collected, and with Node's default young generation (semi-spaces up to 16 MB) those collections
+ * come late: a 10 M-row refresh carried up to ~60 MB of dead buffers, its peak RSS 23–28 % over a
+ * 1 M-row one. With `--max-semi-space-size=8` it stayed within 7–15 %, at the same speed. Every other
+ * connector builds records, which the larger young generation suits: with 8 MB the lake writer took
+ * 17 % longer over 5 M records, so they keep Node's default. (Measured on the project's 2-core
+ * machine; see the README's benchmarks.)
  */
-export const CONNECTOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+
+/** What the choice depends on: a manifest's source provider and update strategy. */
+export interface NodeFlagInputs {
+  readonly source: { readonly provider: string };
+  readonly schema: { readonly updateStrategy: string };
+}
+
+export function connectorNodeFlags(manifest: NodeFlagInputs): string[] {
+  return manifest.source.provider === 'postgres' && manifest.schema.updateStrategy === 'full_refresh'
+    ? ['--max-semi-space-size=8']
+    : [];
+}

@@ -1,4 +1,4 @@
-import { CONNECTOR_NODE_FLAGS } from '@connector-factory/runtime/node-flags';
+import { connectorNodeFlags } from '@connector-factory/runtime/node-flags';
 import { dockerfile, type DockerInstruction } from '../syntax/dockerfile.js';
 import type { CodegenContext } from '../template.js';
 import { CONTAINER } from './kubernetes.js';
@@ -93,7 +93,7 @@ export function dockerfileText(context: CodegenContext): string {
     {
       comment: ['Follows the manifest schedule; `docker run IMAGE node dist/index.js --once` runs one sync.'],
       keyword: 'CMD',
-      args: { exec: ['node', ...CONNECTOR_NODE_FLAGS, 'dist/index.js'] },
+      args: { exec: ['node', ...connectorNodeFlags(manifest), 'dist/index.js'] },
     },
   ]);
 }

@@ -1,4 +1,4 @@
-import { CONNECTOR_NODE_FLAGS } from '@connector-factory/runtime/node-flags';
+import { connectorNodeFlags } from '@connector-factory/runtime/node-flags';
 import { posix } from 'node:path';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
@@ -101,7 +101,7 @@ function container(context: CodegenContext, args: readonly string[]): IContainer
     name: 'connector',
     image: names.image,
     imagePullPolicy: 'IfNotPresent',
-    command: ['node', ...CONNECTOR_NODE_FLAGS, 'dist/index.js'],
+    command: ['node', ...connectorNodeFlags(manifest), 'dist/index.js'],
     ...(args.length > 0 ? { args: [...args] } : {}),
     ports: [{ name: 'http', containerPort: CONTAINER.port, protocol: 'TCP' }],
     env: [

@@ -1,8 +1,8 @@
-import { CONNECTOR_NODE_FLAGS } from '@connector-factory/runtime/node-flags';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { connectorNodeFlags, type NodeFlagInputs } from '@connector-factory/runtime/node-flags';
 import { BUNDLE_ENTRY } from '../build-package.js';
 import type { DeployTarget, InstanceSpec, InstanceState, InstanceStatus } from '../deploy-target.js';
 import { freePort } from './free-port.js';
@@ -66,6 +66,20 @@ function defaultBaseEnv(): Record<string, string> {
 }
 
 /** A build's bundle when it has one (the Deploy agent makes it), else the compiled entry point. */
+/** The node flags the package's manifest asks for (connectorNodeFlags); none without a readable manifest. */
+function nodeFlagsOf(packageDir: string): string[] {
+  let manifest: NodeFlagInputs;
+  try {
+    manifest = JSON.parse(readFileSync(join(packageDir, 'manifest.json'), 'utf8')) as NodeFlagInputs;
+  } catch {
+    // The connector reads its manifest itself and says what is wrong with it.
+    return [];
+  }
+  return manifest?.source?.provider !== undefined && manifest.schema?.updateStrategy !== undefined
+    ? connectorNodeFlags(manifest)
+    : [];
+}
+
 function entryOf(packageDir: string): string {
   const bundle = join(packageDir, BUNDLE_ENTRY);
   return existsSync(bundle) ? bundle : join(packageDir, 'dist', 'index.js');
@@ -184,7 +198,7 @@ export class LocalSupervisor implements DeployTarget {
     const child = spawn(
       process.execPath,
       [
-        ...CONNECTOR_NODE_FLAGS,
+        ...nodeFlagsOf(spec.packageDir),
         entryOf(spec.packageDir),
         '--health-port',
         String(instance.port),
