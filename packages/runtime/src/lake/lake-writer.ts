@@ -191,7 +191,7 @@ export class LakeWriter {
         if (loaded !== read.rows) throw new RuntimeError('internal', `rows do not add up: ${read.rows} spooled, ${loaded} written`);
         rowsWritten += loaded;
       } finally {
-        read.discard();
+        await read.discard();
       }
     };
     // A spool of one kind only is encoded straight into data files (no table in between).

@@ -251,7 +251,7 @@ export class Stage {
       this.loaded += inserted.rowsChanged;
       return inserted.rowsChanged;
     } finally {
-      read.discard();
+      await read.discard();
     }
   }
 
@@ -265,7 +265,7 @@ export class Stage {
    * and the delete flag): `query()` finishes the file, `discard()` removes it. The next rows go into
    * a new spool at once.
    */
-  takeRowsRead(): { rows: number; query: () => Promise<string>; discard: () => void } | undefined {
+  takeRowsRead(): { rows: number; query: () => Promise<string>; discard: () => Promise<void> } | undefined {
     const spool = this.spool;
     if (!spool || spool.rows === 0) return undefined;
     this.spool = undefined;
@@ -417,7 +417,7 @@ export class Stage {
       rmSync(this.csvSpool.path, { force: true });
       this.csvSpool = undefined;
     }
-    this.spool?.abort();
+    await this.spool?.abort();
     this.spool = undefined;
     await this.connection.run(`DROP TABLE IF EXISTS ${this.table}`);
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -249,5 +249,25 @@ describe('the row spool (uncompressed Parquet that DuckDB reads back)', () => {
       expect(text).toBe(wide(n));
     });
     rmSync(path);
+  });
+
+  it('never closes its descriptor twice: by then the number may belong to another file', async () => {
+    const spool = new ParquetSpool(join(dir, 'closed-twice.parquet'), [columns[0]!]);
+    const write = spool.writer(0);
+    spool.beginRow();
+    write(1);
+    spool.commitRow();
+    await spool.close();
+    // The next file opened gets the lowest free number: the spool's, now closed.
+    const spoolFd = (spool as unknown as { fd: number }).fd;
+    const opened: number[] = [];
+    while (opened.length < 8 && opened.at(-1) !== spoolFd) opened.push(openSync(join(dir, `other-${opened.length}`), 'w'));
+    try {
+      expect(opened.at(-1)).toBe(spoolFd);
+      await spool.abort();
+      expect(writeSync(opened.at(-1)!, 'still mine')).toBe(10);
+    } finally {
+      for (const fd of opened) closeSync(fd);
+    }
   });
 });

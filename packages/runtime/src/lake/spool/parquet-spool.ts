@@ -354,6 +354,8 @@ export class ParquetSpool {
   private readonly columns: SpoolColumn[];
   private readonly byteColumns: SpoolColumn[];
   private readonly fd: number;
+  /** Once the descriptor is closed its number may belong to another file: it is never closed twice. */
+  private closed = false;
   private offset = MAGIC.length;
   private readonly groups: GroupPlace[] = [];
   private inFlight = 0;
@@ -486,7 +488,7 @@ export class ParquetSpool {
     else for (const column of this.columns) column.recycle(column.takeBuffers(false));
     await Promise.all(this.writes);
     if (this.failure !== undefined) {
-      this.abort();
+      await this.abort();
       throw this.failure;
     }
     const footer = new CompactWriter()
@@ -523,16 +525,22 @@ export class ParquetSpool {
     MAGIC.copy(tail, 4);
     writeSync(this.fd, footer, 0, footer.length, this.offset);
     writeSync(this.fd, tail, 0, tail.length, this.offset + footer.length);
+    this.closeFile();
+  }
+
+  private closeFile(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 
-  /** Closes and removes the file (after a failure, or when the batch is thrown away). */
-  abort(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      // Already closed.
-    }
+  /**
+   * Removes the file (after a failure, once it has been read, or when the batch is thrown away),
+   * closing it first if it is still open — after the writes in flight, which use its descriptor.
+   */
+  async abort(): Promise<void> {
+    await Promise.all(this.writes);
+    this.closeFile();
     rmSync(this.path, { force: true });
   }
 }
