@@ -42,7 +42,7 @@ async function main() {
     // The connector runs as its process would (connectorNodeFlags: its Dockerfile, Kubernetes container
     // and local supervisor start node with the flags its manifest asks for).
     const [limit, ours] = medians(fileURLToPath(import.meta.url), ['limit', 'connector'], rows, repeat, {
-      connector: connectorNodeFlags({ source: { provider: 'postgres' }, schema: { updateStrategy: 'full_refresh' } }),
+      connector: connectorNodeFlags(benchManifest(tableFor(rows), '')),
     });
     const mbps = limit.bytes / 1e6 / ours.seconds;
     console.log(
@@ -90,7 +90,11 @@ async function main() {
     const out = spawnSync(
       process.execPath,
       [
-        ...connectorNodeFlags({ source: { provider: 'postgres' }, schema: { updateStrategy: 'cdc' } }),
+        // The CDC bench's connector builds records: Node's defaults (connectorNodeFlags gives none).
+        ...connectorNodeFlags({
+          ...benchManifest('orders', ''),
+          schema: { ...benchManifest('orders', '').schema, updateStrategy: 'cdc' },
+        }),
         fileURLToPath(new URL('./cdc-bench.mjs', import.meta.url)),
         String(cdcChanges),
         '50',
@@ -148,48 +152,7 @@ async function child(what, rows) {
   } else {
     const rt = await import('../packages/runtime/dist/index.js');
     const lake = mkdtempSync(join(tmpdir(), 'cf-pg-bench-'));
-    const field = (name, type, nullable = false) => ({ name, type, nullable });
-    const manifest = {
-      id: `connector_postgres_bench_orders_v1`,
-      name: 'bench',
-      version: '1.0.0',
-      source: {
-        type: 'jdbc',
-        provider: 'postgres',
-        connectionString: '${PG_URL}',
-        auth: { method: 'basic', config: {} },
-      },
-      schema: {
-        entities: [
-          {
-            name: table,
-            primaryKey: ['id'],
-            fields: [
-              field('id', 'number'),
-              field('customer_id', 'number'),
-              field('status', 'string'),
-              field('total', 'number'),
-              field('quantity', 'number'),
-              field('paid', 'boolean'),
-              field('created_at', 'datetime'),
-              field('note', 'string', true),
-              field('region', 'string', true),
-              field('score', 'number', true),
-            ],
-          },
-        ],
-        updateStrategy: 'full_refresh',
-      },
-      destination: { lakePath: lake, format: 'parquet', compression: 'zstd', partitionBy: [], writeMode: 'overwrite' },
-      schedule: { type: 'interval', intervalSeconds: 3600 },
-      governance: {
-        owner: 'bench',
-        classification: 'internal',
-        retentionDays: 1,
-        piiHandling: 'mask',
-        contract: { version: '1.0.0', slo: { freshnessMinutes: 60, availabilityPercent: 99, errorRatePercent: 1 } },
-      },
-    };
+    const manifest = benchManifest(table, lake);
     const summary = await rt.runConnector({
       manifest,
       once: true,
@@ -268,4 +231,50 @@ async function dropIfEmptied(rows) {
   } finally {
     await client.end();
   }
+}
+
+/** The connector manifest of the bench: `table` → parquet zstd in `lake`, a full refresh. */
+function benchManifest(table, lake) {
+  const field = (name, type, nullable = false) => ({ name, type, nullable });
+  return {
+    id: `connector_postgres_bench_orders_v1`,
+    name: 'bench',
+    version: '1.0.0',
+    source: {
+      type: 'jdbc',
+      provider: 'postgres',
+      connectionString: '${PG_URL}',
+      auth: { method: 'basic', config: {} },
+    },
+    schema: {
+      entities: [
+        {
+          name: table,
+          primaryKey: ['id'],
+          fields: [
+            field('id', 'number'),
+            field('customer_id', 'number'),
+            field('status', 'string'),
+            field('total', 'number'),
+            field('quantity', 'number'),
+            field('paid', 'boolean'),
+            field('created_at', 'datetime'),
+            field('note', 'string', true),
+            field('region', 'string', true),
+            field('score', 'number', true),
+          ],
+        },
+      ],
+      updateStrategy: 'full_refresh',
+    },
+    destination: { lakePath: lake, format: 'parquet', compression: 'zstd', partitionBy: [], writeMode: 'overwrite' },
+    schedule: { type: 'interval', intervalSeconds: 3600 },
+    governance: {
+      owner: 'bench',
+      classification: 'internal',
+      retentionDays: 1,
+      piiHandling: 'mask',
+      contract: { version: '1.0.0', slo: { freshnessMinutes: 60, availabilityPercent: 99, errorRatePercent: 1 } },
+    },
+  };
 }

@@ -75,7 +75,12 @@ describe('LocalSupervisor', () => {
     expect(await listening()).toEqual([]);
     await writeFile(
       join(packageDir, 'manifest.json'),
-      JSON.stringify({ source: { provider: 'postgres' }, schema: { updateStrategy: 'full_refresh' } }),
+      JSON.stringify({
+        source: { provider: 'postgres' },
+        schema: { updateStrategy: 'full_refresh', entities: [{ fields: [{ name: 'id' }] }] },
+        destination: { writeMode: 'overwrite' },
+        governance: { piiHandling: 'mask' },
+      }),
     );
     await supervisor.start({ ...spec(), packageDir });
     await until(

@@ -3,24 +3,42 @@
  * CMD, the Kubernetes container's command and the local supervisor all start `node` with them, and
  * the PostgreSQL benchmark runs its connector with them too.
  *
- * A PostgreSQL full refresh streams bytes (the CSV hand-over): socket reads, COPY messages and CSV
- * pages are short-lived Buffers, whose memory V8 frees only when the small objects holding them are
- * collected, and with Node's default young generation (semi-spaces up to 16 MB) those collections
- * come late: a 10 M-row refresh carried up to ~60 MB of dead buffers, its peak RSS 23–28 % over a
- * 1 M-row one. With `--max-semi-space-size=8` it stayed within 7–15 %, at the same speed. Every other
- * connector builds records, which the larger young generation suits: with 8 MB the lake writer took
- * 17 % longer over 5 M records, so they keep Node's default. (Measured on the project's 2-core
+ * A PostgreSQL full refresh that takes the CSV hand-over streams bytes: socket reads, COPY messages
+ * and CSV pages are short-lived Buffers, whose memory V8 frees only when the small objects holding
+ * them are collected, and with Node's default young generation (semi-spaces up to 16 MB) those
+ * collections come late: a 10 M-row refresh carried up to ~60 MB of dead buffers, its peak RSS 23–28 %
+ * over a 1 M-row one. With `--max-semi-space-size=8` it stayed within 7–15 %, at the same speed. Every
+ * other connector builds records, which the larger young generation suits: with 8 MB the lake writer
+ * took 17 % longer over 5 M records, so they keep Node's default. (Measured on the project's 2-core
  * machine; see the README's benchmarks.)
  */
 
-/** What the choice depends on: a manifest's source provider and update strategy. */
+/** What the choice depends on: the parts of a manifest that decide whether rows travel as CSV bytes. */
 export interface NodeFlagInputs {
   readonly source: { readonly provider: string };
-  readonly schema: { readonly updateStrategy: string };
+  readonly schema: {
+    readonly updateStrategy: string;
+    readonly entities: readonly { readonly fields: readonly { readonly pii?: boolean | undefined }[] }[];
+  };
+  readonly destination: { readonly writeMode: string };
+  readonly governance: { readonly piiHandling: string };
 }
 
+/**
+ * `--max-semi-space-size=8` when the connector's rows will travel as CSV bytes — a PostgreSQL full
+ * refresh, not merged, with no PII field to transform (the conditions run-connector.ts and the
+ * transformer apply; a column whose catalog type differs can still send one back to records) — and
+ * nothing otherwise.
+ */
 export function connectorNodeFlags(manifest: NodeFlagInputs): string[] {
-  return manifest.source.provider === 'postgres' && manifest.schema.updateStrategy === 'full_refresh'
-    ? ['--max-semi-space-size=8']
-    : [];
+  const postgres = manifest.source.provider === 'postgres' || manifest.source.provider === 'postgresql';
+  const transformsPii =
+    manifest.governance.piiHandling !== 'exclude' &&
+    manifest.schema.entities.some((e) => e.fields.some((f) => f.pii === true));
+  const bytes =
+    postgres &&
+    manifest.schema.updateStrategy === 'full_refresh' &&
+    manifest.destination.writeMode !== 'merge' &&
+    !transformsPii;
+  return bytes ? ['--max-semi-space-size=8'] : [];
 }

@@ -225,6 +225,8 @@ export class Stage {
         spool.bit(seqIndex + 1, deleted);
       }
       spool.commitRow();
+      // Wide rows fill many groups in one page: wait for the file there too.
+      if (spool.backlogged) await spool.drain();
     }
     await spool.drain();
     return rejected;
@@ -417,8 +419,11 @@ export class Stage {
       rmSync(this.csvSpool.path, { force: true });
       this.csvSpool = undefined;
     }
-    await this.spool?.abort();
-    this.spool = undefined;
-    await this.connection.run(`DROP TABLE IF EXISTS ${this.table}`);
+    try {
+      await this.spool?.abort();
+    } finally {
+      this.spool = undefined;
+      await this.connection.run(`DROP TABLE IF EXISTS ${this.table}`);
+    }
   }
 }

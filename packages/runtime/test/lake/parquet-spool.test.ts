@@ -270,4 +270,64 @@ describe('the row spool (uncompressed Parquet that DuckDB reads back)', () => {
       for (const fd of opened) closeSync(fd);
     }
   });
+
+  it('lands a number in a decimal of more than 15 digits as the reference does (its shortest form)', async () => {
+    const wide = [
+      columnOf({ name: 'a', type: 'number', nullable: true }, 'decimal(16,2)'),
+      columnOf({ name: 'b', type: 'number', nullable: true }, 'decimal(18,5)'),
+      columnOf({ name: 'c', type: 'number', nullable: true }, 'decimal(17,6)'),
+      columnOf({ name: 'd', type: 'number', nullable: true }, 'decimal(18,2)'),
+      columnOf({ name: 'e', type: 'number', nullable: true }, 'decimal(38,9)'),
+    ];
+    // Values where more than one decimal of the column's scale rounds to the same double.
+    const known = [86093615796993.4, 80852698226.404, 8616782714.11439, 86093615796993.4, Number("8616782.714114389")];
+    const sample = fc.sample(
+      fc.tuple(fc.double({ min: 7e13, max: 9e13 }), fc.double({ min: 8e10, max: 9e10 }), fc.double({ min: 8e9, max: 9e9 }), fc.double({ min: 7e13, max: 9e13 }), fc.double({ min: 8.4e6, max: 9e6 })),
+      { numRuns: 500, seed: 7 },
+    );
+    const rows = [known, ...sample.map((t) => [...t])];
+    const path = join(dir, `wide-decimals-${spools++}.parquet`);
+    const spool = new ParquetSpool(path, wide);
+    const writers = wide.map((_c, i) => spool.writer(i));
+    const landed: unknown[][] = [];
+    for (const values of rows) {
+      spool.beginRow();
+      try {
+        values.forEach((v, i) => writers[i]!(v));
+        spool.commitRow();
+        landed.push(values);
+      } catch (error) {
+        if (!(error instanceof Misfit)) throw error;
+        spool.discardRow();
+      }
+    }
+    await spool.close();
+    const read = (await connection.runAndReadAll(`SELECT ${wide.map((_c, i) => `CAST(c${i} AS VARCHAR)`).join(', ')} FROM read_parquet(${quoteLiteral(path)})`)).getRowsJS();
+    expect(read).toHaveLength(landed.length);
+    expect(landed.length).toBeGreaterThan(rows.length / 2);
+    read.forEach((got, r) =>
+      wide.forEach((column, i) => {
+        const reference = conformValue(landed[r]![i], column);
+        expect(reference.ok && got[i], `${String(landed[r]![i])} as ${column.name}`).toBe(reference.ok && reference.value);
+      }),
+    );
+  });
+
+  it("holds fewer rows in a wide table's row groups: 16 MB of values a group, whatever the columns", async () => {
+    const many = Array.from({ length: 200 }, (_v, i) => columnOf({ name: `n${i}`, type: 'number', nullable: false }, 'int64'));
+    const path = join(dir, `many-columns-${spools++}.parquet`);
+    const spool = new ParquetSpool(path, many);
+    const writers = many.map((_c, i) => spool.writer(i));
+    for (let n = 0; n < 25_000; n++) {
+      spool.beginRow();
+      for (let i = 0; i < many.length; i++) writers[i]!(n * 1000 + i);
+      spool.commitRow();
+    }
+    await spool.close();
+    const groups = (await connection.runAndReadAll(`SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata(${quoteLiteral(path)}) ORDER BY 1`)).getRowsJS();
+    // 200 columns × 8 bytes: 10 480 rows a group (16 MB), not 32 768 (52 MB).
+    expect(groups.map((g) => Number(g[1]))).toEqual([10_480, 10_480, 4_040]);
+    const sums = (await connection.runAndReadAll(`SELECT sum(c0), sum(c199), count(*) FROM read_parquet(${quoteLiteral(path)})`)).getRowsJS()[0]!;
+    expect(sums).toEqual([BigInt(1000 * ((25_000 * 24_999) / 2)), BigInt(1000 * ((25_000 * 24_999) / 2) + 199 * 25_000), 25_000n]);
+  });
 });

@@ -19,13 +19,17 @@ import { CompactWriter } from './thrift-compact.js';
 /** Writes one value of a column (not null), or throws a Misfit. */
 export type ColumnWriter = (value: unknown) => void;
 
-/** Rows per row group; a group also ends early once its strings pass GROUP_BYTES. */
+/**
+ * Rows per row group at most; a group also ends once its values, all columns together, pass
+ * GROUP_BYTES (a wide table's groups hold fewer rows, so the spool's memory does not grow with the
+ * number of columns; a page DuckDB reads is at most that big).
+ */
 const GROUP_ROWS = 32_768;
 const GROUP_BYTES = 16 << 20;
 /** Bytes of row groups being written before `drain()` waits. */
 const IN_FLIGHT_BYTES = 16 << 20;
 /** Spare buffer sets kept per column. */
-const SPARE_SETS = 3;
+const SPARE_SETS = 2;
 
 /** A column's buffers for one row group: values and definition levels. */
 interface GroupBuffers {
@@ -89,6 +93,8 @@ class SpoolColumn {
   constructor(
     readonly column: Column,
     readonly layout: Layout,
+    /** Rows a group holds at most (a multiple of 8). */
+    private readonly groupRows: number,
     /** Spare buffers: taken for each group, given back once the group is written. */
     private readonly spare: GroupBuffers[],
   ) {
@@ -98,10 +104,12 @@ class SpoolColumn {
 
   /** Starts a group in spare buffers, or new ones. */
   private next(): void {
-    const bytes = this.layout.kind === 'fixed' ? GROUP_ROWS * this.layout.width : this.layout.kind === 'bits' ? GROUP_ROWS >> 3 : 1 << 20;
+    const rows = this.groupRows;
+    const bytes = this.layout.kind === 'fixed' ? rows * this.layout.width : this.layout.kind === 'bits' ? rows >> 3 : 64 << 10;
+    // Spares of a stage whose spools all have the same columns, hence the same sizes (text grows).
     const spare = this.spare.pop();
     this.use(spare?.data ?? new Uint8Array(bytes));
-    this.validity = spare?.validity ?? new Uint8Array(GROUP_ROWS >> 3);
+    this.validity = spare?.validity ?? new Uint8Array(rows >> 3);
     this.validity.fill(0xff);
     this.pos = 0;
     this.mark = 0;
@@ -304,7 +312,9 @@ function columnWriter(target: SpoolColumn): ColumnWriter {
     case 'decimal': {
       const { precision, scale } = physical;
       const factor = 10 ** scale;
-      const limit = precision <= 15 ? 10 ** precision : Number.MAX_SAFE_INTEGER + 1;
+      // Up to 15 digits one decimal with `scale` places at most rounds to a given double; beyond, two
+      // can, and the reference rules (shortest form of the number) decide.
+      const limit = 10 ** Math.min(precision, 15);
       return (v) => {
         if (typeof v === 'number') {
           // A number has at most `scale` places exactly when it is the nearest double to k / 10^scale.
@@ -353,6 +363,8 @@ export class ParquetSpool {
   private groupRows = 0;
   private readonly columns: SpoolColumn[];
   private readonly byteColumns: SpoolColumn[];
+  private readonly fixedRowBytes: number;
+  private readonly maxGroupRows: number;
   private readonly fd: number;
   /** Once the descriptor is closed its number may belong to another file: it is never closed twice. */
   private closed = false;
@@ -367,7 +379,12 @@ export class ParquetSpool {
     columns: readonly Column[],
     buffers: SpoolBuffers = columns.map(() => []),
   ) {
-    this.columns = columns.map((c, i) => new SpoolColumn(c, layoutOf(c), buffers[i]!));
+    const layouts = columns.map(layoutOf);
+    // Bytes a row takes in the fixed-width columns (a bit per boolean rounds up here): with the text
+    // written so far, what a group holds.
+    this.fixedRowBytes = layouts.reduce((sum, l) => sum + (l.kind === 'fixed' ? l.width : l.kind === 'bits' ? 1 : 0), 0);
+    this.maxGroupRows = Math.max(64, Math.min(GROUP_ROWS, Math.floor(GROUP_BYTES / Math.max(1, this.fixedRowBytes)))) & ~7;
+    this.columns = columns.map((c, i) => new SpoolColumn(c, layouts[i]!, this.maxGroupRows, buffers[i]!));
     this.byteColumns = this.columns.filter((c) => c.layout.kind === 'bytes');
     this.fd = openSync(path, 'w');
     writeSync(this.fd, MAGIC, 0, MAGIC.length, 0);
@@ -417,13 +434,19 @@ export class ParquetSpool {
   commitRow(): void {
     this.rows++;
     this.groupRows++;
-    if (this.groupRows === GROUP_ROWS || this.bytesFull()) this.flushGroup(true);
+    if (this.groupRows === this.maxGroupRows || this.groupFull()) this.flushGroup(true);
   }
 
-  /** Whether a text column of the group holds GROUP_BYTES (checked every row: a page is at most 2 GiB). */
-  private bytesFull(): boolean {
-    for (const column of this.byteColumns) if (column.pos > GROUP_BYTES) return true;
-    return false;
+  /** Whether the group's values, all columns together, pass GROUP_BYTES (checked every row). */
+  private groupFull(): boolean {
+    let bytes = this.groupRows * this.fixedRowBytes;
+    for (const column of this.byteColumns) bytes += column.pos;
+    return bytes > GROUP_BYTES;
+  }
+
+  /** Whether more than IN_FLIGHT_BYTES of groups are being written: time to `drain()`. */
+  get backlogged(): boolean {
+    return this.inFlight > IN_FLIGHT_BYTES;
   }
 
   /** Waits while too many row groups are still being written (bounded memory). */

@@ -91,7 +91,9 @@ export function dockerfileText(context: CodegenContext): string {
       then: { keyword: 'CMD', exec: HEALTH_PROBE },
     },
     {
-      comment: ['Follows the manifest schedule; `docker run IMAGE node dist/index.js --once` runs one sync.'],
+      comment: [
+        `Follows the manifest schedule; \`docker run IMAGE ${['node', ...connectorNodeFlags(manifest), 'dist/index.js'].join(' ')} --once\` runs one sync.`,
+      ],
       keyword: 'CMD',
       args: { exec: ['node', ...connectorNodeFlags(manifest), 'dist/index.js'] },
     },

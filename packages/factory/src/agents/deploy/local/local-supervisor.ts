@@ -65,7 +65,6 @@ function defaultBaseEnv(): Record<string, string> {
   return env;
 }
 
-/** A build's bundle when it has one (the Deploy agent makes it), else the compiled entry point. */
 /** The node flags the package's manifest asks for (connectorNodeFlags); none without a readable manifest. */
 function nodeFlagsOf(packageDir: string): string[] {
   let manifest: NodeFlagInputs;
@@ -75,11 +74,14 @@ function nodeFlagsOf(packageDir: string): string[] {
     // The connector reads its manifest itself and says what is wrong with it.
     return [];
   }
-  return manifest?.source?.provider !== undefined && manifest.schema?.updateStrategy !== undefined
-    ? connectorNodeFlags(manifest)
-    : [];
+  try {
+    return connectorNodeFlags(manifest);
+  } catch {
+    return [];
+  }
 }
 
+/** A build's bundle when it has one (the Deploy agent makes it), else the compiled entry point. */
 function entryOf(packageDir: string): string {
   const bundle = join(packageDir, BUNDLE_ENTRY);
   return existsSync(bundle) ? bundle : join(packageDir, 'dist', 'index.js');
