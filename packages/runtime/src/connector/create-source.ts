@@ -4,8 +4,8 @@ import { MysqlSource } from '../sources/mysql/mysql-source.js';
 import { PostgresSource } from '../sources/postgres/postgres-source.js';
 import { expandEnv } from '../sources/env.js';
 import type { Source, SqlConnectionOptions } from '../sources/source.js';
+import { POSTGRES_PROVIDERS } from './csv-handover.js';
 
-const POSTGRES = new Set(['postgres', 'postgresql']);
 const MYSQL = new Set(['mysql', 'mariadb']);
 
 /**
@@ -25,7 +25,7 @@ export function createSource(
     const url = expandEnv(source.connectionString, env);
     const chunk = options.chunkRows !== undefined ? { chunkRows: options.chunkRows } : {};
     // PostgreSQL reads sslmode/sslrootcert/sslcert/sslkey from the URL itself (libpq's names).
-    if (POSTGRES.has(source.provider)) return new PostgresSource({ url, ...chunk });
+    if (POSTGRES_PROVIDERS.has(source.provider)) return new PostgresSource({ url, ...chunk });
     if (MYSQL.has(source.provider)) {
       const { url: plain, tls } = tlsFromUrl(url);
       return new MysqlSource({ url: plain, ...chunk, ...(tls ? { tls } : {}) });

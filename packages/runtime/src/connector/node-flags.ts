@@ -1,3 +1,5 @@
+import { csvHandoverPossible, type CsvHandoverInputs } from './csv-handover.js';
+
 /**
  * The V8 flags a connector process runs with, chosen from its manifest: the generated Dockerfile's
  * CMD, the Kubernetes container's command and the local supervisor all start `node` with them, and
@@ -13,32 +15,9 @@
  * machine; see the README's benchmarks.)
  */
 
-/** What the choice depends on: the parts of a manifest that decide whether rows travel as CSV bytes. */
-export interface NodeFlagInputs {
-  readonly source: { readonly provider: string };
-  readonly schema: {
-    readonly updateStrategy: string;
-    readonly entities: readonly { readonly fields: readonly { readonly pii?: boolean | undefined }[] }[];
-  };
-  readonly destination: { readonly writeMode: string };
-  readonly governance: { readonly piiHandling: string };
-}
+export type NodeFlagInputs = CsvHandoverInputs;
 
-/**
- * `--max-semi-space-size=8` when the connector's rows will travel as CSV bytes — a PostgreSQL full
- * refresh, not merged, with no PII field to transform (the conditions run-connector.ts and the
- * transformer apply; a column whose catalog type differs can still send one back to records) — and
- * nothing otherwise.
- */
+/** `--max-semi-space-size=8` when the connector's rows can travel as CSV bytes, and nothing otherwise. */
 export function connectorNodeFlags(manifest: NodeFlagInputs): string[] {
-  const postgres = manifest.source.provider === 'postgres' || manifest.source.provider === 'postgresql';
-  const transformsPii =
-    manifest.governance.piiHandling !== 'exclude' &&
-    manifest.schema.entities.some((e) => e.fields.some((f) => f.pii === true));
-  const bytes =
-    postgres &&
-    manifest.schema.updateStrategy === 'full_refresh' &&
-    manifest.destination.writeMode !== 'merge' &&
-    !transformsPii;
-  return bytes ? ['--max-semi-space-size=8'] : [];
+  return csvHandoverPossible(manifest) ? ['--max-semi-space-size=8'] : [];
 }

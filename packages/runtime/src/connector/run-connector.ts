@@ -17,6 +17,7 @@ import type { ReadMode, Source } from '../sources/source.js';
 import { ENCRYPTION_KEY_ENV, HASH_KEY_ENV } from '../transform/pii.js';
 import { createTransformer, sourceFieldsFor } from '../transform/transformer.js';
 import { createSource, referencedEnvVars } from './create-source.js';
+import { csvHandoverPossible } from './csv-handover.js';
 import { entityOf, entityRefOf, readModeOf } from './read-mode.js';
 
 export interface ConnectorOptions {
@@ -179,7 +180,7 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
           entity: ref,
           mode: withCsv(
             readModeOf(manifest, { once, entity: entity.name }),
-            csvHandover && transformer.passesCsv && manifest.destination.writeMode !== 'merge',
+            csvHandover && csvHandoverPossible(manifest) && transformer.passesCsv,
           ),
           transformer: observing(transformer, cursor, seen),
           writer: openWriter,

@@ -30,10 +30,8 @@ export async function openEngine(options: EngineOptions): Promise<{ connection: 
     // Hand freed memory back to the system early: DuckDB's allocator otherwise keeps up to 128 MB of
     // freed blocks per cache, and a long full refresh's peak RSS climbs (a 10 M-row refresh peaked at
     // 406 MB with the defaults, about 300 MB with these, in the same time).
-    // No cache of file contents: every file the engine reads (spools, files of the table being merged)
-    // is read once, and a cached copy of a path written again (a test's spool) was served stale.
     await connection.run(
-      "SET TimeZone = 'UTC'; SET allocator_flush_threshold = '4MB'; SET allocator_bulk_deallocation_flush_threshold = '4MB'; SET enable_external_file_cache = false",
+      "SET TimeZone = 'UTC'; SET allocator_flush_threshold = '4MB'; SET allocator_bulk_deallocation_flush_threshold = '4MB'",
     );
   } catch (error) {
     connection.closeSync();

@@ -71,6 +71,50 @@ function compileFill(columns: readonly Column[], dtFrom: number): RowFill {
   return new Function('row', 'deleted', 'writers', 'onNull', 'spool', `let v;\nlet day;\n${body}\nreturn day;`) as RowFill;
 }
 
+/** What every stage of a schema shares: derived once, not per batch. */
+interface StageLayout {
+  readonly columns: readonly Column[];
+  readonly keyIndexes: ReadonlySet<number>;
+  /** The schema column `dt` derives from; -1 the extraction time, -2 no `dt`. */
+  readonly dtFrom: number;
+  readonly fill: RowFill;
+  readonly spoolColumns: readonly Column[];
+  readonly spoolBuffers: SpoolBuffers;
+}
+
+/**
+ * Layouts by schema (a writer keeps its schema object for all its batches), for plain rows and for
+ * changes: the compiled fill stays warm in V8 and the spools' row-group buffers are allocated once
+ * per writer, not once per batch (a CDC connector writes a batch a second).
+ */
+const layouts = new WeakMap<TableSchema, Map<boolean, StageLayout>>();
+
+function stageLayout(schema: TableSchema, changes: boolean): StageLayout {
+  const bySchema = layouts.get(schema) ?? new Map<boolean, StageLayout>();
+  layouts.set(schema, bySchema);
+  let layout = bySchema.get(changes);
+  if (layout) return layout;
+  const derived = schema.partitionBy.some((p) => isDerivedPartition(schema, p));
+  const columns = [...schema.columns, ...(derived ? [DT_COLUMN] : [])];
+  const source = dtSource(schema);
+  const dtFrom = derived ? (source ? schema.columns.indexOf(source) : -1) : -2;
+  // Changes carry their arrival number and delete flag, and any column of a delete may be empty;
+  // plain rows need neither, and a column that may not be null is REQUIRED in the spool.
+  const spoolColumns = changes
+    ? [...columns.map((c) => ({ ...c, nullable: true })), SEQ_COLUMN, DELETED_COLUMN]
+    : columns.map((c) => (c === DT_COLUMN ? { ...c, nullable: false } : c));
+  layout = {
+    columns,
+    keyIndexes: new Set(schema.mergeKeys.map((k) => schema.columns.findIndex((c) => c.name === k))),
+    dtFrom,
+    fill: compileFill(schema.columns, dtFrom),
+    spoolColumns,
+    spoolBuffers: spoolColumns.map(() => []),
+  };
+  bySchema.set(changes, layout);
+  return layout;
+}
+
 /** Null count over field count of rows a stage loaded from CSV (row pages are counted by their caller). */
 export interface NullStats {
   nulls: number;
@@ -124,18 +168,14 @@ export class Stage {
     private readonly changes: boolean,
   ) {
     this.table = quoteIdent(name);
-    const derived = schema.partitionBy.some((p) => isDerivedPartition(schema, p));
-    this.columns = [...schema.columns, ...(derived ? [DT_COLUMN] : [])];
-    this.keyIndexes = new Set(schema.mergeKeys.map((k) => schema.columns.findIndex((c) => c.name === k)));
-    const source = dtSource(schema);
-    this.dtFrom = derived ? (source ? schema.columns.indexOf(source) : -1) : -2;
-    this.fill = compileFill(schema.columns, this.dtFrom);
-    // Changes carry their arrival number and delete flag, and any column of a delete may be empty;
-    // plain rows need neither, and a column that may not be null is REQUIRED in the spool.
-    this.spoolColumns = changes
-      ? [...this.columns.map((c) => ({ ...c, nullable: true })), SEQ_COLUMN, DELETED_COLUMN]
-      : this.columns.map((c) => (c === DT_COLUMN ? { ...c, nullable: false } : c));
-    this.spoolBuffers = this.spoolColumns.map(() => []);
+    ({
+      columns: this.columns,
+      keyIndexes: this.keyIndexes,
+      dtFrom: this.dtFrom,
+      fill: this.fill,
+      spoolColumns: this.spoolColumns,
+      spoolBuffers: this.spoolBuffers,
+    } = stageLayout(schema, changes));
   }
 
   /**

@@ -2,7 +2,7 @@ import { closeSync, openSync, rmSync, writeSync, writev } from 'node:fs';
 import { conformValue, type CanonicalValue } from '../conform.js';
 import type { Column } from '../table-schema.js';
 import { isoDays, isoMicros, Misfit, plainDecimal } from './row-values.js';
-import { CompactWriter } from './thrift-compact.js';
+import { CompactWriter, varint } from './thrift-compact.js';
 
 /**
  * The spool of a batch's rows: a local, uncompressed Parquet file that DuckDB reads back in parallel,
@@ -89,22 +89,25 @@ class SpoolColumn {
   mark = 0;
   /** Definition levels, a bit per row of the group: 1 = a value, 0 = null. */
   validity: Uint8Array;
+  /** Bytes per value of a fixed-width column (0 otherwise). */
+  private readonly width: number;
 
   constructor(
     readonly column: Column,
     readonly layout: Layout,
     /** Rows a group holds at most (a multiple of 8). */
-    private readonly groupRows: number,
+    private readonly capacity: number,
     /** Spare buffers: taken for each group, given back once the group is written. */
     private readonly spare: GroupBuffers[],
   ) {
     this.data = this.i32 = this.f64 = this.view = this.text = this.validity = undefined as never;
+    this.width = layout.kind === 'fixed' ? layout.width : 0;
     this.next();
   }
 
   /** Starts a group in spare buffers, or new ones. */
   private next(): void {
-    const rows = this.groupRows;
+    const rows = this.capacity;
     const bytes = this.layout.kind === 'fixed' ? rows * this.layout.width : this.layout.kind === 'bits' ? rows >> 3 : 64 << 10;
     // Spares of a stage whose spools all have the same columns, hence the same sizes (text grows).
     const spare = this.spare.pop();
@@ -161,18 +164,16 @@ class SpoolColumn {
     this.pos++;
   }
 
-  /** A scaled decimal given as a safe integer, at the column's width. */
+  /** A scaled decimal given as a safe integer, at the column's width (4, 8 or 16 bytes). */
   scaled(value: number): void {
-    const width = (this.layout as { width: number }).width;
-    if (width === 4) this.int32(value);
-    else if (width === 8) this.int64(value);
+    if (this.width === 4) this.int32(value);
+    else if (this.width === 8) this.int64(value);
     else this.fixed16(BigInt(value));
   }
 
   scaledBig(value: bigint): void {
-    const width = (this.layout as { width: number }).width;
-    if (width === 4) this.int32(Number(value));
-    else if (width === 8) this.bigint64(value);
+    if (this.width === 4) this.int32(Number(value));
+    else if (this.width === 8) this.bigint64(value);
     else this.fixed16(value);
   }
 
@@ -230,6 +231,9 @@ class SpoolColumn {
   }
 }
 
+/** Microseconds a DuckDB timestamp holds: ±(2^63-1) are its infinities, and beyond them nothing fits. */
+const finiteTimestamp = (micros: bigint) => micros < INT64_MAX && micros > -INT64_MAX;
+
 /** Writes a canonical value (conform.ts); throws a Misfit for what the column cannot hold. */
 function writeCanonical(target: SpoolColumn, value: Exclude<CanonicalValue, null>): void {
   const column = target.column;
@@ -252,8 +256,7 @@ function writeCanonical(target: SpoolColumn, value: Exclude<CanonicalValue, null
     }
     case 'timestamp': {
       const micros = value as bigint;
-      // ±(2^63-1) are DuckDB's infinities; beyond them a value does not fit at all.
-      if (micros >= INT64_MAX || micros <= -INT64_MAX) throw new Misfit(`column "${column.name}": ${micros} microseconds is out of the timestamp range`);
+      if (!finiteTimestamp(micros)) throw new Misfit(`column "${column.name}": ${micros} microseconds is out of the timestamp range`);
       return target.bigint64(micros);
     }
   }
@@ -301,8 +304,8 @@ function columnWriter(target: SpoolColumn): ColumnWriter {
           // Within ±2^53 µs (years 1685–2255) a number is exact; beyond, the exact path.
           if (micros !== undefined && Math.abs(micros) <= Number.MAX_SAFE_INTEGER) return target.int64(micros);
         } else if (typeof v === 'bigint') {
-          // Microseconds already; ±(2^63-1) are DuckDB's infinities (the slow path says so).
-          if (v < INT64_MAX && v > -INT64_MAX) return target.bigint64(v);
+          // Microseconds already (the slow path says why one out of range does not fit).
+          if (finiteTimestamp(v)) return target.bigint64(v);
         } else if (v instanceof Date) {
           const micros = v.getTime() * 1000;
           if (Math.abs(micros) <= Number.MAX_SAFE_INTEGER) return target.int64(micros);
@@ -342,18 +345,6 @@ interface GroupPlace {
   readonly rows: number;
   readonly bytes: number;
   readonly chunks: readonly ChunkPlace[];
-}
-
-/** The varint that heads a bit-packed run of `groups` groups of 8 levels. */
-function bitPackedHeader(groups: number): Uint8Array {
-  const bytes: number[] = [];
-  let value = groups * 2 + 1;
-  while (value >= 0x80) {
-    bytes.push((value % 0x80) | 0x80);
-    value = Math.floor(value / 0x80);
-  }
-  bytes.push(value);
-  return Uint8Array.from(bytes);
 }
 
 /** A spool file being written; see the module comment. */
@@ -459,7 +450,8 @@ export class ParquetSpool {
   private flushGroup(more: boolean): void {
     const rows = this.groupRows;
     const groups = (rows + 7) >> 3;
-    const levelsHeader = bitPackedHeader(groups);
+    // The RLE/bit-packed hybrid's header of one bit-packed run of `groups` groups of 8 levels.
+    const levelsHeader = varint(groups * 2 + 1);
     const parts: Uint8Array[] = [];
     const chunks: ChunkPlace[] = [];
     const taken: { data: Uint8Array; validity: Uint8Array }[] = [];

@@ -14,6 +14,17 @@ const enum CompactType {
   Struct = 12,
 }
 
+/** An unsigned varint (ULEB128) of up to 2^53: Thrift's compact protocol, and Parquet's RLE headers. */
+export function varint(value: number): Uint8Array {
+  const bytes: number[] = [];
+  while (value >= 0x80) {
+    bytes.push((value % 0x80) | 0x80);
+    value = Math.floor(value / 0x80);
+  }
+  bytes.push(value);
+  return Uint8Array.from(bytes);
+}
+
 export class CompactWriter {
   private buffer = new Uint8Array(256);
   private length = 0;
@@ -37,14 +48,11 @@ export class CompactWriter {
     this.buffer[this.length++] = value;
   }
 
-  /** An unsigned varint of up to 2^53. */
   private varint(value: number): void {
-    this.room(10);
-    while (value >= 0x80) {
-      this.buffer[this.length++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    this.buffer[this.length++] = value;
+    const bytes = varint(value);
+    this.room(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
   }
 
   /** Zigzag, then varint: small negative numbers stay short. */

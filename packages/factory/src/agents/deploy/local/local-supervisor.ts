@@ -39,6 +39,8 @@ export interface LocalSupervisorOptions {
 
 interface Instance {
   spec: InstanceSpec;
+  /** Node flags from the package's manifest, read once at start (restarts reuse them). */
+  nodeFlags: readonly string[];
   port: number;
   child: ChildProcess | undefined;
   state: InstanceState;
@@ -126,6 +128,7 @@ export class LocalSupervisor implements DeployTarget {
     await mkdir(this.stateDir(spec), { recursive: true });
     const instance: Instance = {
       spec,
+      nodeFlags: nodeFlagsOf(spec.packageDir),
       port: await freePort('127.0.0.1', spec.port ?? 0),
       child: undefined,
       state: 'starting',
@@ -200,7 +203,7 @@ export class LocalSupervisor implements DeployTarget {
     const child = spawn(
       process.execPath,
       [
-        ...nodeFlagsOf(spec.packageDir),
+        ...instance.nodeFlags,
         entryOf(spec.packageDir),
         '--health-port',
         String(instance.port),
