@@ -7,6 +7,7 @@ import { RuntimeError } from '../errors.js';
 import { parseTimestampMicros } from '../lake/conform.js';
 import { isoMicros } from '../lake/spool/row-values.js';
 import { openLakeWriter } from '../lake/open-lake-writer.js';
+import type { Column, TableSchema } from '../lake/table-schema.js';
 import { ConnectorMetricsRecorder } from '../observe/connector-metrics.js';
 import { startHealthServer, type HealthReport } from '../observe/health-server.js';
 import { createLogger, secretValuesFromEnv, type Logger } from '../observe/logger.js';
@@ -67,11 +68,14 @@ function cursorMillis(value: unknown): number | undefined {
 }
 
 /**
- * A full refresh asks the source for CSV rows when they can go to the lake as they are (no PII to
- * transform, no merge): PostgreSQL's COPY text then never becomes JS objects.
+ * A full refresh asks the source for rows in bulk (CSV text, or its binary form: `columnar`, the lake
+ * columns of the fields) when they can go to the lake as they are (no PII to transform, no merge):
+ * PostgreSQL's COPY output then never becomes JS objects.
  */
-function withCsv(mode: ReadMode, csv: boolean): ReadMode {
-  return mode.strategy === 'full_refresh' && csv ? { ...mode, csv: true } : mode;
+function withBulk(mode: ReadMode, bulk: boolean, schema: TableSchema, fields: readonly string[]): ReadMode {
+  if (mode.strategy !== 'full_refresh' || !bulk) return mode;
+  const columnar = fields.map((name) => schema.columns.find((c) => c.name === name));
+  return { ...mode, csv: true, ...(columnar.every((c) => c !== undefined) ? { columnar: columnar as Column[] } : {}) };
 }
 
 /** Counts nulls and finds the newest incremental-key time in a batch, for the quality and freshness metrics. */
@@ -82,6 +86,7 @@ function observing(
 ): RowTransformer {
   return {
     ...(transformer.csvPage ? { csvPage: transformer.csvPage.bind(transformer) } : {}),
+    ...(transformer.columnarPage ? { columnarPage: transformer.columnarPage.bind(transformer) } : {}),
     apply(rows, extractedAt) {
       const out = transformer.apply(rows, extractedAt);
       for (const row of out) {
@@ -178,9 +183,11 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
           connectorId: manifest.id,
           source,
           entity: ref,
-          mode: withCsv(
+          mode: withBulk(
             readModeOf(manifest, { once, entity: entity.name }),
             csvHandover && csvHandoverPossible(manifest) && transformer.passesCsv,
+            transformer.schema,
+            ref.fields,
           ),
           transformer: observing(transformer, cursor, seen),
           writer: openWriter,
@@ -199,8 +206,8 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
               records: report.rowsRead,
               bytes: report.result.bytesWritten,
               durationMs: report.durationMs,
-              nullFields: seen.nulls + (report.result.csvNulls?.nulls ?? 0),
-              fields: seen.fields + (report.result.csvNulls?.fields ?? 0),
+              nullFields: seen.nulls + (report.result.bulkNulls?.nulls ?? 0),
+              fields: seen.fields + (report.result.bulkNulls?.fields ?? 0),
               schemaViolations: report.result.rowsQuarantined,
               ...(seen.newest > 0 ? { newestSourceTime: new Date(seen.newest) } : {}),
             });

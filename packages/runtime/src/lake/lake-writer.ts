@@ -9,6 +9,7 @@ import type { ObjectStore } from '../stores/object-store.js';
 import type { FormatEncoder } from './format-encoder.js';
 import { parquetFileStats } from './file-stats.js';
 import { partitionPath } from './partitioning.js';
+import { isColumnarPage, type ColumnarPage } from './columnar-page.js';
 import { isCsvPage, type CsvPage } from './csv-page.js';
 import { avroCsvColumn, avroFileToCsv } from './formats/avro/avro-reader.js';
 import { writeQuarantine } from './quarantine.js';
@@ -51,12 +52,12 @@ export interface BatchResult {
   readonly filesRemoved: number;
   readonly bytesWritten: number;
   readonly quarantineKey?: string;
-  /** Nulls and fields among rows that came as CSV pages (object rows are counted by the caller). */
-  readonly csvNulls?: { readonly nulls: number; readonly fields: number };
+  /** Nulls and fields among rows that came as CSV or columnar pages (object rows are counted by the caller). */
+  readonly bulkNulls?: { readonly nulls: number; readonly fields: number };
 }
 
-/** A page: rows as objects, or (append and overwrite) rows as CSV text. */
-export type Page = readonly Row[] | CsvPage;
+/** A page: rows as objects, or (append and overwrite) rows as CSV text or in a source's binary form. */
+export type Page = readonly Row[] | CsvPage | ColumnarPage;
 
 /** Pages of rows, as a source yields them. */
 export type Pages = AsyncIterable<Page> | Iterable<Page>;
@@ -183,6 +184,18 @@ export class LakeWriter {
         await read.discard();
       }
     };
+    const encodeColumnar = async (read: NonNullable<ReturnType<Stage['takeColumnarRead']>>) => {
+      try {
+        const files = await this.encodeAndUpload(await read.query(), batchDir, token);
+        added.push(...files);
+        const loaded = files.reduce((sum, f) => sum + (f.stats?.numRecords ?? 0), 0);
+        const nulls = files.reduce((sum, f) => sum + Object.values(f.stats?.nullCount ?? {}).reduce((a, b) => a + b, 0), 0);
+        read.settle(loaded, nulls);
+        rowsWritten += loaded;
+      } finally {
+        await read.discard();
+      }
+    };
     const encodeRows = async (read: NonNullable<ReturnType<Stage['takeRowsRead']>>) => {
       try {
         const files = await this.encodeAndUpload(await read.query(), batchDir, token);
@@ -204,6 +217,10 @@ export class LakeWriter {
       if (stage.rowsOnly) {
         const read = stage.takeRowsRead()!;
         return () => encodeRows(read);
+      }
+      if (stage.columnarOnly) {
+        const read = stage.takeColumnarRead()!;
+        return () => encodeColumnar(read);
       }
       return undefined;
     };
@@ -230,9 +247,12 @@ export class LakeWriter {
         if (isCsvPage(page)) {
           if (writeMode === 'merge') throw new RuntimeError('internal', 'CSV pages cannot be merged (their rows carry no arrival order)');
           stage.appendCsv(page, extractedAt);
+        } else if (isColumnarPage(page)) {
+          if (writeMode === 'merge') throw new RuntimeError('internal', 'columnar pages cannot be merged (their rows carry no arrival order)');
+          rejected.push(...(await stage.appendColumnar(page, extractedAt)));
         } else rejected.push(...(await stage.append(page, extractedAt, isDelete)));
         if (writeMode === 'merge' || stage.spooledRows < flushRows) continue;
-        if (direct && (stage.csvOnly || stage.rowsOnly)) {
+        if (direct && (stage.csvOnly || stage.rowsOnly || stage.columnarOnly)) {
           // Disk is bounded too: past eight chunks the source waits for DuckDB.
           if (encoding && stage.spooledRows < 8 * flushRows) continue;
           await pending;
@@ -289,7 +309,7 @@ export class LakeWriter {
         filesRemoved: removed.length,
         bytesWritten: added.reduce((sum, f) => sum + f.size, 0),
         ...(quarantineKey ? { quarantineKey } : {}),
-        ...(stage.csvNulls.fields > 0 ? { csvNulls: { ...stage.csvNulls } } : {}),
+        ...(stage.bulkNulls.fields > 0 ? { bulkNulls: { ...stage.bulkNulls } } : {}),
       };
     } finally {
       await pending?.catch(() => undefined);

@@ -5,6 +5,7 @@ import { duckdbType, quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js
 import { RuntimeError } from '../errors.js';
 import { constantSql, csvCompatible, csvReadType, csvRowObject, csvRowRules, csvValueSql, CSV_BC_MARK, parseCsvRow, type CsvPage } from './csv-page.js';
 import { dtSource } from './partitioning.js';
+import type { ColumnarPage } from './columnar-page.js';
 import { ParquetSpool, type ColumnWriter, type SpoolBuffers } from './spool/parquet-spool.js';
 import { Misfit } from './spool/row-values.js';
 import { isDerivedPartition, type Column, type TableSchema } from './table-schema.js';
@@ -40,6 +41,14 @@ interface CsvSpool {
   rows: number;
   /** Bytes of the longest row spooled. */
   longestRow: number;
+}
+
+/** The columnar spool: pages written by their source's decoder (ColumnarPage), in a ParquetSpool of their fields. */
+interface ColumnarSpool {
+  readonly spool: ParquetSpool;
+  readonly fields: readonly string[];
+  readonly constants: Readonly<Record<string, unknown>>;
+  readonly extractedAt: Date;
 }
 
 /**
@@ -80,6 +89,8 @@ interface StageLayout {
   readonly fill: RowFill;
   readonly spoolColumns: readonly Column[];
   readonly spoolBuffers: SpoolBuffers;
+  /** Row-group buffers of columnar spools, by their fields. */
+  readonly columnarBuffers: Map<string, SpoolBuffers>;
 }
 
 /**
@@ -110,12 +121,13 @@ function stageLayout(schema: TableSchema, changes: boolean): StageLayout {
     fill: compileFill(schema.columns, dtFrom),
     spoolColumns,
     spoolBuffers: spoolColumns.map(() => []),
+    columnarBuffers: new Map(),
   };
   bySchema.set(changes, layout);
   return layout;
 }
 
-/** Null count over field count of rows a stage loaded from CSV (row pages are counted by their caller). */
+/** Null count over field count of rows a stage loaded from CSV or columnar pages (row pages are counted by their caller). */
 export interface NullStats {
   nulls: number;
   fields: number;
@@ -130,6 +142,8 @@ const CSV_BUFFER_BYTES = 4 << 20;
 const CSV_SEQ = -1;
 /** The same for plain rows (not changes): they are not merged either. */
 const PLAIN_SEQ = -2;
+/** The same for rows of columnar pages. */
+const COLUMNAR_SEQ = -3;
 
 /**
  * A batch being written. Rows are conformed to the schema (misfits are set aside with their reason),
@@ -154,8 +168,10 @@ export class Stage {
   private readonly fill: RowFill;
   private csvSpool: CsvSpool | undefined;
   private csvRejected: RejectedRow[] = [];
-  /** Nulls among the fields of rows loaded from CSV. */
-  readonly csvNulls: NullStats = { nulls: 0, fields: 0 };
+  private columnar: ColumnarSpool | undefined;
+  private readonly columnarBuffers: Map<string, SpoolBuffers>;
+  /** Nulls among the fields of rows loaded from CSV or columnar pages. */
+  readonly bulkNulls: NullStats = { nulls: 0, fields: 0 };
   private spoolCounter = 0;
   private seq = 0;
   private loaded = 0;
@@ -175,6 +191,7 @@ export class Stage {
       fill: this.fill,
       spoolColumns: this.spoolColumns,
       spoolBuffers: this.spoolBuffers,
+      columnarBuffers: this.columnarBuffers,
     } = stageLayout(schema, changes));
   }
 
@@ -195,7 +212,7 @@ export class Stage {
 
   /** Rows spooled and not loaded yet. */
   get spooledRows(): number {
-    return (this.spool?.rows ?? 0) + (this.csvSpool?.rows ?? 0);
+    return (this.spool?.rows ?? 0) + (this.csvSpool?.rows ?? 0) + (this.columnar?.spool.rows ?? 0);
   }
 
   /**
@@ -217,6 +234,34 @@ export class Stage {
     writeSync(spool.fd, page.data);
     spool.rows += page.rows;
     spool.longestRow = Math.max(spool.longestRow, page.longestRow ?? page.data.length);
+  }
+
+  /**
+   * Spools a columnar page: its source's decoder writes the rows straight into a ParquetSpool of the
+   * page's fields (the metadata constants and a derived `dt` are added in SQL when it is read, as for
+   * CSV). Returns the rows that did not fit. Every page of a stage names the same fields.
+   */
+  async appendColumnar(page: ColumnarPage, extractedAt: Date): Promise<RejectedRow[]> {
+    let columnar = this.columnar;
+    if (!columnar) {
+      const byName = new Map(this.schema.columns.map((c) => [c.name, c]));
+      const columns = page.fields.map((name) => {
+        const column = byName.get(name);
+        if (!column) throw new RuntimeError('internal', `a columnar page names the field ${JSON.stringify(name)}, which the table does not have`);
+        return column;
+      });
+      const key = page.fields.join('\u0000');
+      let buffers = this.columnarBuffers.get(key);
+      if (!buffers) this.columnarBuffers.set(key, (buffers = columns.map(() => [])));
+      const path = join(this.spoolDir, `spool-${this.table.replace(/\W/g, '')}-${this.spoolCounter++}-columnar.parquet`);
+      columnar = this.columnar = { spool: new ParquetSpool(path, columns, buffers), fields: page.fields, constants: page.constants, extractedAt };
+    } else if (page.fields.join('\u0000') !== columnar.fields.join('\u0000')) {
+      throw new RuntimeError('internal', 'columnar pages of one batch must name the same fields');
+    }
+    // A rejected record as the row path keeps it: with the metadata columns.
+    const rejected = page.fill(columnar.spool).map((r) => ({ row: { ...r.row, ...columnar.constants }, reason: r.reason }));
+    await columnar.spool.drain();
+    return rejected;
   }
 
   /** Rows of CSV pages that did not fit, since the last call. */
@@ -282,7 +327,7 @@ export class Stage {
 
   /** Loads everything spooled so far into the table; returns how many rows it loaded. */
   async load(): Promise<number> {
-    return (await this.loadRows()) + (await this.loadCsv());
+    return (await this.loadRows()) + (await this.loadCsv()) + (await this.loadColumnar());
   }
 
   private async loadRows(): Promise<number> {
@@ -299,7 +344,17 @@ export class Stage {
 
   /** Whether everything spooled is rows (so it can be encoded straight from the spool: takeRowsRead). */
   get rowsOnly(): boolean {
-    return this.spool !== undefined && this.spool.rows > 0 && (this.csvSpool === undefined || this.csvSpool.rows === 0);
+    return this.spooled() === 'rows';
+  }
+
+  /** Which spool holds rows, when only one does. */
+  private spooled(): 'rows' | 'csv' | 'columnar' | undefined {
+    const kinds = [
+      ...(this.spool !== undefined && this.spool.rows > 0 ? ['rows' as const] : []),
+      ...(this.csvSpool !== undefined && this.csvSpool.rows > 0 ? ['csv' as const] : []),
+      ...(this.columnar !== undefined && this.columnar.spool.rows > 0 ? ['columnar' as const] : []),
+    ];
+    return kinds.length === 1 ? kinds[0] : undefined;
   }
 
   /**
@@ -346,7 +401,85 @@ export class Stage {
 
   /** Whether everything spooled is CSV (so it can be encoded straight from the file: takeCsvRead). */
   get csvOnly(): boolean {
-    return this.csvSpool !== undefined && (this.spool === undefined || this.spool.rows === 0);
+    return this.spooled() === 'csv' || (this.csvSpool !== undefined && this.spooled() === undefined && this.spooledRows === 0);
+  }
+
+  /** Whether everything spooled is from columnar pages (so it can be encoded straight from the spool: takeColumnarRead). */
+  get columnarOnly(): boolean {
+    return this.spooled() === 'columnar';
+  }
+
+  /**
+   * Takes the columnar spool as a query yielding the table's rows (the stage's columns, then the
+   * arrival number and delete flag), constants and the derived `dt` added in SQL: `query()` finishes
+   * the file, `settle(rows it yielded, nulls among them)` checks the count and keeps the null
+   * statistics, `discard()` removes it.
+   */
+  takeColumnarRead():
+    | { rows: number; query: () => Promise<string>; settle: (loaded: number, nulls: number) => void; discard: () => Promise<void> }
+    | undefined {
+    const columnar = this.columnar;
+    if (!columnar) return undefined;
+    this.columnar = undefined;
+    const { spool, fields } = columnar;
+    const select = this.bulkSelect(columnar, (column) => `c${fields.indexOf(column.name)}`);
+    return {
+      rows: spool.rows,
+      query: async () => {
+        await spool.close();
+        return `SELECT ${select.join(', ')}, ${COLUMNAR_SEQ} AS ${SEQ}, false AS ${DELETED} FROM read_parquet(${quoteLiteral(spool.path)})`;
+      },
+      settle: (loaded, nulls) => {
+        if (loaded !== spool.rows) throw new RuntimeError('internal', `columnar rows do not add up: ${spool.rows} spooled, ${loaded} loaded`);
+        this.bulkNulls.nulls += nulls;
+        this.bulkNulls.fields += loaded * this.schema.columns.length;
+      },
+      discard: () => spool.abort(),
+    };
+  }
+
+  /** Loads the columnar spool into the table (see takeColumnarRead). */
+  private async loadColumnar(): Promise<number> {
+    const read = this.takeColumnarRead();
+    if (!read) return 0;
+    try {
+      const inserted = await this.connection.run(`INSERT INTO ${this.table} ${await read.query()}`);
+      const loaded = inserted.rowsChanged;
+      const counts = await this.connection.runAndReadAll(
+        `SELECT ${this.schema.columns.map((c) => `count(*) - count(${quoteIdent(c.name)})`).join(' + ')} AS nulls FROM ${this.table} WHERE ${SEQ} = ${COLUMNAR_SEQ}`,
+      );
+      read.settle(loaded, Number(counts.getRowObjectsJS()[0]!.nulls ?? 0));
+      this.loaded += loaded;
+      return loaded;
+    } finally {
+      await read.discard();
+    }
+  }
+
+  /**
+   * The select list of a bulk spool (CSV or columnar): each stage column from its field
+   * (`fieldSql`), the derived `dt` from its source field or the extraction day, the others from the
+   * page's constants.
+   */
+  private bulkSelect(
+    bulk: { readonly fields: readonly string[]; readonly constants: Readonly<Record<string, unknown>>; readonly extractedAt: Date },
+    fieldSql: (column: Column) => string,
+  ): string[] {
+    const extractedDate = bulk.extractedAt.toISOString().slice(0, 10);
+    return this.columns.map((column) => {
+      let value: string;
+      if (bulk.fields.includes(column.name)) value = fieldSql(column);
+      else if (column === DT_COLUMN) {
+        const from = this.dtFrom >= 0 ? this.schema.columns[this.dtFrom]! : undefined;
+        const fallback = `DATE ${quoteLiteral(extractedDate)}`;
+        if (!from) value = fallback;
+        else {
+          const source = bulk.fields.includes(from.name) ? fieldSql(from) : constantSql(from, bulk.constants[from.name]);
+          value = `COALESCE(CAST(${from.physical.kind === 'timestamp' ? `timezone('UTC', ${source})` : source} AS DATE), ${fallback})`;
+        }
+      } else value = constantSql(column, bulk.constants[column.name] ?? null);
+      return `${value} AS ${quoteIdent(column.name)}`;
+    });
   }
 
 
@@ -370,21 +503,7 @@ export class Stage {
     const byName = new Map(this.schema.columns.map((c) => [c.name, c]));
     const fieldColumns = spool.fields.map((name) => byName.get(name)!);
     const rules = fieldColumns.flatMap((c) => csvRowRules(c, quoteIdent(c.name)));
-    const extractedDate = spool.extractedAt.toISOString().slice(0, 10);
-    const select = this.columns.map((column) => {
-      let value: string;
-      if (spool.fields.includes(column.name)) value = csvValueSql(column, quoteIdent(column.name));
-      else if (column === DT_COLUMN) {
-        const from = this.dtFrom >= 0 ? this.schema.columns[this.dtFrom]! : undefined;
-        const fallback = `DATE ${quoteLiteral(extractedDate)}`;
-        if (!from) value = fallback;
-        else {
-          const source = spool.fields.includes(from.name) ? csvValueSql(from, quoteIdent(from.name)) : constantSql(from, spool.constants[from.name]);
-          value = `COALESCE(CAST(${from.physical.kind === 'timestamp' ? `timezone('UTC', ${source})` : source} AS DATE), ${fallback})`;
-        }
-      } else value = constantSql(column, spool.constants[column.name] ?? null);
-      return `${value} AS ${quoteIdent(column.name)}`;
-    });
+    const select = this.bulkSelect(spool, (column) => csvValueSql(column, quoteIdent(column.name)));
     const id = `${this.table.replace(/\W/g, '')}_${this.spoolCounter++}`;
     const rejects = `rejects_${id}`;
     const scans = `reject_scans_${id}`;
@@ -414,7 +533,7 @@ export class Stage {
         // is broken, and the batch fails rather than set rows aside.
         if (r.cast_only !== true) throw new RuntimeError('internal', `CSV rows from the source do not parse: ${String(r.reason)}`);
         const values = parseCsvRow(String(r.csv_text)).map((v, i) => (v !== null && temporal[i] && v.startsWith(CSV_BC_MARK) ? v.slice(CSV_BC_MARK.length) : v));
-        this.csvRejected.push({ row: csvRowObject(spool.fields, values), reason: String(r.reason) });
+        this.csvRejected.push({ row: { ...csvRowObject(spool.fields, values), ...spool.constants }, reason: String(r.reason) });
       }
       const unaccounted = spool.rows - loaded - (this.csvRejected.length - before);
       if (unaccounted > 0 && rules.length > 0) {
@@ -427,14 +546,14 @@ export class Stage {
         for (const r of broken.getRowObjectsJS()) {
           const why = String(r.__cf_reason);
           delete r.__cf_reason;
-          this.csvRejected.push({ row: r as Row, reason: why });
+          this.csvRejected.push({ row: { ...(r as Row), ...spool.constants }, reason: why });
         }
       }
       if (spool.rows !== loaded + (this.csvRejected.length - before)) {
         throw new RuntimeError('internal', `CSV rows do not add up: ${spool.rows} spooled, ${loaded} loaded, ${this.csvRejected.length - before} rejected`);
       }
-      this.csvNulls.nulls += nulls;
-      this.csvNulls.fields += loaded * this.schema.columns.length;
+      this.bulkNulls.nulls += nulls;
+      this.bulkNulls.fields += loaded * this.schema.columns.length;
     };
     return { query, settle, discard };
   }
@@ -461,8 +580,10 @@ export class Stage {
     }
     try {
       await this.spool?.abort();
+      await this.columnar?.spool.abort();
     } finally {
       this.spool = undefined;
+      this.columnar = undefined;
       await this.connection.run(`DROP TABLE IF EXISTS ${this.table}`);
     }
   }

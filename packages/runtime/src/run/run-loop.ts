@@ -1,8 +1,17 @@
 import { RuntimeError } from '../errors.js';
+import type { ColumnarPage } from '../lake/columnar-page.js';
 import type { CsvPage } from '../lake/csv-page.js';
 import type { BatchResult, LakeWriter, Page } from '../lake/lake-writer.js';
 import type { Row } from '../lake/stage.js';
-import type { CsvRows, EntityRef, ReadMode, Source, SourceChunk, SourceState } from '../sources/source.js';
+import type {
+  ColumnarRows,
+  CsvRows,
+  EntityRef,
+  ReadMode,
+  Source,
+  SourceChunk,
+  SourceState,
+} from '../sources/source.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 
 /** Turns source rows into lake rows (coercion happens in the writer; this adds metadata, handles PII). */
@@ -10,6 +19,8 @@ export interface RowTransformer {
   apply(rows: readonly Row[], extractedAt: Date): Row[];
   /** Wraps CSV rows of the source for the writer (needed when the read mode asks for CSV). */
   csvPage?(csv: CsvRows, extractedAt: Date): CsvPage;
+  /** Wraps columnar rows of the source for the writer (needed when the read mode asks for them). */
+  columnarPage?(columnar: ColumnarRows, extractedAt: Date): ColumnarPage;
 }
 
 /** What one committed batch did, for metrics and logs. */
@@ -92,6 +103,7 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
       if (
         first.value.rows.length === 0 &&
         !first.value.csv &&
+        !first.value.columnar &&
         first.value.state &&
         options.mode.strategy !== 'full_refresh'
       ) {
@@ -119,7 +131,7 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
             return;
           }
           const chunk = result.value;
-          const count = chunk.rows.length + (chunk.csv?.rows ?? 0);
+          const count = chunk.rows.length + (chunk.csv?.rows ?? 0) + (chunk.columnar?.rows ?? 0);
           rowsRead += count;
           if (options.onProgress && Date.now() - lastProgress >= progressEveryMs) {
             lastProgress = Date.now();
@@ -131,6 +143,11 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
             if (!options.transformer.csvPage)
               throw new RuntimeError('internal', 'the source sent CSV rows the transformer cannot pass on');
             yield options.transformer.csvPage(chunk.csv, extractedAt);
+          }
+          if (chunk.columnar && chunk.columnar.rows > 0) {
+            if (!options.transformer.columnarPage)
+              throw new RuntimeError('internal', 'the source sent columnar rows the transformer cannot pass on');
+            yield options.transformer.columnarPage(chunk.columnar, extractedAt);
           }
           if (chunk.state) {
             batchState = chunk.state;

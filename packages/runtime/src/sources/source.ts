@@ -1,5 +1,7 @@
 import type { FieldType } from '@connector-factory/ir';
-import type { Row } from '../lake/stage.js';
+import type { RowSink } from '../lake/columnar-page.js';
+import type { RejectedRow, Row } from '../lake/stage.js';
+import type { Column } from '../lake/table-schema.js';
 
 /** Where a source resumes from: JSON-serialisable (a cursor value and key, an LSN, a binlog position). */
 export type SourceState = Readonly<Record<string, unknown>>;
@@ -22,6 +24,11 @@ export type ReadMode =
        * to the lake writer without making objects of them. A source that cannot sends `rows`.
        */
       readonly csv?: boolean;
+      /**
+       * With `csv`: the lake columns of the entity's fields. A source with a binary export that can
+       * write every one of them hands rows over in that form instead (chunks with `columnar`).
+       */
+      readonly columnar?: readonly Column[];
     }
   | {
       readonly strategy: 'incremental';
@@ -62,13 +69,22 @@ export interface CsvRows {
   readonly longestRow?: number;
 }
 
+/** Complete rows in the source's binary form, with the decoder that writes them (see the lake writer's ColumnarPage). */
+export interface ColumnarRows {
+  readonly rows: number;
+  /** The fields of a row, in order. */
+  readonly fields: readonly string[];
+  fill(sink: RowSink): RejectedRow[];
+}
+
 /**
  * Rows read in order; `state`, when present, is a point the source can resume from after these rows.
- * With `csv`, the chunk's rows are there (and `rows` is empty).
+ * With `csv` or `columnar`, the chunk's rows are there (and `rows` is empty).
  */
 export interface SourceChunk {
   readonly rows: readonly Row[];
   readonly csv?: CsvRows;
+  readonly columnar?: ColumnarRows;
   readonly state?: SourceState;
 }
 

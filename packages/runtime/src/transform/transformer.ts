@@ -2,8 +2,9 @@ import type { ConnectorManifest, Entity, FieldType, PiiHandling } from '@connect
 import { RuntimeError } from '../errors.js';
 import type { Row } from '../lake/stage.js';
 import { checkTableSchema, columnOf, type Column, type TableSchema } from '../lake/table-schema.js';
+import type { ColumnarPage } from '../lake/columnar-page.js';
 import { csvCompatible, type CsvPage } from '../lake/csv-page.js';
-import type { CsvRows, SourceColumn } from '../sources/source.js';
+import type { ColumnarRows, CsvRows, SourceColumn } from '../sources/source.js';
 import { encryptionKeyFromEnv, hashKeyFromEnv, piiFunction, type PiiFunction, type PiiKeys } from './pii.js';
 
 /** When the batch was extracted (datetime). */
@@ -61,6 +62,8 @@ export interface Transformer {
   readonly passesCsv: boolean;
   /** A CSV page of source rows (only when `passesCsv`); fields not in the schema are an error. */
   csvPage(csv: CsvRows, extractedAt: Date): CsvPage;
+  /** A columnar page of source rows, under the same conditions as `csvPage`. */
+  columnarPage(columnar: ColumnarRows, extractedAt: Date): ColumnarPage;
 }
 
 function entityOf(manifest: ConnectorManifest, entityName: string): Entity {
@@ -230,27 +233,45 @@ export function createTransformer(
     csvCompatible(schema, plainNames) &&
     entity.fields.every((f) => f.pii === true || catalogType.get(f.name) === f.type);
 
+  // Bulk pages (CSV, columnar) carry the source's fields as they are, and the metadata as constants.
+  const checkBulk = (what: string, fields: readonly string[]) => {
+    if (!passesCsv)
+      throw new RuntimeError('internal', `transformer.${what}: this entity's rows need a transform; read them as rows`);
+    const unknown = fields.filter((f) => !plainNames.includes(f));
+    if (unknown.length > 0) {
+      throw new RuntimeError(
+        'internal',
+        `transformer.${what}: the source sent fields the table does not have: ${unknown.join(', ')}`,
+      );
+    }
+  };
+  const constants = (extractedAt: Date) => ({
+    [EXTRACTED_AT]: extractedAt,
+    [CONNECTOR_ID]: connectorId,
+    [CONNECTOR_VERSION]: connectorVersion,
+  });
+
   return {
     passesCsv,
     csvPage(csv: CsvRows, extractedAt: Date): CsvPage {
-      if (!passesCsv)
-        throw new RuntimeError(
-          'internal',
-          "transformer.csvPage: this entity's rows need a transform; read them as rows",
-        );
-      const unknown = csv.fields.filter((f) => !plainNames.includes(f));
-      if (unknown.length > 0)
-        throw new RuntimeError(
-          'internal',
-          `transformer.csvPage: the source sent fields the table does not have: ${unknown.join(', ')}`,
-        );
+      checkBulk('csvPage', csv.fields);
       return {
         kind: 'csv',
         data: csv.data,
         rows: csv.rows,
         fields: csv.fields,
         ...(csv.longestRow !== undefined ? { longestRow: csv.longestRow } : {}),
-        constants: { [EXTRACTED_AT]: extractedAt, [CONNECTOR_ID]: connectorId, [CONNECTOR_VERSION]: connectorVersion },
+        constants: constants(extractedAt),
+      };
+    },
+    columnarPage(columnar: ColumnarRows, extractedAt: Date): ColumnarPage {
+      checkBulk('columnarPage', columnar.fields);
+      return {
+        kind: 'columnar',
+        rows: columnar.rows,
+        fields: columnar.fields,
+        constants: constants(extractedAt),
+        fill: (sink) => columnar.fill(sink),
       };
     },
     schema,

@@ -7,9 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openEngine, quoteLiteral } from '../../src/engine/duckdb-engine.js';
 import { formatCsvRow, parseCsvRow, splitCsvRows } from '../../src/lake/csv-page.js';
+import { hasBcValue } from '../../src/sources/postgres/postgres-source.js';
 import { exactNumber, fileStatsFromCopy, parquetFileStats, type CopyColumnStatistics } from '../../src/lake/file-stats.js';
 import { columnOf } from '../../src/lake/table-schema.js';
-import { copyCsvChunks } from '../../src/sources/postgres/copy-chunks.js';
 import { FileStore } from '../../src/stores/file/file-store.js';
 import type { ObjectStore } from '../../src/stores/object-store.js';
 
@@ -18,51 +18,25 @@ function csvOf(rows: (string | null)[][]): string {
   return rows.map(formatCsvRow).join('');
 }
 
-async function* pieces(buffer: Buffer, cuts: number[]): AsyncGenerator<Buffer> {
-  let at = 0;
-  for (const cut of [...cuts.filter((c) => c > 0 && c < buffer.length)].sort((a, b) => a - b)) {
-    yield buffer.subarray(at, cut);
-    at = cut;
-  }
-  yield buffer.subarray(at);
-}
-
-describe('copyCsvChunks', () => {
-  it('cuts a CSV stream into complete rows wherever the buffers split, quotes and newlines included', async () => {
+describe('CSV rows as PostgreSQL writes them', () => {
+  it('split and parse back to the values, quotes and newlines included', () => {
     const value = fc.oneof(fc.constant(null), fc.constant(''), fc.string({ maxLength: 6 }), fc.constantFrom('"', '\n', 'a,"b"\nc', '\r\n', ',,'));
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.array(value, { minLength: 2, maxLength: 2 }), { minLength: 0, maxLength: 40 }),
-        fc.array(fc.nat({ max: 400 }), { maxLength: 8 }),
-        fc.integer({ min: 1, max: 7 }),
-        async (rows, cuts, chunkRows) => {
-          const text = csvOf(rows);
-          const chunks = [];
-          for await (const chunk of copyCsvChunks(pieces(Buffer.from(text), cuts), chunkRows, 'test', undefined)) chunks.push(chunk);
-          // Every row exactly once, in order; only the last chunk is marked; counts are right.
-          expect(chunks.map((c) => c.data.toString()).join('')).toBe(text);
-          expect(chunks.reduce((n, c) => n + c.rows, 0)).toBe(rows.length);
-          expect(chunks.map((c) => c.last)).toEqual(chunks.map((_c, i) => i === chunks.length - 1));
-          for (const chunk of chunks.slice(0, -1)) expect(chunk.rows).toBeGreaterThanOrEqual(chunkRows);
-          // Each chunk parses back to whole rows, and knows its longest (in bytes, with the newline).
-          const parsed = chunks.flatMap((c) => splitCsvRows(c.data.toString()).map(parseCsvRow));
-          expect(parsed).toEqual(rows);
-          for (const chunk of chunks) {
-            const lengths = splitCsvRows(chunk.data.toString()).map((line) => Buffer.byteLength(line) + 1);
-            expect(chunk.longestRow).toBe(Math.max(0, ...lengths));
-          }
-        },
-      ),
+    fc.assert(
+      fc.property(fc.array(fc.array(value, { minLength: 2, maxLength: 2 }), { maxLength: 40 }), (rows) => {
+        expect(splitCsvRows(csvOf(rows)).map(parseCsvRow)).toEqual(rows);
+      }),
       { numRuns: 300 },
     );
   });
+});
 
-  it('fails clearly when the stream ends inside a row', async () => {
-    const run = async (text: string) => {
-      for await (const _chunk of copyCsvChunks(pieces(Buffer.from(text), []), 10, 'COPY of t', undefined)) void _chunk;
-    };
-    await expect(run('1,"open\n')).rejects.toThrow(/COPY of t ended inside a row/);
-    await expect(run('1,2')).rejects.toThrow(/ended inside a row/);
+describe('hasBcValue', () => {
+  it('finds a date or timestamp PostgreSQL wrote before the year 1, and nothing else', () => {
+    expect(hasBcValue(Buffer.from('1,0044-03-15 BC,x\n'))).toBe(true);
+    expect(hasBcValue(Buffer.from('1,x,2000-01-01 00:00:00+00 BC\n'))).toBe(true);
+    expect(hasBcValue(Buffer.from('BC,1\n'))).toBe(false);
+    expect(hasBcValue(Buffer.from('1,"ABC, BC-ish",BCE\n'))).toBe(false);
+    expect(hasBcValue(Buffer.from('1, BCx\n'))).toBe(false);
   });
 });
 

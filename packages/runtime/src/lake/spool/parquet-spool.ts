@@ -1,5 +1,6 @@
 import { closeSync, openSync, rmSync, writeSync, writev } from 'node:fs';
 import { conformValue, type CanonicalValue } from '../conform.js';
+import type { RowSink } from '../columnar-page.js';
 import type { Column } from '../table-schema.js';
 import { isoDays, isoMicros, Misfit, plainDecimal } from './row-values.js';
 import { CompactWriter, varint } from './thrift-compact.js';
@@ -147,6 +148,21 @@ class SpoolColumn {
     this.pos += 8;
   }
 
+  /** Eight big-endian bytes, stored little-endian. */
+  swap8(source: Uint8Array, at: number): void {
+    const data = this.data;
+    const to = this.pos;
+    data[to] = source[at + 7]!;
+    data[to + 1] = source[at + 6]!;
+    data[to + 2] = source[at + 5]!;
+    data[to + 3] = source[at + 4]!;
+    data[to + 4] = source[at + 3]!;
+    data[to + 5] = source[at + 2]!;
+    data[to + 6] = source[at + 1]!;
+    data[to + 7] = source[at]!;
+    this.pos = to + 8;
+  }
+
   int32(value: number): void {
     this.i32[this.pos >> 2] = value;
     this.pos += 4;
@@ -202,6 +218,18 @@ class SpoolColumn {
     }
     this.view.setUint32(this.pos, at - this.pos - 4, true);
     this.pos = at;
+  }
+
+  /** `length` bytes of UTF-8 from `source` at `at`, length-prefixed. */
+  bytes(source: Uint8Array, at: number, length: number): void {
+    this.room(4 + length);
+    const data = this.data;
+    const to = this.pos + 4;
+    this.view.setUint32(this.pos, length, true);
+    // Short values are copied in JS: a native copy costs more in call overhead.
+    if (length <= 32) for (let i = 0; i < length; i++) data[to + i] = source[at + i]!;
+    else data.set(source.subarray(at, at + length), to);
+    this.pos = to + length;
   }
 
   /** Days since the epoch of the value just written (a date, or a timestamp's day). */
@@ -348,7 +376,7 @@ interface GroupPlace {
 }
 
 /** A spool file being written; see the module comment. */
-export class ParquetSpool {
+export class ParquetSpool implements RowSink {
   /** Rows committed (all row groups). */
   rows = 0;
   private groupRows = 0;
@@ -402,6 +430,18 @@ export class ParquetSpool {
 
   int32(index: number, value: number): void {
     this.columns[index]!.int32(value);
+  }
+
+  swap8(index: number, source: Uint8Array, at: number): void {
+    this.columns[index]!.swap8(source, at);
+  }
+
+  scaled(index: number, value: number): void {
+    this.columns[index]!.scaled(value);
+  }
+
+  bytes(index: number, source: Uint8Array, at: number, length: number): void {
+    this.columns[index]!.bytes(source, at, length);
   }
 
   bit(index: number, value: boolean): void {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { copyTextChunks } from './copy-chunks.js';
+import { startCopyOut } from './copy-out.js';
 import { RuntimeError } from '../../errors.js';
 import type { Row } from '../../lake/stage.js';
 import { redactUrl } from '../env.js';
@@ -1464,9 +1464,6 @@ export class PostgresCdcReader {
     const { url } = this.options;
     let replication: pg.Client | undefined;
     let reader: pg.Client | undefined;
-    let stream: ReturnType<typeof copyTo> | undefined;
-    const onAbort = () => stream?.destroy();
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       try {
         await ensurePublication(admin, publication, shape.table);
@@ -1497,16 +1494,9 @@ export class PostgresCdcReader {
           return row;
         };
         const select = shape.fields.map((f) => quoteIdent(f.name)).join(', ');
-        stream = reader.query(copyTo(`COPY (SELECT ${select} FROM ${shape.table.sql}) TO STDOUT`));
-        const what = `postgres cdc: the snapshot COPY of ${shape.table.sql}`;
+        const copy = startCopyOut(reader, `COPY (SELECT ${select} FROM ${shape.table.sql}) TO STDOUT`, this.chunkRows);
         let finished = false;
-        for await (const chunk of copyTextChunks(
-          stream as AsyncIterable<Buffer>,
-          build,
-          this.chunkRows,
-          what,
-          signal,
-        )) {
+        for await (const chunk of copyTextChunks(copy.blocks(signal), build)) {
           if (!chunk.last) {
             yield { rows: chunk.rows };
             continue;
@@ -1522,7 +1512,6 @@ export class PostgresCdcReader {
         throw pgError(error, url, `taking the initial snapshot of ${shape.table.sql}`);
       }
     } finally {
-      signal?.removeEventListener('abort', onAbort);
       await replication?.end().catch(() => undefined);
       await reader?.end().catch(() => undefined);
     }

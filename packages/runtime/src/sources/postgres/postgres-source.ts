@@ -1,11 +1,13 @@
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { CSV_BC_MARK, formatCsvRow, parseCsvRow, splitCsvRows } from '../../lake/csv-page.js';
-import { copyCsvChunks, copyTextChunks } from './copy-chunks.js';
+import { copyTextChunks } from './copy-chunks.js';
+import { binaryPlan, binaryRowsStart, fillBinaryRows } from './binary-rows.js';
+import { startCopyOut } from './copy-out.js';
 import { RuntimeError } from '../../errors.js';
 import type { Row } from '../../lake/stage.js';
 import type {
   EntityRef,
+  ColumnarRows,
   ReadMode,
   Source,
   SourceChunk,
@@ -109,7 +111,7 @@ export class PostgresSource implements Source {
   ): AsyncIterable<SourceChunk> {
     switch (mode.strategy) {
       case 'full_refresh':
-        return this.readFull(entity, mode.csv === true, signal);
+        return this.readFull(entity, mode, signal);
       case 'incremental':
         return this.readIncremental(entity, mode, state, signal);
       case 'cdc':
@@ -175,60 +177,82 @@ export class PostgresSource implements Source {
 
   private async *readFull(
     entity: EntityRef,
-    csv: boolean,
+    mode: Extract<ReadMode, { strategy: 'full_refresh' }>,
     signal: AbortSignal | undefined,
   ): AsyncGenerator<SourceChunk> {
     if (signal?.aborted) return;
     const client = await this.connect();
-    let stream: ReturnType<typeof copyTo> | undefined;
-    const onAbort = () => stream?.destroy();
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const table = await resolveTable(client, entity.name, true);
       const columns = selectColumns(await catalogColumns(client, table), entity);
       const select = columns.map((c) => quoteIdent(c.column.name)).join(', ');
-      const what = `postgres: COPY of ${table.display}`;
-      if (csv && columns.every((c) => csvPassesThrough(c.type))) {
+      const done = async (): Promise<SourceState> => {
+        await client.query('COMMIT');
+        return { strategy: 'full_refresh', completedAt: new Date().toISOString() };
+      };
+      const plan = mode.columnar
+        ? binaryPlan(
+            columns.map((c) => ({ name: c.column.name, type: c.type, convert: c.convert })),
+            mode.columnar,
+          )
+        : undefined;
+      if (mode.csv === true && plan) {
+        // The binary hand-over: COPY's binary rows are decoded into the lake writer's spool.
+        const copy = startCopyOut(
+          client,
+          `COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT (FORMAT binary)`,
+          this.chunkRows,
+          { binary: true },
+        );
+        const fields = columns.map((c) => c.column.name);
+        const build = rowBuilder(columns);
+        let first = true;
+        for await (const block of copy.blocks(signal)) {
+          const { data } = block;
+          const start = binaryRowsStart(data, first);
+          first = false;
+          const columnar: ColumnarRows = {
+            rows: block.rows,
+            fields,
+            fill: (sink) => fillBinaryRows(plan, data, start, sink, build),
+          };
+          yield block.last ? { rows: [], columnar, state: await done() } : { rows: [], columnar };
+        }
+        return;
+      }
+      if (mode.csv === true && columns.every((c) => csvPassesThrough(c.type))) {
         // The columnar hand-over: COPY's CSV goes to the lake writer as bytes (the session's TimeZone
         // UTC and DateStyle ISO make its dates and timestamps what DuckDB reads).
-        stream = client.query(copyTo(`COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT (FORMAT csv)`));
+        const copy = startCopyOut(
+          client,
+          `COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT (FORMAT csv)`,
+          this.chunkRows,
+        );
         const fields = columns.map((c) => c.column.name);
         const temporal = columns.flatMap((c, i) =>
           ['date', 'timestamp', 'timestamptz'].includes(c.type.name) ? [i] : [],
         );
-        for await (const chunk of copyCsvChunks(stream as AsyncIterable<Buffer>, this.chunkRows, what, signal)) {
+        for await (const block of copy.blocks(signal)) {
           const rows = {
-            data: markBcValues(chunk.data, temporal),
-            rows: chunk.rows,
+            data: markBcValues(block.data, temporal),
+            rows: block.rows,
             fields,
-            longestRow: chunk.longestRow,
+            longestRow: block.longestRow,
           };
-          if (!chunk.last) {
-            yield { rows: [], csv: rows };
-            continue;
-          }
-          await client.query('COMMIT');
-          yield { rows: [], csv: rows, state: { strategy: 'full_refresh', completedAt: new Date().toISOString() } };
+          yield block.last ? { rows: [], csv: rows, state: await done() } : { rows: [], csv: rows };
         }
         return;
       }
       const build = rowBuilder(columns);
-      stream = client.query(copyTo(`COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT`));
-      for await (const chunk of copyTextChunks(stream as AsyncIterable<Buffer>, build, this.chunkRows, what, signal)) {
-        if (!chunk.last) {
-          yield { rows: chunk.rows };
-          continue;
-        }
-        await client.query('COMMIT');
-        const done: SourceState = { strategy: 'full_refresh', completedAt: new Date().toISOString() };
-        yield { rows: chunk.rows, state: done };
+      const copy = startCopyOut(client, `COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT`, this.chunkRows);
+      for await (const chunk of copyTextChunks(copy.blocks(signal), build)) {
+        yield chunk.last ? { rows: chunk.rows, state: await done() } : { rows: chunk.rows };
       }
     } catch (error) {
       if (signal?.aborted) return;
       throw pgError(error, this.options.url, `reading ${entity.name}`);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
       // Ending a client with a COPY in flight (consumer stopped early) drops the connection: the server
       // rolls the read-only transaction back.
       await this.release(client);
@@ -504,8 +528,7 @@ function selectColumns(columns: readonly CatalogColumn[], entity: EntityRef): Ca
  * at all are parsed, and in them only the rows that do.
  */
 function markBcValues(data: Buffer, temporal: readonly number[]): Buffer {
-  // A temporal value is never quoted, so a BC one ends a field: ` BC,` or ` BC` at the row's end.
-  if (temporal.length === 0 || (data.indexOf(' BC,') < 0 && data.indexOf(' BC\n') < 0)) return data;
+  if (temporal.length === 0 || !hasBcValue(data)) return data;
   let changed = false;
   const rows = splitCsvRows(data.toString('utf8')).map((line) => {
     if (!line.includes(' BC')) return `${line}\n`;
@@ -520,6 +543,24 @@ function markBcValues(data: Buffer, temporal: readonly number[]): Buffer {
     return formatCsvRow(values);
   });
   return changed ? Buffer.from(rows.join(''), 'utf8') : data;
+}
+
+const B = 0x42;
+const C = 0x43;
+const SPACE = 0x20;
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+
+/**
+ * Whether `data` holds ` BC,` or ` BC\n` (a temporal value is never quoted, so a BC one ends a field).
+ * One memchr pass for the rare `B` instead of a string search for a pattern starting with a space.
+ */
+export function hasBcValue(data: Buffer): boolean {
+  for (let at = data.indexOf(B); at >= 0; at = data.indexOf(B, at + 1)) {
+    if (data[at + 1] === C && data[at - 1] === SPACE && (data[at + 2] === COMMA || data[at + 2] === NEWLINE))
+      return true;
+  }
+  return false;
 }
 
 /** Builds a row object from text values in column order, converting each to its canonical value. */
