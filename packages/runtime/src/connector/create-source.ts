@@ -4,7 +4,7 @@ import { MysqlSource } from '../sources/mysql/mysql-source.js';
 import { PostgresSource } from '../sources/postgres/postgres-source.js';
 import { expandEnv } from '../sources/env.js';
 import type { Source, SqlConnectionOptions } from '../sources/source.js';
-import { POSTGRES_PROVIDERS } from './csv-handover.js';
+import { POSTGRES_PROVIDERS } from './bulk-handover.js';
 
 const MYSQL = new Set(['mysql', 'mariadb']);
 

@@ -18,7 +18,7 @@ import type { ReadMode, Source } from '../sources/source.js';
 import { ENCRYPTION_KEY_ENV, HASH_KEY_ENV } from '../transform/pii.js';
 import { createTransformer, sourceFieldsFor } from '../transform/transformer.js';
 import { createSource, referencedEnvVars } from './create-source.js';
-import { csvHandoverPossible } from './csv-handover.js';
+import { bulkHandoverPossible } from './bulk-handover.js';
 import { entityOf, entityRefOf, readModeOf } from './read-mode.js';
 
 export interface ConnectorOptions {
@@ -42,8 +42,8 @@ export interface ConnectorOptions {
   /** Called once the health server listens (its URL) — for supervisors and tests. */
   readonly onListening?: (url: string) => void;
   /**
-   * Hand full-refresh rows over as CSV where the source and transforms allow (default true; the
-   * environment variable CF_CSV_HANDOVER=off turns it off too): see ReadMode's `csv`.
+   * Hand full-refresh rows over in bulk (binary or CSV) where the source and transforms allow (default
+   * true; the environment variable CF_CSV_HANDOVER=off turns it off too): see ReadMode's `csv`.
    */
   readonly csvHandover?: boolean;
   /** Wraps the source the manifest names (instrumentation: tracing, tests). */
@@ -185,7 +185,7 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
           entity: ref,
           mode: withBulk(
             readModeOf(manifest, { once, entity: entity.name }),
-            csvHandover && csvHandoverPossible(manifest) && transformer.passesCsv,
+            csvHandover && bulkHandoverPossible(manifest) && transformer.passesCsv,
             transformer.schema,
             ref.fields,
           ),

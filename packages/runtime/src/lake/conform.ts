@@ -8,7 +8,8 @@ import type { Column, PhysicalType } from './table-schema.js';
  */
 export type CanonicalValue = string | bigint | number | boolean | null;
 
-export type Conformed = { readonly ok: true; readonly value: CanonicalValue } | { readonly ok: false; readonly reason: string };
+export type Conformed =
+  { readonly ok: true; readonly value: CanonicalValue } | { readonly ok: false; readonly reason: string };
 
 const ok = (value: CanonicalValue): Conformed => ({ ok: true, value });
 const bad = (reason: string): Conformed => ({ ok: false, reason });
@@ -31,7 +32,8 @@ function toInt64(value: unknown): Conformed {
   if (typeof value === 'bigint') big = value;
   else if (typeof value === 'number') {
     if (!Number.isInteger(value)) return bad(`${value} is not a whole number`);
-    if (!Number.isSafeInteger(value)) return bad(`${value} is beyond 2^53 and may have lost precision; pass it as a bigint or string`);
+    if (!Number.isSafeInteger(value))
+      return bad(`${value} is beyond 2^53 and may have lost precision; pass it as a bigint or string`);
     big = BigInt(value);
   } else if (typeof value === 'string' && /^[+-]?\d+$/.test(value.trim())) big = BigInt(value.trim());
   else return bad(`${describe(value)} is not an integer`);
@@ -47,7 +49,16 @@ function toFloat64(value: unknown): Conformed {
 }
 
 function toDecimal(value: unknown, precision: number, scale: number): Conformed {
-  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : typeof value === 'bigint' ? value.toString() : typeof value === 'string' ? value.trim() : '';
+  const text =
+    typeof value === 'number'
+      ? Number.isFinite(value)
+        ? String(value)
+        : ''
+      : typeof value === 'bigint'
+        ? value.toString()
+        : typeof value === 'string'
+          ? value.trim()
+          : '';
   const match = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
   if (!match || (match[2] === '' && (match[3] ?? '') === '')) return bad(`${describe(value)} is not a decimal number`);
   let digits = (match[2] ?? '') + (match[3] ?? '');
@@ -116,7 +127,8 @@ function toTimestamp(value: unknown): Conformed {
 }
 
 function toDate(value: unknown): Conformed {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? bad('invalid Date') : ok(value.toISOString().slice(0, 10));
+  if (value instanceof Date)
+    return Number.isNaN(value.getTime()) ? bad('invalid Date') : ok(value.toISOString().slice(0, 10));
   if (typeof value === 'string') {
     const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim());
     if (match && validDate(Number(match[1]), Number(match[2]), Number(match[3]))) return ok(value.trim());
@@ -168,7 +180,9 @@ function conformPhysical(value: unknown, physical: PhysicalType): Conformed {
 /** Coerces one value to its column's canonical form, or says why it does not fit. */
 export function conformValue(value: unknown, column: Column): Conformed {
   if (value === null || value === undefined) {
-    return column.nullable ? ok(null) : bad(`column "${column.name}" is not nullable but the value is ${value === null ? 'null' : 'missing'}`);
+    return column.nullable
+      ? ok(null)
+      : bad(`column "${column.name}" is not nullable but the value is ${value === null ? 'null' : 'missing'}`);
   }
   const result = conformPhysical(value, column.physical);
   return result.ok ? result : bad(`column "${column.name}": ${result.reason}`);

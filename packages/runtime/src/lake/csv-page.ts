@@ -40,7 +40,15 @@ export function isCsvPage(page: unknown): page is CsvPage {
  * column is not one: the row path writes a source's text as a JSON string (`"text"`), DuckDB would
  * keep the text itself.
  */
-const CSV_KINDS: ReadonlySet<PhysicalType['kind']> = new Set(['string', 'int64', 'float64', 'decimal', 'boolean', 'date', 'timestamp']);
+const CSV_KINDS: ReadonlySet<PhysicalType['kind']> = new Set([
+  'string',
+  'int64',
+  'float64',
+  'decimal',
+  'boolean',
+  'date',
+  'timestamp',
+]);
 
 /** Whether the named columns of a table can be handed over as CSV (every one of a kind above). */
 export function csvCompatible(schema: TableSchema, fields: readonly string[]): boolean {
@@ -73,10 +81,14 @@ export function csvValueSql(column: Column, ref: string): string {
  */
 export function csvRowRules(column: Column, ref: string): Array<{ readonly failing: string; readonly reason: string }> {
   const rules: Array<{ failing: string; reason: string }> = [];
-  if (!column.nullable) rules.push({ failing: `${ref} IS NULL`, reason: `column "${column.name}" is not nullable but the value is null` });
+  if (!column.nullable)
+    rules.push({ failing: `${ref} IS NULL`, reason: `column "${column.name}" is not nullable but the value is null` });
   switch (column.physical.kind) {
     case 'float64':
-      rules.push({ failing: `(${ref} IS NOT NULL AND NOT isfinite(${ref}))`, reason: `column "${column.name}": the value is not a finite number` });
+      rules.push({
+        failing: `(${ref} IS NOT NULL AND NOT isfinite(${ref}))`,
+        reason: `column "${column.name}": the value is not a finite number`,
+      });
       break;
     case 'date':
     case 'timestamp':
@@ -146,7 +158,8 @@ export function parseCsvRow(line: string): (string | null)[] {
 
 /** One CSV row (as CsvPage reads them) of fields, with its newline. */
 export function formatCsvRow(values: readonly (string | null)[]): string {
-  const field = (v: string | null) => (v === null ? '' : v === '' || /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const field = (v: string | null) =>
+    v === null ? '' : v === '' || /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
   return `${values.map(field).join(',')}\n`;
 }
 

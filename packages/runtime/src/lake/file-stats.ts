@@ -61,8 +61,18 @@ export async function parquetFileStats(
       nullCount[c.name] = Number(row[`n${i}`]);
       const lo = row[`lo${i}`];
       const hi = row[`hi${i}`];
-      const min = lo === null || lo === undefined ? undefined : c.physical.kind === 'int64' || c.physical.kind === 'decimal' ? exactNumber(String(lo)) : lo;
-      const max = hi === null || hi === undefined ? undefined : c.physical.kind === 'int64' || c.physical.kind === 'decimal' ? exactNumber(String(hi)) : hi;
+      const min =
+        lo === null || lo === undefined
+          ? undefined
+          : c.physical.kind === 'int64' || c.physical.kind === 'decimal'
+            ? exactNumber(String(lo))
+            : lo;
+      const max =
+        hi === null || hi === undefined
+          ? undefined
+          : c.physical.kind === 'int64' || c.physical.kind === 'decimal'
+            ? exactNumber(String(hi))
+            : hi;
       if (min !== undefined) minValues[c.name] = min;
       if (max !== undefined) maxValues[c.name] = max;
     });
@@ -121,7 +131,11 @@ function statValue(column: Column, text: string, fn: 'min' | 'max'): unknown {
  * Per-file statistics from what DuckDB's COPY reported while writing the file, the same values
  * parquetFileStats reads back, without reading the file.
  */
-export function fileStatsFromCopy(count: number, statistics: CopyColumnStatistics, columns: readonly Column[]): FileStats {
+export function fileStatsFromCopy(
+  count: number,
+  statistics: CopyColumnStatistics,
+  columns: readonly Column[],
+): FileStats {
   const byKey = new Map(statistics.map((entry) => [entry.key, new Map(entry.value.map((v) => [v.key, v.value]))]));
   const minValues: Record<string, unknown> = {};
   const maxValues: Record<string, unknown> = {};

@@ -85,7 +85,10 @@ export async function copyPerPartition(
     if (!options.returnStats) return;
     // One row per file written: its path, row count and per-column statistics.
     for (const row of result.getRowObjectsJS()) {
-      stats.set(String(row.filename), fileStatsFromCopy(Number(row.count), row.column_statistics as unknown as CopyColumnStatistics, request.columns));
+      stats.set(
+        String(row.filename),
+        fileStatsFromCopy(Number(row.count), row.column_statistics as unknown as CopyColumnStatistics, request.columns),
+      );
     }
   };
   const withStats = (files: EncodedFile[]) =>

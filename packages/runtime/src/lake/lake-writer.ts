@@ -94,7 +94,6 @@ function partitionValueSql(column: Column, text: string | null): string {
   }
 }
 
-
 /**
  * Writes record batches into one lake table with exactly-once commits: each batch is staged in DuckDB,
  * encoded into files that roll at a target size, uploaded, and committed in one log entry stamped with
@@ -122,7 +121,10 @@ export class LakeWriter {
   static async open(options: LakeWriterOptions): Promise<LakeWriter> {
     checkTableSchema(options.schema);
     await mkdir(options.workDir, { recursive: true });
-    const engine = await openEngine({ tempDirectory: join(options.workDir, 'spill'), ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}) });
+    const engine = await openEngine({
+      tempDirectory: join(options.workDir, 'spill'),
+      ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}),
+    });
     const probe = await Stage.create(engine.connection, options.schema, '__cf_probe', options.workDir);
     await probe.drop();
     const writer = new LakeWriter(options, engine.connection, engine.close, probe.columns);
@@ -157,12 +159,23 @@ export class LakeWriter {
     const snapshot = await log.snapshot();
     const done = snapshot.txns.get(appId);
     if (done !== undefined && done >= sequence) {
-      return { batchId, committed: false, tableVersion: snapshot.version, rowsWritten: 0, rowsQuarantined: 0, filesAdded: 0, filesRemoved: 0, bytesWritten: 0 };
+      return {
+        batchId,
+        committed: false,
+        tableVersion: snapshot.version,
+        rowsWritten: 0,
+        rowsQuarantined: 0,
+        filesAdded: 0,
+        filesRemoved: 0,
+        bytesWritten: 0,
+      };
     }
     const token = `${this.ownedPrefix}${sequence}-${randomBytes(4).toString('hex')}`;
     const batchDir = join(this.options.workDir, token);
     await mkdir(batchDir, { recursive: true });
-    const stage = await Stage.create(this.connection, schema, `stage_${token.replace(/-/g, '_')}`, batchDir, { changes: writeMode === 'merge' });
+    const stage = await Stage.create(this.connection, schema, `stage_${token.replace(/-/g, '_')}`, batchDir, {
+      changes: writeMode === 'merge',
+    });
     const rejected: RejectedRow[] = [];
     const added: TableFile[] = [];
     let removed: TableFile[] = [];
@@ -171,13 +184,17 @@ export class LakeWriter {
     let pending: Promise<void> | undefined;
     // CSV pages of an unpartitioned parquet or delta table go from the spool file straight into the
     // data files (no table in between); the files' statistics count the rows and their nulls.
-    const direct = this.partitionColumns.length === 0 && (this.options.format === 'parquet' || this.options.format === 'delta');
+    const direct =
+      this.partitionColumns.length === 0 && (this.options.format === 'parquet' || this.options.format === 'delta');
     const encodeCsv = async (read: NonNullable<ReturnType<Stage['takeCsvRead']>>) => {
       try {
         const files = await this.encodeAndUpload(read.query, batchDir, token);
         added.push(...files);
         const loaded = files.reduce((sum, f) => sum + (f.stats?.numRecords ?? 0), 0);
-        const nulls = files.reduce((sum, f) => sum + Object.values(f.stats?.nullCount ?? {}).reduce((a, b) => a + b, 0), 0);
+        const nulls = files.reduce(
+          (sum, f) => sum + Object.values(f.stats?.nullCount ?? {}).reduce((a, b) => a + b, 0),
+          0,
+        );
         await read.settle(loaded, nulls);
         rowsWritten += loaded;
       } finally {
@@ -189,7 +206,10 @@ export class LakeWriter {
         const files = await this.encodeAndUpload(await read.query(), batchDir, token);
         added.push(...files);
         const loaded = files.reduce((sum, f) => sum + (f.stats?.numRecords ?? 0), 0);
-        const nulls = files.reduce((sum, f) => sum + Object.values(f.stats?.nullCount ?? {}).reduce((a, b) => a + b, 0), 0);
+        const nulls = files.reduce(
+          (sum, f) => sum + Object.values(f.stats?.nullCount ?? {}).reduce((a, b) => a + b, 0),
+          0,
+        );
         read.settle(loaded, nulls);
         rowsWritten += loaded;
       } finally {
@@ -201,7 +221,8 @@ export class LakeWriter {
         const files = await this.encodeAndUpload(await read.query(), batchDir, token);
         added.push(...files);
         const loaded = files.reduce((sum, f) => sum + (f.stats?.numRecords ?? 0), 0);
-        if (loaded !== read.rows) throw new RuntimeError('internal', `rows do not add up: ${read.rows} spooled, ${loaded} written`);
+        if (loaded !== read.rows)
+          throw new RuntimeError('internal', `rows do not add up: ${read.rows} spooled, ${loaded} written`);
         rowsWritten += loaded;
       } finally {
         await read.discard();
@@ -228,7 +249,8 @@ export class LakeWriter {
       const encode = takeDirect();
       if (encode) return encode();
       rowsWritten += await stage.load();
-      if (stage.rowCount > 0) added.push(...(await this.encodeAndUpload(`SELECT * FROM ${stage.table}`, batchDir, token)));
+      if (stage.rowCount > 0)
+        added.push(...(await this.encodeAndUpload(`SELECT * FROM ${stage.table}`, batchDir, token)));
       await stage.clear();
     };
     // Direct: while DuckDB encodes one spool the next one keeps growing (on disk, up to eight chunks),
@@ -245,10 +267,12 @@ export class LakeWriter {
       for await (const page of pages) {
         if (failure !== undefined) throw failure;
         if (isCsvPage(page)) {
-          if (writeMode === 'merge') throw new RuntimeError('internal', 'CSV pages cannot be merged (their rows carry no arrival order)');
+          if (writeMode === 'merge')
+            throw new RuntimeError('internal', 'CSV pages cannot be merged (their rows carry no arrival order)');
           stage.appendCsv(page, extractedAt);
         } else if (isColumnarPage(page)) {
-          if (writeMode === 'merge') throw new RuntimeError('internal', 'columnar pages cannot be merged (their rows carry no arrival order)');
+          if (writeMode === 'merge')
+            throw new RuntimeError('internal', 'columnar pages cannot be merged (their rows carry no arrival order)');
           rejected.push(...(await stage.appendColumnar(page, extractedAt)));
         } else rejected.push(...(await stage.append(page, extractedAt, isDelete)));
         if (writeMode === 'merge' || stage.spooledRows < flushRows) continue;
@@ -296,7 +320,11 @@ export class LakeWriter {
         remove: removed,
         dataChange: true,
         parameters: { mode: writeMode, batchId },
-        ...(options.stateAfter ? { state: options.stateAfter() } : options.state !== undefined ? { state: options.state } : {}),
+        ...(options.stateAfter
+          ? { state: options.stateAfter() }
+          : options.state !== undefined
+            ? { state: options.state }
+            : {}),
       };
       const tableVersion = await log.commit(change, token);
       return {
@@ -336,10 +364,15 @@ export class LakeWriter {
     } else {
       const texts = partCols.map((c, i) => `${partitionTextSql(c, 's.')} AS p${i}`).join(', ');
       const partsTable = `parts_${token.replace(/-/g, '_')}_${this.counter}`;
-      await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${partsTable} AS SELECT p.*, (row_number() OVER ()) - 1 AS ${PART} FROM (SELECT DISTINCT ${texts} FROM (${source}) s) p`);
+      await this.connection.run(
+        `CREATE OR REPLACE TEMP TABLE ${partsTable} AS SELECT p.*, (row_number() OVER ()) - 1 AS ${PART} FROM (SELECT DISTINCT ${texts} FROM (${source}) s) p`,
+      );
       const reader = await this.connection.runAndReadAll(`SELECT * FROM ${partsTable}`);
       for (const row of reader.getRowObjectsJS()) {
-        parts.set(Number(row[PART]), partCols.map((_c, i) => (row[`p${i}`] === null ? null : String(row[`p${i}`]))));
+        parts.set(
+          Number(row[PART]),
+          partCols.map((_c, i) => (row[`p${i}`] === null ? null : String(row[`p${i}`]))),
+        );
       }
       const join = partCols.map((c, i) => `${partitionTextSql(c, 's.')} IS NOT DISTINCT FROM p.p${i}`).join(' AND ');
       query = `SELECT ${dataSelect}, p.${PART} FROM (${source}) s JOIN ${partsTable} p ON ${join}`;
@@ -355,11 +388,17 @@ export class LakeWriter {
       parts: [...parts.keys()],
     });
     const unread = files.filter((f) => f.stats === undefined).map((f) => f.localPath);
-    const stats = format === 'parquet' || format === 'delta' ? await parquetFileStats(this.connection, unread, this.dataColumns) : new Map();
+    const stats =
+      format === 'parquet' || format === 'delta'
+        ? await parquetFileStats(this.connection, unread, this.dataColumns)
+        : new Map();
     const out: TableFile[] = [];
     for (const file of files) {
       const values = parts.get(file.part) ?? [];
-      const path = `${partitionPath(partCols.map((c) => c.name), values)}${file.name}`;
+      const path = `${partitionPath(
+        partCols.map((c) => c.name),
+        values,
+      )}${file.name}`;
       await store.putFile(log.uploadKey(path, token), file.localPath);
       const fileStats = file.stats ?? stats.get(file.localPath);
       out.push({
@@ -378,9 +417,15 @@ export class LakeWriter {
    * files that may hold a batch key (by their key statistics, else all) are read, rewritten without the
    * changed keys plus the upserts, and swapped in one commit.
    */
-  private async merge(stage: Stage, snapshot: TableSnapshot, batchDir: string, token: string): Promise<{ added: TableFile[]; removed: TableFile[]; upserts: number }> {
+  private async merge(
+    stage: Stage,
+    snapshot: TableSnapshot,
+    batchDir: string,
+    token: string,
+  ): Promise<{ added: TableFile[]; removed: TableFile[]; upserts: number }> {
     const keys = this.options.schema.mergeKeys;
-    if (keys.length === 0) throw new RuntimeError('config', 'writeMode merge needs mergeKeys (or primary keys on the entity)');
+    if (keys.length === 0)
+      throw new RuntimeError('config', 'writeMode merge needs mergeKeys (or primary keys on the entity)');
     const keyList = keys.map(quoteIdent).join(', ');
     const latest = `latest_${token.replace(/-/g, '_')}`;
     await this.connection.run(
@@ -390,7 +435,9 @@ export class LakeWriter {
     const existing = await this.loadFiles(candidates, batchDir);
     const stageCols = this.stageColumns.map((c) => quoteIdent(c.name)).join(', ');
     const keyMatch = keys.map((k) => `l.${quoteIdent(k)} IS NOT DISTINCT FROM e.${quoteIdent(k)}`).join(' AND ');
-    const kept = existing ? `SELECT ${stageCols} FROM ${existing} e WHERE NOT EXISTS (SELECT 1 FROM ${latest} l WHERE ${keyMatch})` : undefined;
+    const kept = existing
+      ? `SELECT ${stageCols} FROM ${existing} e WHERE NOT EXISTS (SELECT 1 FROM ${latest} l WHERE ${keyMatch})`
+      : undefined;
     const upserts = `SELECT ${stageCols} FROM ${latest} WHERE NOT ${DELETED}`;
     const source = kept ? `${kept} UNION ALL ${upserts}` : upserts;
     const countReader = await this.connection.runAndReadAll(`SELECT count(*) AS n FROM ${latest} WHERE NOT ${DELETED}`);
@@ -409,7 +456,8 @@ export class LakeWriter {
     if (!key || !['int64', 'float64', 'decimal', 'string', 'date'].includes(key.physical.kind)) return files;
     const reader = await this.connection.runAndReadAll(`SELECT ${quoteIdent(key.name)} AS k FROM ${latest} ORDER BY 1`);
     const batchKeys = reader.getRowObjectsJS().map((r) => r.k);
-    const compare = (a: unknown, b: unknown) => (typeof a === 'bigint' || typeof b === 'bigint' ? Number(a) - Number(b) : a! < b! ? -1 : a! > b! ? 1 : 0);
+    const compare = (a: unknown, b: unknown) =>
+      typeof a === 'bigint' || typeof b === 'bigint' ? Number(a) - Number(b) : a! < b! ? -1 : a! > b! ? 1 : 0;
     return files.filter((file) => {
       const lo = file.stats?.minValues[key.name];
       const hi = file.stats?.maxValues[key.name];
@@ -438,7 +486,10 @@ export class LakeWriter {
       // Keep the file's own ending: DuckDB picks json compression from it.
       const local = join(dir, `${i}-${file.path.split('/').pop()!}`);
       if (!(await this.options.store.download(file.path, local))) {
-        throw new RuntimeError('corrupt', `${this.options.store.url}${file.path} is in the table log but missing from the store`);
+        throw new RuntimeError(
+          'corrupt',
+          `${this.options.store.url}${file.path} is in the table log but missing from the store`,
+        );
       }
       if (format === 'avro') {
         // Decoded here into CSV (DuckDB's avro reader is an extension download).
@@ -462,12 +513,16 @@ export class LakeWriter {
     } else if (format === 'json') {
       // Every column as text, then cast: the JSON encoder wrote decimals and timestamps as strings.
       const columns = this.dataColumns.map((c) => `${quoteLiteral(c.name)}: 'VARCHAR'`).join(', ');
-      const casts = this.dataColumns.map((c) => `CAST(${quoteIdent(c.name)} AS ${duckdbType(c.physical)}) AS ${quoteIdent(c.name)}`).join(', ');
+      const casts = this.dataColumns
+        .map((c) => `CAST(${quoteIdent(c.name)} AS ${duckdbType(c.physical)}) AS ${quoteIdent(c.name)}`)
+        .join(', ');
       source = `(SELECT ${casts}, filename FROM read_json(${list}, format = 'newline_delimited', columns = {${columns}}, filename = true))`;
     } else {
       source = `read_parquet(${list}, filename = true, hive_partitioning = false, union_by_name = true)`;
     }
-    await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * EXCLUDE (filename)${partSelect} FROM ${source}`);
+    await this.connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * EXCLUDE (filename)${partSelect} FROM ${source}`,
+    );
     return table;
   }
 

@@ -48,7 +48,10 @@ const ENCODERS: Record<LakeFormat, FormatEncoder> = {
 export async function openLakeWriter(options: OpenLakeWriterOptions): Promise<LakeWriter> {
   const store = options.store ?? openStore(options.lakePath, options.s3);
   const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), 'cf-lake-')));
-  const columns = [...options.schema.columns, ...(options.schema.partitionBy.some((p) => isDerivedPartition(options.schema, p)) ? [DT_COLUMN] : [])];
+  const columns = [
+    ...options.schema.columns,
+    ...(options.schema.partitionBy.some((p) => isDerivedPartition(options.schema, p)) ? [DT_COLUMN] : []),
+  ];
   const log =
     options.format === 'delta'
       ? await DeltaTableLog.open(store, {

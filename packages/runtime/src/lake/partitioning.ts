@@ -42,7 +42,12 @@ export function partitionText(value: CanonicalValue, column: Column | undefined)
 
 /** `dt=2025-01-31/region=eu/` for these partition values (null → Hive's default partition). */
 export function partitionPath(columns: readonly string[], values: readonly (string | null)[]): string {
-  return columns.map((name, i) => `${escapePartitionValue(name)}=${values[i] === null ? NULL_PARTITION : escapePartitionValue(values[i]!)}/`).join('');
+  return columns
+    .map(
+      (name, i) =>
+        `${escapePartitionValue(name)}=${values[i] === null ? NULL_PARTITION : escapePartitionValue(values[i]!)}/`,
+    )
+    .join('');
 }
 
 /** The UTC date of a canonical date/timestamp value, for the derived `dt` partition. */

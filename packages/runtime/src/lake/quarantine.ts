@@ -20,8 +20,9 @@ export async function writeQuarantine(
   if (rejected.length === 0) return undefined;
   const key = quarantineKey(appId, sequence);
   const lines = rejected.map((r) =>
-    JSON.stringify({ batchId: `${appId}@${sequence}`, rejectedAt: at.toISOString(), reason: r.reason, record: r.row }, (_k, v: unknown) =>
-      typeof v === 'bigint' ? v.toString() : v,
+    JSON.stringify(
+      { batchId: `${appId}@${sequence}`, rejectedAt: at.toISOString(), reason: r.reason, record: r.row },
+      (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
     ),
   );
   await store.put(key, `${lines.join('\n')}\n`);

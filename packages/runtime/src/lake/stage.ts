@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbType, quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
 import { RuntimeError } from '../errors.js';
-import { constantSql, csvCompatible, csvReadType, csvRowObject, csvRowRules, csvValueSql, CSV_BC_MARK, parseCsvRow, type CsvPage } from './csv-page.js';
+import {
+  constantSql,
+  csvCompatible,
+  csvReadType,
+  csvRowObject,
+  csvRowRules,
+  csvValueSql,
+  CSV_BC_MARK,
+  parseCsvRow,
+  type CsvPage,
+} from './csv-page.js';
 import { dtSource } from './partitioning.js';
 import type { ColumnarPage } from './columnar-page.js';
 import { ParquetSpool, type ColumnWriter, type SpoolBuffers } from './spool/parquet-spool.js';
@@ -77,7 +87,14 @@ function compileFill(columns: readonly Column[], dtFrom: number): RowFill {
       return `v = row[${JSON.stringify(c.name)}];\nif (v === null || v === undefined) onNull(${i}, v, deleted); else ${write}`;
     })
     .join('\n');
-  return new Function('row', 'deleted', 'writers', 'onNull', 'spool', `let v;\nlet day;\n${body}\nreturn day;`) as RowFill;
+  return new Function(
+    'row',
+    'deleted',
+    'writers',
+    'onNull',
+    'spool',
+    `let v;\nlet day;\n${body}\nreturn day;`,
+  ) as RowFill;
 }
 
 /** What every stage of a schema shares: derived once, not per batch. */
@@ -199,7 +216,13 @@ export class Stage {
    * `changes`: the rows are changes to merge, each with its arrival number and a delete flag (a delete
    * may leave any column but the keys empty); otherwise they are plain rows.
    */
-  static async create(connection: DuckDBConnection, schema: TableSchema, name: string, spoolDir: string, options: { changes?: boolean } = {}): Promise<Stage> {
+  static async create(
+    connection: DuckDBConnection,
+    schema: TableSchema,
+    name: string,
+    spoolDir: string,
+    options: { changes?: boolean } = {},
+  ): Promise<Stage> {
     const stage = new Stage(connection, schema, name, spoolDir, options.changes ?? false);
     await connection.run(stage.createSql());
     return stage;
@@ -224,10 +247,21 @@ export class Stage {
     let spool = this.csvSpool;
     if (!spool) {
       if (!csvCompatible(this.schema, page.fields)) {
-        throw new RuntimeError('internal', `CSV pages cannot fill the columns ${page.fields.join(', ')} of this table (unknown, or json)`);
+        throw new RuntimeError(
+          'internal',
+          `CSV pages cannot fill the columns ${page.fields.join(', ')} of this table (unknown, or json)`,
+        );
       }
       const path = join(this.spoolDir, `spool-${this.table.replace(/\W/g, '')}-${this.spoolCounter++}-csv.csv`);
-      spool = this.csvSpool = { path, fd: openSync(path, 'w'), fields: page.fields, constants: page.constants, extractedAt, rows: 0, longestRow: 0 };
+      spool = this.csvSpool = {
+        path,
+        fd: openSync(path, 'w'),
+        fields: page.fields,
+        constants: page.constants,
+        extractedAt,
+        rows: 0,
+        longestRow: 0,
+      };
     } else if (page.fields.join('\u0000') !== spool.fields.join('\u0000')) {
       throw new RuntimeError('internal', 'CSV pages of one batch must name the same fields');
     }
@@ -247,19 +281,33 @@ export class Stage {
       const byName = new Map(this.schema.columns.map((c) => [c.name, c]));
       const columns = page.fields.map((name) => {
         const column = byName.get(name);
-        if (!column) throw new RuntimeError('internal', `a columnar page names the field ${JSON.stringify(name)}, which the table does not have`);
+        if (!column)
+          throw new RuntimeError(
+            'internal',
+            `a columnar page names the field ${JSON.stringify(name)}, which the table does not have`,
+          );
         return column;
       });
       const key = page.fields.join('\u0000');
       let buffers = this.columnarBuffers.get(key);
       if (!buffers) this.columnarBuffers.set(key, (buffers = columns.map(() => [])));
-      const path = join(this.spoolDir, `spool-${this.table.replace(/\W/g, '')}-${this.spoolCounter++}-columnar.parquet`);
-      columnar = this.columnar = { spool: new ParquetSpool(path, columns, buffers), fields: page.fields, constants: page.constants, extractedAt };
+      const path = join(
+        this.spoolDir,
+        `spool-${this.table.replace(/\W/g, '')}-${this.spoolCounter++}-columnar.parquet`,
+      );
+      columnar = this.columnar = {
+        spool: new ParquetSpool(path, columns, buffers),
+        fields: page.fields,
+        constants: page.constants,
+        extractedAt,
+      };
     } else if (page.fields.join('\u0000') !== columnar.fields.join('\u0000')) {
       throw new RuntimeError('internal', 'columnar pages of one batch must name the same fields');
     }
     // A rejected record as the row path keeps it: with the metadata columns.
-    const rejected = page.fill(columnar.spool).map((r) => ({ row: { ...r.row, ...columnar.constants }, reason: r.reason }));
+    const rejected = page
+      .fill(columnar.spool)
+      .map((r) => ({ row: { ...r.row, ...columnar.constants }, reason: r.reason }));
     await columnar.spool.drain();
     return rejected;
   }
@@ -276,7 +324,8 @@ export class Stage {
    * Returns the rows that did not fit.
    */
   async append(rows: Iterable<Row>, extractedAt: Date, isDelete?: (row: Row) => boolean): Promise<RejectedRow[]> {
-    if (isDelete !== undefined && !this.changes) throw new RuntimeError('internal', 'delete events need a stage created for changes');
+    if (isDelete !== undefined && !this.changes)
+      throw new RuntimeError('internal', 'delete events need a stage created for changes');
     const spool = this.spool ?? this.openSpool();
     const writers = this.writers;
     const { columns } = this.schema;
@@ -287,7 +336,9 @@ export class Stage {
     const fill = this.fill;
     const onNull = (i: number, value: unknown, deleted: boolean) => {
       if (!columns[i]!.nullable && !(deleted && !this.keyIndexes.has(i))) {
-        throw new Misfit(`column "${columns[i]!.name}" is not nullable but the value is ${value === null ? 'null' : 'missing'}`);
+        throw new Misfit(
+          `column "${columns[i]!.name}" is not nullable but the value is ${value === null ? 'null' : 'missing'}`,
+        );
       }
       spool.setNull(i);
     };
@@ -344,17 +395,12 @@ export class Stage {
 
   /** Whether everything spooled is rows (so it can be encoded straight from the spool: takeRowsRead). */
   get rowsOnly(): boolean {
-    return this.spooled() === 'rows';
+    return this.rowsIn('rows') > 0 && this.rowsIn('csv') === 0 && this.rowsIn('columnar') === 0;
   }
 
-  /** Which spool holds rows, when only one does. */
-  private spooled(): 'rows' | 'csv' | 'columnar' | undefined {
-    const kinds = [
-      ...(this.spool !== undefined && this.spool.rows > 0 ? ['rows' as const] : []),
-      ...(this.csvSpool !== undefined && this.csvSpool.rows > 0 ? ['csv' as const] : []),
-      ...(this.columnar !== undefined && this.columnar.spool.rows > 0 ? ['columnar' as const] : []),
-    ];
-    return kinds.length === 1 ? kinds[0] : undefined;
+  /** Rows in one of the spools. */
+  private rowsIn(kind: 'rows' | 'csv' | 'columnar'): number {
+    return (kind === 'rows' ? this.spool?.rows : kind === 'csv' ? this.csvSpool?.rows : this.columnar?.spool.rows) ?? 0;
   }
 
   /**
@@ -368,7 +414,9 @@ export class Stage {
     this.spool = undefined;
     const values = this.columns.map((c, i) => `c${i} AS ${quoteIdent(c.name)}`);
     const n = this.columns.length;
-    const hidden = this.changes ? `c${n} AS ${SEQ}, c${n + 1} AS ${DELETED}` : `${PLAIN_SEQ} AS ${SEQ}, false AS ${DELETED}`;
+    const hidden = this.changes
+      ? `c${n} AS ${SEQ}, c${n + 1} AS ${DELETED}`
+      : `${PLAIN_SEQ} AS ${SEQ}, false AS ${DELETED}`;
     return {
       rows: spool.rows,
       query: async () => {
@@ -401,12 +449,12 @@ export class Stage {
 
   /** Whether everything spooled is CSV (so it can be encoded straight from the file: takeCsvRead). */
   get csvOnly(): boolean {
-    return this.spooled() === 'csv' || (this.csvSpool !== undefined && this.spooled() === undefined && this.spooledRows === 0);
+    return this.csvSpool !== undefined && this.rowsIn('rows') === 0 && this.rowsIn('columnar') === 0;
   }
 
   /** Whether everything spooled is from columnar pages (so it can be encoded straight from the spool: takeColumnarRead). */
   get columnarOnly(): boolean {
-    return this.spooled() === 'columnar';
+    return this.rowsIn('columnar') > 0 && this.rowsIn('rows') === 0 && this.rowsIn('csv') === 0;
   }
 
   /**
@@ -416,7 +464,12 @@ export class Stage {
    * statistics, `discard()` removes it.
    */
   takeColumnarRead():
-    | { rows: number; query: () => Promise<string>; settle: (loaded: number, nulls: number) => void; discard: () => Promise<void> }
+    | {
+        rows: number;
+        query: () => Promise<string>;
+        settle: (loaded: number, nulls: number) => void;
+        discard: () => Promise<void>;
+      }
     | undefined {
     const columnar = this.columnar;
     if (!columnar) return undefined;
@@ -430,7 +483,8 @@ export class Stage {
         return `SELECT ${select.join(', ')}, ${COLUMNAR_SEQ} AS ${SEQ}, false AS ${DELETED} FROM read_parquet(${quoteLiteral(spool.path)})`;
       },
       settle: (loaded, nulls) => {
-        if (loaded !== spool.rows) throw new RuntimeError('internal', `columnar rows do not add up: ${spool.rows} spooled, ${loaded} loaded`);
+        if (loaded !== spool.rows)
+          throw new RuntimeError('internal', `columnar rows do not add up: ${spool.rows} spooled, ${loaded} loaded`);
         this.bulkNulls.nulls += nulls;
         this.bulkNulls.fields += loaded * this.schema.columns.length;
       },
@@ -462,7 +516,11 @@ export class Stage {
    * page's constants.
    */
   private bulkSelect(
-    bulk: { readonly fields: readonly string[]; readonly constants: Readonly<Record<string, unknown>>; readonly extractedAt: Date },
+    bulk: {
+      readonly fields: readonly string[];
+      readonly constants: Readonly<Record<string, unknown>>;
+      readonly extractedAt: Date;
+    },
     fieldSql: (column: Column) => string,
   ): string[] {
     const extractedDate = bulk.extractedAt.toISOString().slice(0, 10);
@@ -474,14 +532,15 @@ export class Stage {
         const fallback = `DATE ${quoteLiteral(extractedDate)}`;
         if (!from) value = fallback;
         else {
-          const source = bulk.fields.includes(from.name) ? fieldSql(from) : constantSql(from, bulk.constants[from.name]);
+          const source = bulk.fields.includes(from.name)
+            ? fieldSql(from)
+            : constantSql(from, bulk.constants[from.name]);
           value = `COALESCE(CAST(${from.physical.kind === 'timestamp' ? `timezone('UTC', ${source})` : source} AS DATE), ${fallback})`;
         }
       } else value = constantSql(column, bulk.constants[column.name] ?? null);
       return `${value} AS ${quoteIdent(column.name)}`;
     });
   }
-
 
   /**
    * Takes the CSV spool as a query yielding the table's rows (the stage's columns, then the arrival
@@ -491,7 +550,9 @@ export class Stage {
    * then `settle(rows it yielded, nulls among them)` gathers both kinds for the quarantine (reading
    * rule breakers back only when the counts say there are some), and `discard` removes the spool.
    */
-  takeCsvRead(): { query: string; settle: (loaded: number, nulls: number) => Promise<void>; discard: () => Promise<void> } | undefined {
+  takeCsvRead():
+    | { query: string; settle: (loaded: number, nulls: number) => Promise<void>; discard: () => Promise<void> }
+    | undefined {
     const spool = this.csvSpool;
     if (!spool) return undefined;
     this.csvSpool = undefined;
@@ -513,7 +574,9 @@ export class Stage {
     // full refresh of 10 M rows peaked 50 MB lower with them, and ran a little faster.
     const lineLimit = Math.max(DEFAULT_MAX_LINE, spool.longestRow + 1024);
     const lineOptions =
-      lineLimit > DEFAULT_MAX_LINE ? `max_line_size = ${lineLimit}, buffer_size = ${Math.max(CSV_BUFFER_BYTES, 2 * lineLimit)}, ` : `buffer_size = ${CSV_BUFFER_BYTES}, `;
+      lineLimit > DEFAULT_MAX_LINE
+        ? `max_line_size = ${lineLimit}, buffer_size = ${Math.max(CSV_BUFFER_BYTES, 2 * lineLimit)}, `
+        : `buffer_size = ${CSV_BUFFER_BYTES}, `;
     const reader = (options: string) =>
       `read_csv(${quoteLiteral(spool.path)}, header = false, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, ${lineOptions}` +
       `auto_detect = false, ${options}, columns = {${fieldColumns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(csvReadType(c.physical))}`).join(', ')}})`;
@@ -531,9 +594,15 @@ export class Stage {
         // A value that does not cast is the record's fault: quarantined. Anything else (a row with
         // too many or too few fields, an unclosed quote, a line over the limit) means the CSV itself
         // is broken, and the batch fails rather than set rows aside.
-        if (r.cast_only !== true) throw new RuntimeError('internal', `CSV rows from the source do not parse: ${String(r.reason)}`);
-        const values = parseCsvRow(String(r.csv_text)).map((v, i) => (v !== null && temporal[i] && v.startsWith(CSV_BC_MARK) ? v.slice(CSV_BC_MARK.length) : v));
-        this.csvRejected.push({ row: { ...csvRowObject(spool.fields, values), ...spool.constants }, reason: String(r.reason) });
+        if (r.cast_only !== true)
+          throw new RuntimeError('internal', `CSV rows from the source do not parse: ${String(r.reason)}`);
+        const values = parseCsvRow(String(r.csv_text)).map((v, i) =>
+          v !== null && temporal[i] && v.startsWith(CSV_BC_MARK) ? v.slice(CSV_BC_MARK.length) : v,
+        );
+        this.csvRejected.push({
+          row: { ...csvRowObject(spool.fields, values), ...spool.constants },
+          reason: String(r.reason),
+        });
       }
       const unaccounted = spool.rows - loaded - (this.csvRejected.length - before);
       if (unaccounted > 0 && rules.length > 0) {
@@ -550,7 +619,10 @@ export class Stage {
         }
       }
       if (spool.rows !== loaded + (this.csvRejected.length - before)) {
-        throw new RuntimeError('internal', `CSV rows do not add up: ${spool.rows} spooled, ${loaded} loaded, ${this.csvRejected.length - before} rejected`);
+        throw new RuntimeError(
+          'internal',
+          `CSV rows do not add up: ${spool.rows} spooled, ${loaded} loaded, ${this.csvRejected.length - before} rejected`,
+        );
       }
       this.bulkNulls.nulls += nulls;
       this.bulkNulls.fields += loaded * this.schema.columns.length;

@@ -65,7 +65,11 @@ export function columnOf(field: { name: string; type: FieldType; nullable: boole
   let physical = DEFAULT_PHYSICAL[field.type];
   if (field.type === 'number' && hint !== undefined) {
     const parsed = parseNumberHint(hint);
-    if (!parsed) throw new RuntimeError('config', `field "${field.name}": unknown number type "${hint}" (int64, float64 or decimal(p,s) with p ≤ 38)`);
+    if (!parsed)
+      throw new RuntimeError(
+        'config',
+        `field "${field.name}": unknown number type "${hint}" (int64, float64 or decimal(p,s) with p ≤ 38)`,
+      );
     physical = parsed;
   }
   return { name: field.name, type: field.type, nullable: field.nullable, physical };
@@ -95,7 +99,9 @@ export function tableSchemaFor(
 
 /** Whether `name` is the runtime-derived `dt` partition rather than a column of the table. */
 export function isDerivedPartition(schema: TableSchema, name: string): boolean {
-  return (DERIVED_PARTITION_COLUMNS as readonly string[]).includes(name) && !schema.columns.some((c) => c.name === name);
+  return (
+    (DERIVED_PARTITION_COLUMNS as readonly string[]).includes(name) && !schema.columns.some((c) => c.name === name)
+  );
 }
 
 /** Rejects a schema the writers cannot act on (the manifest validator catches these for manifests). */
@@ -103,7 +109,8 @@ export function checkTableSchema(schema: TableSchema): void {
   const names = new Set<string>();
   for (const column of schema.columns) {
     if (names.has(column.name)) throw new RuntimeError('config', `column "${column.name}" appears twice`);
-    if (column.name.startsWith('__cf_')) throw new RuntimeError('config', `column "${column.name}": the __cf_ prefix is reserved`);
+    if (column.name.startsWith('__cf_'))
+      throw new RuntimeError('config', `column "${column.name}": the __cf_ prefix is reserved`);
     names.add(column.name);
   }
   for (const column of schema.partitionBy) {

@@ -55,9 +55,9 @@ export interface Transformer {
    */
   apply(rows: readonly Row[], extractedAt?: Date): Row[];
   /**
-   * Whether rows may skip `apply` and go to the writer as CSV text (no field is masked, hashed or
-   * encrypted and every one is of a kind DuckDB casts as the writer conforms): `csvPage` then wraps
-   * a source's CSV rows with the metadata columns as constants.
+   * Whether rows may skip `apply` and go to the writer in bulk, as CSV text or columnar pages (no field
+   * is masked, hashed or encrypted and every one is of a kind DuckDB casts as the writer conforms):
+   * `csvPage` and `columnarPage` then wrap a source's rows with the metadata columns as constants.
    */
   readonly passesCsv: boolean;
   /** A CSV page of source rows (only when `passesCsv`); fields not in the schema are an error. */

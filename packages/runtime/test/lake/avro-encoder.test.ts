@@ -113,7 +113,17 @@ const source: Array<{ row: Row; expected: Expected }> = [
     },
   },
   {
-    row: { id: 0, name: null, amount: null, price: 0.1, active: null, born: null, updated_at: null, payload: null, region: 'eu' },
+    row: {
+      id: 0,
+      name: null,
+      amount: null,
+      price: 0.1,
+      active: null,
+      born: null,
+      updated_at: null,
+      payload: null,
+      region: 'eu',
+    },
     expected: {
       id: 0n,
       name: null,
@@ -157,7 +167,15 @@ const source: Array<{ row: Row; expected: Expected }> = [
     },
   },
   {
-    row: { id: 43, amount: '0', price: -0.5, active: false, born: '1800-01-01', updated_at: '2262-04-11T23:47:16.854775Z', region: 'us' },
+    row: {
+      id: 43,
+      amount: '0',
+      price: -0.5,
+      active: false,
+      born: '1800-01-01',
+      updated_at: '2262-04-11T23:47:16.854775Z',
+      region: 'us',
+    },
     expected: {
       id: 43n,
       name: null,
@@ -224,7 +242,8 @@ const bigLong = avro.types.LongType.__with({
 
 /** `"long"` or `{"type": "long", …}` (logical types are read as their underlying type). */
 const isLong = (schema: unknown): boolean =>
-  schema === 'long' || (typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'long');
+  schema === 'long' ||
+  (typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'long');
 
 type Callback = (error: Error | null, value?: Buffer) => void;
 let zstd: Awaited<ReturnType<typeof loadZstd>> | undefined;
@@ -234,7 +253,8 @@ const readCodecs = {
   snappy: (buffer: Buffer, callback: Callback) => {
     try {
       const data = Buffer.from(snappyjs.uncompress(buffer.subarray(0, buffer.length - 4)));
-      if (data.length > 0 && buffer.readUInt32BE(buffer.length - 4) !== crc32(data)) throw new Error('snappy CRC mismatch');
+      if (data.length > 0 && buffer.readUInt32BE(buffer.length - 4) !== crc32(data))
+        throw new Error('snappy CRC mismatch');
       callback(null, data);
     } catch (error) {
       callback(error as Error);
@@ -344,13 +364,21 @@ function request(dir: string, overrides: Partial<EncodeRequest> = {}): EncodeReq
 
 describe('avroSchemaFor', () => {
   it('maps every physical type, makes nullable columns null unions and sanitises names', () => {
-    const s = avroSchemaFor(dataColumns, 'my-table') as { type: string; name: string; fields: Array<Record<string, unknown>> };
+    const s = avroSchemaFor(dataColumns, 'my-table') as {
+      type: string;
+      name: string;
+      fields: Array<Record<string, unknown>>;
+    };
     expect(s.type).toBe('record');
     expect(s.name).toBe('my_table');
     expect(s.fields).toEqual([
       { name: 'id', type: 'long' },
       { name: 'name', type: ['null', 'string'], default: null },
-      { name: 'amount', type: ['null', { type: 'bytes', logicalType: 'decimal', precision: 12, scale: 2 }], default: null },
+      {
+        name: 'amount',
+        type: ['null', { type: 'bytes', logicalType: 'decimal', precision: 12, scale: 2 }],
+        default: null,
+      },
       { name: 'price', type: 'double' },
       { name: 'active', type: ['null', 'boolean'], default: null },
       { name: 'born', type: ['null', { type: 'int', logicalType: 'date' }], default: null },
@@ -365,7 +393,8 @@ describe('avroSchemaFor', () => {
 
   it('sanitises deterministically: leading digits, non-ASCII, collisions, primitive record names', () => {
     const col = (name: string): Column => ({ name, type: 'string', nullable: false, physical: { kind: 'string' } });
-    const names = (list: string[]) => (avroSchemaFor(list.map(col), 'r') as { fields: Array<{ name: string }> }).fields.map((f) => f.name);
+    const names = (list: string[]) =>
+      (avroSchemaFor(list.map(col), 'r') as { fields: Array<{ name: string }> }).fields.map((f) => f.name);
     expect(names(['1st', 'a b', 'a_b', 'é', '', 'a-b'])).toEqual(['_1st', 'a_b_2', 'a_b', '_', '__2', 'a_b_3']);
     expect(names(['1st', 'a b', 'a_b', 'é', '', 'a-b'])).toEqual(names(['1st', 'a b', 'a_b', 'é', '', 'a-b']));
     expect((avroSchemaFor([], 'string') as { name: string }).name).toBe('_string');
@@ -389,7 +418,9 @@ describe('avro helpers', () => {
     expect(decimalBytes('-1.29', 2).toString('hex')).toBe('ff7f');
     expect(decimalBytes('-0.01', 2).toString('hex')).toBe('ff');
     expect(decimalBytes('-1', 2).toString('hex')).toBe('9c');
-    expect(decimalText(decimalBytes('-99999999999999999999999999999999999.999', 3), 3)).toBe('-99999999999999999999999999999999999.999');
+    expect(decimalText(decimalBytes('-99999999999999999999999999999999999.999', 3), 3)).toBe(
+      '-99999999999999999999999999999999999.999',
+    );
   });
 });
 
@@ -415,7 +446,10 @@ describe('avroEncoder', () => {
       [0, 'part-t1-0.avro'],
       [1, 'part-t1-0.avro'],
     ]);
-    expect(files.map((f) => f.localPath)).toEqual([join(dir, '__cf_part=0', 'part-t1-0.avro'), join(dir, '__cf_part=1', 'part-t1-0.avro')]);
+    expect(files.map((f) => f.localPath)).toEqual([
+      join(dir, '__cf_part=0', 'part-t1-0.avro'),
+      join(dir, '__cf_part=1', 'part-t1-0.avro'),
+    ]);
     for (const file of files) {
       const read = await readAvro(file.localPath);
       expect(read.codec).toBe(codec);
@@ -434,7 +468,20 @@ describe('avroEncoder', () => {
       const text = (value: unknown) => (value === null ? null : String(value));
       const decoded = splitCsvRows(await readFile(csv, 'utf8')).map((line) => parseCsvRow(line));
       expect(decoded.sort((a, b) => byId({ id: BigInt(a[0]!) }, { id: BigInt(b[0]!) }))).toEqual(
-        expected.map((e) => [e.id, e.name, e.amount, e.price, e.active, e.born, e.updated_at, e.payload, e.hostile, e.order_id___drop].map(text)),
+        expected.map((e) =>
+          [
+            e.id,
+            e.name,
+            e.amount,
+            e.price,
+            e.active,
+            e.born,
+            e.updated_at,
+            e.payload,
+            e.hostile,
+            e.order_id___drop,
+          ].map(text),
+        ),
       );
     }
   });
@@ -465,7 +512,9 @@ describe('avroEncoder', () => {
         expect(source.expected.region).toBe(file.part === 0 ? 'eu' : 'us');
       }
     }
-    expect(ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(all.map((s) => s.expected.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    expect(ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(
+      all.map((s) => s.expected.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
   });
 
   it('puts partitions in separate folders and writes nothing for no rows', async () => {

@@ -17,13 +17,21 @@ const writerScript = fileURLToPath(new URL('./fixtures/crash-writer.mjs', import
 const BATCHES = 12;
 const ROWS = 1500;
 
-function runWriter(path: string, format: string, mode: string, killAfterMs?: number): Promise<{ code: number | null; killed: boolean }> {
+function runWriter(
+  path: string,
+  format: string,
+  mode: string,
+  killAfterMs?: number,
+): Promise<{ code: number | null; killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writerScript, path, format, mode, String(BATCHES), String(ROWS)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [writerScript, path, format, mode, String(BATCHES), String(ROWS)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let killed = false;
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => ((killed = true), child.kill('SIGKILL')), killAfterMs);
+    const timer =
+      killAfterMs === undefined ? undefined : setTimeout(() => ((killed = true), child.kill('SIGKILL')), killAfterMs);
     child.on('error', reject);
     child.on('exit', (code) => {
       if (timer) clearTimeout(timer);
@@ -51,7 +59,9 @@ async function leftovers(root: string, format: string): Promise<string[]> {
   const store = new FileStore(root);
   let named: Set<string>;
   if (format === 'delta') {
-    const snapshot = await (await DeltaLog.open(store, { tempDirectory: mkdtempSync(join(tmpdir(), 'cf-dl-')) })).snapshot();
+    const snapshot = await (
+      await DeltaLog.open(store, { tempDirectory: mkdtempSync(join(tmpdir(), 'cf-dl-')) })
+    ).snapshot();
     named = new Set([...snapshot.files.keys(), ...snapshot.tombstones.keys()].map(decodeDeltaPath));
   } else {
     named = new Set((await new PlainLog(store).snapshot()).files.keys());

@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { openEngine, quoteLiteral } from '../../src/engine/duckdb-engine.js';
 import { formatCsvRow, parseCsvRow, splitCsvRows } from '../../src/lake/csv-page.js';
 import { hasBcValue } from '../../src/sources/postgres/postgres-source.js';
-import { exactNumber, fileStatsFromCopy, parquetFileStats, type CopyColumnStatistics } from '../../src/lake/file-stats.js';
+import {
+  exactNumber,
+  fileStatsFromCopy,
+  parquetFileStats,
+  type CopyColumnStatistics,
+} from '../../src/lake/file-stats.js';
 import { columnOf } from '../../src/lake/table-schema.js';
 import { FileStore } from '../../src/stores/file/file-store.js';
 import type { ObjectStore } from '../../src/stores/object-store.js';
@@ -20,7 +25,12 @@ function csvOf(rows: (string | null)[][]): string {
 
 describe('CSV rows as PostgreSQL writes them', () => {
   it('split and parse back to the values, quotes and newlines included', () => {
-    const value = fc.oneof(fc.constant(null), fc.constant(''), fc.string({ maxLength: 6 }), fc.constantFrom('"', '\n', 'a,"b"\nc', '\r\n', ',,'));
+    const value = fc.oneof(
+      fc.constant(null),
+      fc.constant(''),
+      fc.string({ maxLength: 6 }),
+      fc.constantFrom('"', '\n', 'a,"b"\nc', '\r\n', ',,'),
+    );
     fc.assert(
       fc.property(fc.array(fc.array(value, { minLength: 2, maxLength: 2 }), { maxLength: 40 }), (rows) => {
         expect(splitCsvRows(csvOf(rows)).map(parseCsvRow)).toEqual(rows);
@@ -80,7 +90,11 @@ describe('file statistics from COPY … RETURN_STATS', () => {
          TO ${quoteLiteral(path)} (FORMAT parquet, RETURN_STATS true)`,
       );
       const row = result.getRowObjectsJS()[0]!;
-      const fromCopy = fileStatsFromCopy(Number(row.count), row.column_statistics as unknown as CopyColumnStatistics, columns);
+      const fromCopy = fileStatsFromCopy(
+        Number(row.count),
+        row.column_statistics as unknown as CopyColumnStatistics,
+        columns,
+      );
       const readBack = (await parquetFileStats(engine.connection, [path], columns)).get(path)!;
       expect(fromCopy).toEqual(readBack);
       expect(fromCopy.numRecords).toBe(1000);
@@ -88,7 +102,14 @@ describe('file statistics from COPY … RETURN_STATS', () => {
       expect(fromCopy.maxValues.huge).toBeUndefined();
       expect(fromCopy.maxValues.long).toBeUndefined();
       expect(fromCopy.nullCount).toMatchObject({ score: 334, empty: 1000, id: 0 });
-      expect(fromCopy.minValues).toMatchObject({ id: 0, total: 0, day: '2020-02-28', at: '2025-01-01T00:00:00.000Z', short: 'k0', 'we"ird é': 'é0' });
+      expect(fromCopy.minValues).toMatchObject({
+        id: 0,
+        total: 0,
+        day: '2020-02-28',
+        at: '2025-01-01T00:00:00.000Z',
+        short: 'k0',
+        'we"ird é': 'é0',
+      });
       expect(fromCopy.maxValues.at).toBe('2025-01-01T00:16:39.001Z');
     } finally {
       engine.close();
@@ -106,7 +127,10 @@ describe('openEngine', () => {
       console.log(JSON.stringify({ tz: row.tz, us: String(row.us) }));
       e.close();
     })`;
-    const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, TZ: 'America/New_York' }, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['-e', script], {
+      env: { ...process.env, TZ: 'America/New_York' },
+      encoding: 'utf8',
+    });
     expect(JSON.parse(out.trim())).toEqual({ tz: 'UTC', us: '1735689600000000' });
   });
 });
@@ -132,7 +156,16 @@ describe('the lake writer fed CSV pages', () => {
     const { openLakeWriter } = await import('../../src/lake/open-lake-writer.js');
     const lakePath = mkdtempSync(join(tmpdir(), 'cf-csv-writer-'));
     const workDir = mkdtempSync(join(tmpdir(), 'cf-csv-work-'));
-    const writer = await openLakeWriter({ lakePath, format: 'parquet', writeMode: 'append', schema, appId: 'csv_test', workDir, flushRows: 10, ...(store ? { store } : {}) });
+    const writer = await openLakeWriter({
+      lakePath,
+      format: 'parquet',
+      writeMode: 'append',
+      schema,
+      appId: 'csv_test',
+      workDir,
+      flushRows: 10,
+      ...(store ? { store } : {}),
+    });
     return { writer, lakePath, workDir };
   };
 
@@ -144,7 +177,9 @@ describe('the lake writer fed CSV pages', () => {
     expect(result).toMatchObject({ rowsWritten: 2, rowsQuarantined: 0 });
     const engine = await openEngine({ tempDirectory: join(lakePath, '.spill') });
     try {
-      const read = await engine.connection.runAndReadAll(`SELECT id, length(note) AS n FROM read_parquet(${quoteLiteral(`${lakePath}/*.parquet`)}) ORDER BY id`);
+      const read = await engine.connection.runAndReadAll(
+        `SELECT id, length(note) AS n FROM read_parquet(${quoteLiteral(`${lakePath}/*.parquet`)}) ORDER BY id`,
+      );
       expect(read.getRowObjectsJS().map((r) => [Number(r.id), Number(r.n)])).toEqual([
         [1, long.length],
         [2, 5],
@@ -156,7 +191,9 @@ describe('the lake writer fed CSV pages', () => {
 
   it('fails the batch on CSV that does not parse (a framing fault), and quarantines values that do not cast', async () => {
     const broken = await open();
-    await expect(broken.writer.writeBatch(1, [page('1,a,extra\n2,b\n', 2)])).rejects.toThrow(/CSV rows from the source do not parse/);
+    await expect(broken.writer.writeBatch(1, [page('1,a,extra\n2,b\n', 2)])).rejects.toThrow(
+      /CSV rows from the source do not parse/,
+    );
     await broken.writer.close();
     const fine = await open();
     const result = await fine.writer.writeBatch(1, [page('1,a\nnot-a-number,b\n', 2)]);

@@ -83,7 +83,10 @@ describe('DeltaLog', () => {
     const store = tempStore();
     await createTable(store);
     const text = new TextDecoder().decode(await store.get(commitKey(0)));
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(Object.keys(lines[0]!)).toEqual(['commitInfo']);
     expect(lines.map((l) => Object.keys(l)[0])).toEqual(['commitInfo', 'protocol', 'metaData', 'add']);
 
@@ -106,14 +109,21 @@ describe('DeltaLog', () => {
     const store = tempStore();
     const log = await createTable(store, ['a.parquet', 'b.parquet']);
     await log.commit([{ add: add('c.parquet') }], { operation: 'WRITE', readVersion: 0, isBlindAppend: true });
-    await log.commit([remove('a.parquet'), { add: add('d.parquet') }], { operation: 'MERGE', readVersion: 1, isBlindAppend: false });
+    await log.commit([remove('a.parquet'), { add: add('d.parquet') }], {
+      operation: 'MERGE',
+      readVersion: 1,
+      isBlindAppend: false,
+    });
     const snap = await (await DeltaLog.open(store)).snapshot();
     expect(snap.version).toBe(2);
     expect([...snap.files.keys()].sort()).toEqual(['b.parquet', 'c.parquet', 'd.parquet']);
     expect([...snap.tombstones.keys()]).toEqual(['a.parquet']);
     // Time travel replays only up to the version asked for.
     expect([...(await log.snapshot(1)).files.keys()].sort()).toEqual(['a.parquet', 'b.parquet', 'c.parquet']);
-    expect([...(await (await DeltaLog.open(store)).snapshot(0)).files.keys()].sort()).toEqual(['a.parquet', 'b.parquet']);
+    expect([...(await (await DeltaLog.open(store)).snapshot(0)).files.keys()].sort()).toEqual([
+      'a.parquet',
+      'b.parquet',
+    ]);
     await expect(log.snapshot(7)).rejects.toThrow(/no version 7/);
   });
 
@@ -177,7 +187,9 @@ describe('DeltaLog', () => {
       readVersion: 0,
       isBlindAppend: false,
     });
-    const metadataError = await conflictOf(two.commit([{ add: add('x.parquet') }], { operation: 'WRITE', readVersion: 0, isBlindAppend: true }));
+    const metadataError = await conflictOf(
+      two.commit([{ add: add('x.parquet') }], { operation: 'WRITE', readVersion: 0, isBlindAppend: true }),
+    );
     expect(metadataError.code).toBe('conflict');
     expect(metadataError.message).toMatch(/changed the table metadata/);
 
@@ -187,7 +199,9 @@ describe('DeltaLog', () => {
 
     const batch = (file: string): DeltaAction[] => [{ add: add(file) }, { txn: { appId: 'app', version: 5 } }];
     await one.commit(batch('p.parquet'), { operation: 'WRITE', readVersion: 1, isBlindAppend: true });
-    const txnError = await conflictOf(two.commit(batch('q.parquet'), { operation: 'WRITE', readVersion: 1, isBlindAppend: true }));
+    const txnError = await conflictOf(
+      two.commit(batch('q.parquet'), { operation: 'WRITE', readVersion: 1, isBlindAppend: true }),
+    );
     expect(txnError.code).toBe('conflict');
     expect(txnError.message).toMatch(/already committed txn version 5/);
   });
@@ -199,14 +213,23 @@ describe('DeltaLog', () => {
     const two = await DeltaLog.open(store);
     await one.commit([{ add: add('new.parquet') }], { operation: 'WRITE', readVersion: 0, isBlindAppend: true });
     const overwrite = await conflictOf(
-      two.commit([remove('dt=2025-01-31/a.parquet'), { add: add('all.parquet') }], { operation: 'WRITE', readVersion: 0, isBlindAppend: false }),
+      two.commit([remove('dt=2025-01-31/a.parquet'), { add: add('all.parquet') }], {
+        operation: 'WRITE',
+        readVersion: 0,
+        isBlindAppend: false,
+      }),
     );
     expect(overwrite.code).toBe('conflict');
     expect(overwrite.message).toMatch(/added data \(new\.parquet\)/);
 
     await one.commit([{ add: add('more.parquet') }], { operation: 'WRITE', readVersion: 1, isBlindAppend: true });
     const exhausted = await conflictOf(
-      two.commit([{ add: add('late.parquet') }], { operation: 'WRITE', readVersion: 0, isBlindAppend: true, maxRetries: 0 }),
+      two.commit([{ add: add('late.parquet') }], {
+        operation: 'WRITE',
+        readVersion: 0,
+        isBlindAppend: true,
+        maxRetries: 0,
+      }),
     );
     expect(exhausted.code).toBe('conflict');
     expect(exhausted.message).toMatch(/maxRetries 0/);
@@ -215,47 +238,77 @@ describe('DeltaLog', () => {
   it('refuses misuse and tables it cannot write', async () => {
     const store = tempStore();
     const log = await DeltaLog.open(store);
-    await expect(log.commit([{ add: add('a.parquet') }], { operation: 'WRITE', readVersion: -1, isBlindAppend: true })).rejects.toThrow(
-      /needs a protocol and a metaData/,
-    );
-    await expect(log.commit([{ add: add('a.parquet') }], { operation: 'WRITE', readVersion: 3, isBlindAppend: true })).rejects.toThrow(/ahead of the table/);
+    await expect(
+      log.commit([{ add: add('a.parquet') }], { operation: 'WRITE', readVersion: -1, isBlindAppend: true }),
+    ).rejects.toThrow(/needs a protocol and a metaData/);
+    await expect(
+      log.commit([{ add: add('a.parquet') }], { operation: 'WRITE', readVersion: 3, isBlindAppend: true }),
+    ).rejects.toThrow(/ahead of the table/);
 
     const newer = await DeltaLog.open(tempStore());
     const error = await conflictOf(
-      newer.commit([{ protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] } }, { metaData: newMetadata({ fields: FIELDS }) }], {
-        operation: 'CREATE TABLE',
-        readVersion: -1,
-        isBlindAppend: false,
-      }),
+      newer.commit(
+        [
+          {
+            protocol: {
+              minReaderVersion: 3,
+              minWriterVersion: 7,
+              readerFeatures: ['deletionVectors'],
+              writerFeatures: ['deletionVectors'],
+            },
+          },
+          { metaData: newMetadata({ fields: FIELDS }) },
+        ],
+        {
+          operation: 'CREATE TABLE',
+          readVersion: -1,
+          isBlindAppend: false,
+        },
+      ),
     );
     expect(error.code).toBe('config');
     expect(error.message).toMatch(/writer version 7 \(features: deletionVectors\)/);
 
     const appendOnly = await DeltaLog.open(tempStore());
-    const appendOnlyMetadata = newMetadata({ fields: FIELDS, partitionColumns: ['dt'], configuration: { 'delta.appendOnly': 'true' } });
-    await appendOnly.commit([{ protocol: newProtocol() }, { metaData: appendOnlyMetadata }, { add: add('a.parquet') }], {
-      operation: 'CREATE TABLE',
-      readVersion: -1,
-      isBlindAppend: false,
+    const appendOnlyMetadata = newMetadata({
+      fields: FIELDS,
+      partitionColumns: ['dt'],
+      configuration: { 'delta.appendOnly': 'true' },
     });
-    await expect(appendOnly.commit([remove('a.parquet')], { operation: 'DELETE', readVersion: 0, isBlindAppend: false })).rejects.toThrow(/append-only/);
+    await appendOnly.commit(
+      [{ protocol: newProtocol() }, { metaData: appendOnlyMetadata }, { add: add('a.parquet') }],
+      {
+        operation: 'CREATE TABLE',
+        readVersion: -1,
+        isBlindAppend: false,
+      },
+    );
+    await expect(
+      appendOnly.commit([remove('a.parquet')], { operation: 'DELETE', readVersion: 0, isBlindAppend: false }),
+    ).rejects.toThrow(/append-only/);
     // Every file must carry a value (possibly null) for every partition column.
     const unpartitioned: Add = { ...add('b.parquet'), partitionValues: {} };
-    await expect(appendOnly.commit([{ add: unpartitioned }], { operation: 'WRITE', readVersion: 0, isBlindAppend: true })).rejects.toThrow(
-      /partition values for \[\] but .* is partitioned by \[dt\]/,
-    );
+    await expect(
+      appendOnly.commit([{ add: unpartitioned }], { operation: 'WRITE', readVersion: 0, isBlindAppend: true }),
+    ).rejects.toThrow(/partition values for \[\] but .* is partitioned by \[dt\]/);
   });
 
   it('writes a parquet checkpoint at version 10 that rebuilds the same snapshot', async () => {
     const store = tempStore();
     const log = await createTable(store, ['a.parquet', 'b.parquet']);
     for (let v = 1; v <= 11; v++) {
-      const actions: DeltaAction[] = [{ add: add(`f${v}.parquet`, v % 2 ? null : '2025-02-01') }, { txn: { appId: 'app', version: v } }];
+      const actions: DeltaAction[] = [
+        { add: add(`f${v}.parquet`, v % 2 ? null : '2025-02-01') },
+        { txn: { appId: 'app', version: v } },
+      ];
       if (v === 5) actions.push(remove('a.parquet'));
       await log.commit(actions, { operation: 'WRITE', readVersion: v - 1, isBlindAppend: v !== 5 });
     }
     expect(await store.get(checkpointKey(10))).toBeDefined();
-    expect(JSON.parse(new TextDecoder().decode(await store.get('_delta_log/_last_checkpoint')))).toMatchObject({ version: 10, size: 2 + 1 + 11 + 1 });
+    expect(JSON.parse(new TextDecoder().decode(await store.get('_delta_log/_last_checkpoint')))).toMatchObject({
+      version: 10,
+      size: 2 + 1 + 11 + 1,
+    });
 
     const replayed = await log.snapshot(); // this instance's cache: a pure replay of the JSON commits
     // Remove the JSON commits the checkpoint covers: a reader must now start from the checkpoint.
@@ -286,30 +339,51 @@ describe('Delta schema and partition values', () => {
         nullable: true,
         metadata: {},
       },
-      { name: 'tags', type: { type: 'array', elementType: 'string', containsNull: true }, nullable: true, metadata: {} },
-      { name: 'attrs', type: { type: 'map', keyType: 'string', valueType: 'double', valueContainsNull: true }, nullable: true, metadata: {} },
-      ...(['integer', 'short', 'byte', 'double', 'float', 'boolean', 'date', 'timestamp', 'binary'] as const).map((type) => ({
-        name: `c_${type}`,
-        type,
+      {
+        name: 'tags',
+        type: { type: 'array', elementType: 'string', containsNull: true },
         nullable: true,
         metadata: {},
-      })),
+      },
+      {
+        name: 'attrs',
+        type: { type: 'map', keyType: 'string', valueType: 'double', valueContainsNull: true },
+        nullable: true,
+        metadata: {},
+      },
+      ...(['integer', 'short', 'byte', 'double', 'float', 'boolean', 'date', 'timestamp', 'binary'] as const).map(
+        (type) => ({
+          name: `c_${type}`,
+          type,
+          nullable: true,
+          metadata: {},
+        }),
+      ),
     ];
     const text = schemaString(fields);
-    expect((JSON.parse(text) as { fields: unknown[] }).fields[0]).toEqual({ name: 'id', type: 'long', nullable: false, metadata: { comment: 'key' } });
+    expect((JSON.parse(text) as { fields: unknown[] }).fields[0]).toEqual({
+      name: 'id',
+      type: 'long',
+      nullable: false,
+      metadata: { comment: 'key' },
+    });
     expect(parseSchemaString(text)).toEqual(fields);
-    expect(parseSchemaString('{"type":"struct","fields":[{"name":"d","type":"decimal(10, 2)","nullable":true}]}')).toEqual([
-      { name: 'd', type: 'decimal(10,2)', nullable: true, metadata: {} },
-    ]);
+    expect(
+      parseSchemaString('{"type":"struct","fields":[{"name":"d","type":"decimal(10, 2)","nullable":true}]}'),
+    ).toEqual([{ name: 'd', type: 'decimal(10,2)', nullable: true, metadata: {} }]);
     expect(() => schemaString([...fields, { name: 'ID', type: 'string', nullable: true }])).toThrow(/appears twice/);
     expect(() => decimalType(39, 2)).toThrow(/precision 1\.\.38/);
-    expect(() => parseSchemaString('{"type":"struct","fields":[{"name":"v","type":"variant","nullable":true}]}')).toThrow(/unsupported type "variant"/);
+    expect(() =>
+      parseSchemaString('{"type":"struct","fields":[{"name":"v","type":"variant","nullable":true}]}'),
+    ).toThrow(/unsupported type "variant"/);
   });
 
   it('serializes partition values as the protocol specifies', () => {
     expect(serializePartitionValue('2025-01-31', 'date')).toBe('2025-01-31');
     expect(serializePartitionValue(new Date(Date.UTC(2025, 0, 31, 23, 59)), 'date')).toBe('2025-01-31');
-    expect(serializePartitionValue(new Date(Date.UTC(2025, 0, 31, 1, 2, 3, 45)), 'timestamp')).toBe('2025-01-31 01:02:03.045000');
+    expect(serializePartitionValue(new Date(Date.UTC(2025, 0, 31, 1, 2, 3, 45)), 'timestamp')).toBe(
+      '2025-01-31 01:02:03.045000',
+    );
     expect(serializePartitionValue(1_738_285_323_045_678n, 'timestamp')).toBe('2025-01-31 01:02:03.045678');
     expect(serializePartitionValue(-1n, 'timestamp')).toBe('1969-12-31 23:59:59.999999');
     expect(serializePartitionValue('2025-01-31T02:02:03.5+01:00', 'timestamp')).toBe('2025-01-31 01:02:03.500000');

@@ -70,7 +70,9 @@ function canon(column: string, value: unknown): unknown {
     case 'dt':
       return String(value).slice(0, 10);
     case 'updated_at':
-      return String(value).replace(' ', 'T').replace(/\+00:00$/, 'Z');
+      return String(value)
+        .replace(' ', 'T')
+        .replace(/\+00:00$/, 'Z');
     case 'payload':
       return JSON.stringify(typeof value === 'string' ? JSON.parse(value) : value);
     default:
@@ -101,18 +103,35 @@ function actual(rows: ReadonlyArray<Record<string, unknown>>) {
 
 const bucket = `cf-lake-${randomBytes(4).toString('hex')}`;
 beforeAll(async () => {
-  if (!process.env.AWS_ENDPOINT_URL_S3) throw new Error('AWS_ENDPOINT_URL_S3 is not set: run the suite with `npm test`');
+  if (!process.env.AWS_ENDPOINT_URL_S3)
+    throw new Error('AWS_ENDPOINT_URL_S3 is not set: run the suite with `npm test`');
   const client = new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL_S3, forcePathStyle: true, region: 'us-east-1' });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   client.destroy();
 });
 
 function location(where: 'local' | 's3', name: string): string {
-  return where === 'local' ? mkdtempSync(join(tmpdir(), `cf-${name}-`)) : `s3://${bucket}/${name}-${randomBytes(3).toString('hex')}/`;
+  return where === 'local'
+    ? mkdtempSync(join(tmpdir(), `cf-${name}-`))
+    : `s3://${bucket}/${name}-${randomBytes(3).toString('hex')}/`;
 }
 
-async function write(path: string, format: LakeFormat, writeMode: WriteMode, batches: Array<Array<Record<string, unknown>>>, first = 1) {
-  const writer = await openLakeWriter({ lakePath: path, format, compression: 'zstd', writeMode, schema, appId: 'connector_test_rows_v1', checkpointInterval: 3 });
+async function write(
+  path: string,
+  format: LakeFormat,
+  writeMode: WriteMode,
+  batches: Array<Array<Record<string, unknown>>>,
+  first = 1,
+) {
+  const writer = await openLakeWriter({
+    lakePath: path,
+    format,
+    compression: 'zstd',
+    writeMode,
+    schema,
+    appId: 'connector_test_rows_v1',
+    checkpointInterval: 3,
+  });
   try {
     for (const [i, batch] of batches.entries()) await writer.writeBatch(first + i, [batch as never]);
   } finally {
@@ -151,7 +170,12 @@ describe.each(['local', 's3'] as const)('lake formats on %s', (where) => {
       { id: 7, _op: 'd' },
       { ...source(7, 3) },
     ];
-    await write(path, 'delta', 'merge', [initial as never, changes as never, [{ ...source(8, 4) }], [{ id: 9, _op: 'd' }]]);
+    await write(path, 'delta', 'merge', [
+      initial as never,
+      changes as never,
+      [{ ...source(8, 4) }],
+      [{ id: 9, _op: 'd' }],
+    ]);
     const want = new Map(initial.map((r) => [r.id, r]));
     want.set(5, source(5, 2));
     want.delete(6);

@@ -75,10 +75,7 @@ describe('the row spool, read by pyarrow', () => {
       for (let n = 0; n < ROWS; n += n < 100 ? 1 : 97) {
         const got = byId.get(n)!;
         const want = expected(n);
-        expect(
-          Object.fromEntries(columns.map((c, i) => [c.name, got[`c${i}`]])),
-          `row ${n}`,
-        ).toEqual(want);
+        expect(Object.fromEntries(columns.map((c, i) => [c.name, got[`c${i}`]])), `row ${n}`).toEqual(want);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

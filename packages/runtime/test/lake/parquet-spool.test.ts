@@ -54,7 +54,10 @@ function expected(column: Column, canonical: unknown): unknown {
     case 'string':
     case 'json':
       // UTF-8 cannot hold a lone surrogate: it lands as U+FFFD, as everywhere text is encoded.
-      return (canonical as string).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+      return (canonical as string).replace(
+        /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+        '\ufffd',
+      );
     case 'date': {
       const [y, m, d] = (canonical as string).split('-').map(Number);
       const date = new Date(0);
@@ -67,7 +70,26 @@ function expected(column: Column, canonical: unknown): unknown {
 }
 
 const anyValue = fc.oneof(
-  fc.constantFrom(null, undefined, true, false, 0, -0, 1, -1, NaN, Infinity, '', 't', '0', '-0', '1e2', '.5', '5.', '007'),
+  fc.constantFrom(
+    null,
+    undefined,
+    true,
+    false,
+    0,
+    -0,
+    1,
+    -1,
+    NaN,
+    Infinity,
+    '',
+    't',
+    '0',
+    '-0',
+    '1e2',
+    '.5',
+    '5.',
+    '007',
+  ),
   fc.integer({ min: -1_000_000, max: 1_000_000 }),
   fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 53 + 2, 10 ** 15, 10 ** 16, 1e21, 5e-7),
   fc.double({ min: -1e6, max: 1e6, noNaN: true }),
@@ -75,11 +97,28 @@ const anyValue = fc.oneof(
   fc.integer({ min: -10_000_000, max: 10_000_000 }).map((n) => (n / 100).toFixed(2)),
   fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }),
   fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }).map(String),
-  fc.constantFrom('9999999999999999', '-9999999999999999', '999999999999999999', '-9223372036854775808', '99999999999999999999.123456789'),
+  fc.constantFrom(
+    '9999999999999999',
+    '-9999999999999999',
+    '999999999999999999',
+    '-9223372036854775808',
+    '99999999999999999999.123456789',
+  ),
   fc.date({ min: new Date(-62135596800000), max: new Date(253402300799999), noInvalidDate: true }),
-  fc.date({ min: new Date(-62135596800000), max: new Date(253402300799999), noInvalidDate: true }).map((d) => d.toISOString()),
-  fc.date({ min: new Date(-62135596800000), max: new Date(253402300799999), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
-  fc.constantFrom('0000-01-01', '2024-02-29', '2023-02-29', '2025-01-31 13:00:00.123456+01:00', '2025-01-31T12:00:00+05:30', '1900-01-01T00:00:00Z'),
+  fc
+    .date({ min: new Date(-62135596800000), max: new Date(253402300799999), noInvalidDate: true })
+    .map((d) => d.toISOString()),
+  fc
+    .date({ min: new Date(-62135596800000), max: new Date(253402300799999), noInvalidDate: true })
+    .map((d) => d.toISOString().slice(0, 10)),
+  fc.constantFrom(
+    '0000-01-01',
+    '2024-02-29',
+    '2023-02-29',
+    '2025-01-31 13:00:00.123456+01:00',
+    '2025-01-31T12:00:00+05:30',
+    '1900-01-01T00:00:00Z',
+  ),
   fc.string({ maxLength: 20 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.constantFrom('a\u0000b', 'exactly12byt', 'thirteen byte', 'ünïcödé', '\ud800 lone', 'x'.repeat(5000)),
@@ -90,18 +129,48 @@ const anyValue = fc.oneof(
 const dates = fc.date({ min: new Date(-62135596800000), max: new Date(253402300799999), noInvalidDate: true });
 /** Per column: mostly the shapes sources send for its type, sometimes anything at all. */
 const likely: fc.Arbitrary<unknown>[] = [
-  fc.oneof(fc.integer(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String)),
+  fc.oneof(
+    fc.integer(),
+    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
+  ),
   fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer()),
-  fc.oneof(fc.integer({ min: -999_999, max: 999_999 }).map((n) => n / 100), fc.integer({ min: -999_999, max: 999_999 }).map((n) => (n / 100).toFixed(2)), fc.double({ min: -9999, max: 9999 })),
-  fc.oneof(fc.integer({ min: -(10 ** 12), max: 10 ** 12 }).map((n) => n / 100), fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }).map((n) => `${n / 100n}.${String((n < 0n ? -n : n) % 100n).padStart(2, '0')}`)),
-  fc.oneof(fc.bigInt({ min: -(10n ** 38n), max: 10n ** 38n }).map((n) => `${n / 10n ** 9n}.${String((n < 0n ? -n : n) % 10n ** 9n).padStart(9, '0')}`), fc.double({ min: -1e9, max: 1e9 })),
+  fc.oneof(
+    fc.integer({ min: -999_999, max: 999_999 }).map((n) => n / 100),
+    fc.integer({ min: -999_999, max: 999_999 }).map((n) => (n / 100).toFixed(2)),
+    fc.double({ min: -9999, max: 9999 }),
+  ),
+  fc.oneof(
+    fc.integer({ min: -(10 ** 12), max: 10 ** 12 }).map((n) => n / 100),
+    fc
+      .bigInt({ min: -(10n ** 12n), max: 10n ** 12n })
+      .map((n) => `${n / 100n}.${String((n < 0n ? -n : n) % 100n).padStart(2, '0')}`),
+  ),
+  fc.oneof(
+    fc
+      .bigInt({ min: -(10n ** 38n), max: 10n ** 38n })
+      .map((n) => `${n / 10n ** 9n}.${String((n < 0n ? -n : n) % 10n ** 9n).padStart(9, '0')}`),
+    fc.double({ min: -1e9, max: 1e9 }),
+  ),
   fc.boolean(),
   dates.map((d) => d.toISOString().slice(0, 10)),
-  fc.oneof(dates, dates.map((d) => d.toISOString()), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+  fc.oneof(
+    dates,
+    dates.map((d) => d.toISOString()),
+    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+  ),
   fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ minLength: 10, maxLength: 16 })),
   fc.jsonValue(),
 ];
-const rowArbitrary = fc.tuple(...likely.map((a) => fc.oneof({ arbitrary: a, weight: 8 }, { arbitrary: fc.constant(null), weight: 1 }, { arbitrary: anyValue, weight: 1 })));
+const rowArbitrary = fc.tuple(
+  ...likely.map((a) =>
+    fc.oneof(
+      { arbitrary: a, weight: 8 },
+      { arbitrary: fc.constant(null), weight: 1 },
+      { arbitrary: anyValue, weight: 1 },
+    ),
+  ),
+);
 
 let engine: Awaited<ReturnType<typeof openEngine>>;
 let connection: DuckDBConnection;
@@ -139,7 +208,9 @@ async function spoolRows(rows: readonly unknown[][], name: string) {
     }
   });
   await spool.close();
-  const read = (await connection.runAndReadAll(`SELECT ${readBack} FROM read_parquet(${quoteLiteral(path)})`)).getRowsJS();
+  const read = (
+    await connection.runAndReadAll(`SELECT ${readBack} FROM read_parquet(${quoteLiteral(path)})`)
+  ).getRowsJS();
   rmSync(path);
   return { landed, refused, read };
 }
@@ -151,11 +222,16 @@ describe('the row spool (uncompressed Parquet that DuckDB reads back)', () => {
         const { landed, refused, read } = await spoolRows(rows, 'prop');
         expect(read).toHaveLength(landed.length);
         rows.forEach((values, r) => {
-          const reference = values.map((v, i) => (v === null || v === undefined ? { ok: true as const, value: null } : conformValue(v, columns[i]!)));
+          const reference = values.map((v, i) =>
+            v === null || v === undefined ? { ok: true as const, value: null } : conformValue(v, columns[i]!),
+          );
           const firstBad = reference.findIndex((c) => !c.ok);
           if (firstBad >= 0) {
             // Refused with the reason of the first column that does not fit.
-            expect(refused.get(r), JSON.stringify(values, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).toBeDefined();
+            expect(
+              refused.get(r),
+              JSON.stringify(values, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)),
+            ).toBeDefined();
             return;
           }
           if (refused.has(r)) {
@@ -166,8 +242,13 @@ describe('the row spool (uncompressed Parquet that DuckDB reads back)', () => {
           const got = read[landed.indexOf(r)]!;
           reference.forEach((c, i) => {
             const want = expected(columns[i]!, c.ok ? c.value : undefined);
-            if (columns[i]!.physical.kind === 'float64' && want !== null) expect(got[i]).toBe(want); // -0 stays -0
-            else expect(got[i], `column ${columns[i]!.name} of ${JSON.stringify(values, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`).toEqual(want);
+            if (columns[i]!.physical.kind === 'float64' && want !== null)
+              expect(got[i]).toBe(want); // -0 stays -0
+            else
+              expect(
+                got[i],
+                `column ${columns[i]!.name} of ${JSON.stringify(values, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`,
+              ).toEqual(want);
           });
         });
       }),
@@ -240,9 +321,15 @@ describe('the row spool (uncompressed Parquet that DuckDB reads back)', () => {
       spool.commitRow();
     }
     await spool.close();
-    const groups = (await connection.runAndReadAll(`SELECT count(DISTINCT row_group_id) AS n FROM parquet_metadata(${quoteLiteral(path)})`)).getRowObjectsJS()[0]!.n;
+    const groups = (
+      await connection.runAndReadAll(
+        `SELECT count(DISTINCT row_group_id) AS n FROM parquet_metadata(${quoteLiteral(path)})`,
+      )
+    ).getRowObjectsJS()[0]!.n;
     expect(Number(groups)).toBeGreaterThanOrEqual(8);
-    const read = (await connection.runAndReadAll(`SELECT c0, c1 FROM read_parquet(${quoteLiteral(path)}) ORDER BY c0`)).getRowsJS();
+    const read = (
+      await connection.runAndReadAll(`SELECT c0, c1 FROM read_parquet(${quoteLiteral(path)}) ORDER BY c0`)
+    ).getRowsJS();
     expect(read).toHaveLength(200);
     read.forEach(([id, text], n) => {
       expect(id).toBe(BigInt(n));
@@ -261,7 +348,8 @@ describe('the row spool (uncompressed Parquet that DuckDB reads back)', () => {
     // The next file opened gets the lowest free number: the spool's, now closed.
     const spoolFd = (spool as unknown as { fd: number }).fd;
     const opened: number[] = [];
-    while (opened.length < 8 && opened.at(-1) !== spoolFd) opened.push(openSync(join(dir, `other-${opened.length}`), 'w'));
+    while (opened.length < 8 && opened.at(-1) !== spoolFd)
+      opened.push(openSync(join(dir, `other-${opened.length}`), 'w'));
     try {
       expect(opened.at(-1)).toBe(spoolFd);
       await spool.abort();
@@ -280,9 +368,15 @@ describe('the row spool (uncompressed Parquet that DuckDB reads back)', () => {
       columnOf({ name: 'e', type: 'number', nullable: true }, 'decimal(38,9)'),
     ];
     // Values where more than one decimal of the column's scale rounds to the same double.
-    const known = [86093615796993.4, 80852698226.404, 8616782714.11439, 86093615796993.4, Number("8616782.714114389")];
+    const known = [86093615796993.4, 80852698226.404, 8616782714.11439, 86093615796993.4, Number('8616782.714114389')];
     const sample = fc.sample(
-      fc.tuple(fc.double({ min: 7e13, max: 9e13 }), fc.double({ min: 8e10, max: 9e10 }), fc.double({ min: 8e9, max: 9e9 }), fc.double({ min: 7e13, max: 9e13 }), fc.double({ min: 8.4e6, max: 9e6 })),
+      fc.tuple(
+        fc.double({ min: 7e13, max: 9e13 }),
+        fc.double({ min: 8e10, max: 9e10 }),
+        fc.double({ min: 8e9, max: 9e9 }),
+        fc.double({ min: 7e13, max: 9e13 }),
+        fc.double({ min: 8.4e6, max: 9e6 }),
+      ),
       { numRuns: 500, seed: 7 },
     );
     const rows = [known, ...sample.map((t) => [...t])];
@@ -302,7 +396,11 @@ describe('the row spool (uncompressed Parquet that DuckDB reads back)', () => {
       }
     }
     await spool.close();
-    const read = (await connection.runAndReadAll(`SELECT ${wide.map((_c, i) => `CAST(c${i} AS VARCHAR)`).join(', ')} FROM read_parquet(${quoteLiteral(path)})`)).getRowsJS();
+    const read = (
+      await connection.runAndReadAll(
+        `SELECT ${wide.map((_c, i) => `CAST(c${i} AS VARCHAR)`).join(', ')} FROM read_parquet(${quoteLiteral(path)})`,
+      )
+    ).getRowsJS();
     expect(read).toHaveLength(landed.length);
     expect(landed.length).toBeGreaterThan(rows.length / 2);
     read.forEach((got, r) =>
@@ -316,7 +414,9 @@ describe('the row spool (uncompressed Parquet that DuckDB reads back)', () => {
   });
 
   it("holds fewer rows in a wide table's row groups: 16 MB of values a group, whatever the columns", async () => {
-    const many = Array.from({ length: 200 }, (_v, i) => columnOf({ name: `n${i}`, type: 'number', nullable: false }, 'int64'));
+    const many = Array.from({ length: 200 }, (_v, i) =>
+      columnOf({ name: `n${i}`, type: 'number', nullable: false }, 'int64'),
+    );
     const path = join(dir, `many-columns-${spools++}.parquet`);
     const spool = new ParquetSpool(path, many);
     const writers = many.map((_c, i) => spool.writer(i));
@@ -326,10 +426,20 @@ describe('the row spool (uncompressed Parquet that DuckDB reads back)', () => {
       spool.commitRow();
     }
     await spool.close();
-    const groups = (await connection.runAndReadAll(`SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata(${quoteLiteral(path)}) ORDER BY 1`)).getRowsJS();
+    const groups = (
+      await connection.runAndReadAll(
+        `SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata(${quoteLiteral(path)}) ORDER BY 1`,
+      )
+    ).getRowsJS();
     // 200 columns × 8 bytes: 10 480 rows a group (16 MB), not 32 768 (52 MB).
     expect(groups.map((g) => Number(g[1]))).toEqual([10_480, 10_480, 4_040]);
-    const sums = (await connection.runAndReadAll(`SELECT sum(c0), sum(c199), count(*) FROM read_parquet(${quoteLiteral(path)})`)).getRowsJS()[0]!;
-    expect(sums).toEqual([BigInt(1000 * ((25_000 * 24_999) / 2)), BigInt(1000 * ((25_000 * 24_999) / 2) + 199 * 25_000), 25_000n]);
+    const sums = (
+      await connection.runAndReadAll(`SELECT sum(c0), sum(c199), count(*) FROM read_parquet(${quoteLiteral(path)})`)
+    ).getRowsJS()[0]!;
+    expect(sums).toEqual([
+      BigInt(1000 * ((25_000 * 24_999) / 2)),
+      BigInt(1000 * ((25_000 * 24_999) / 2) + 199 * 25_000),
+      25_000n,
+    ]);
   });
 });

@@ -29,7 +29,12 @@ afterEach(async () => {
   for (const w of writers.splice(0)) await w.close();
 });
 
-async function open(root: string, writeMode: WriteMode, format: 'parquet' | 'json' = 'parquet', over: Partial<TableSchema> = {}) {
+async function open(
+  root: string,
+  writeMode: WriteMode,
+  format: 'parquet' | 'json' = 'parquet',
+  over: Partial<TableSchema> = {},
+) {
   const store = new FileStore(root);
   const writer = await LakeWriter.open({
     store,
@@ -97,11 +102,16 @@ describe('LakeWriter on a plain parquet table', () => {
   it('quarantines records that do not fit, with the reason, and writes the rest', async () => {
     const root = mkdtempSync(join(tmpdir(), 'cf-lake-'));
     const writer = await open(root, 'append');
-    const result = await writer.writeBatch(1, [[row(1, '1.00', '01'), row(2, 'lots', '01'), row(3, '1.005', '01'), { ...row(4, '1', '01'), id: null }]]);
+    const result = await writer.writeBatch(1, [
+      [row(1, '1.00', '01'), row(2, 'lots', '01'), row(3, '1.005', '01'), { ...row(4, '1', '01'), id: null }],
+    ]);
     expect(result).toMatchObject({ rowsWritten: 1, rowsQuarantined: 3 });
     const store = new FileStore(root);
     const text = Buffer.from((await store.get(result.quarantineKey!))!).toString('utf8');
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.reason)).toEqual([
       'column "total": "lots" is not a decimal number',
       'column "total": 1.005 has more than 2 decimal places',

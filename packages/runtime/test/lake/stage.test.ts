@@ -36,7 +36,14 @@ describe('isoMicros (the hot-path timestamp parser)', () => {
   });
 
   it('declines what it does not know', () => {
-    for (const text of ['2025-02-30T00:00:00Z', '2025-01-01', '2025-01-01T24:00:00Z', 'infinity', '2025-01-01T00:00:00.Z', '2025-01-01T00:00:00+5']) {
+    for (const text of [
+      '2025-02-30T00:00:00Z',
+      '2025-01-01',
+      '2025-01-01T24:00:00Z',
+      'infinity',
+      '2025-01-01T00:00:00.Z',
+      '2025-01-01T00:00:00+5',
+    ]) {
       expect(isoMicros(text), text).toBeUndefined();
     }
   });
@@ -61,17 +68,52 @@ describe('the row spool (hot-path encoders)', () => {
       mergeKeys: ['id'],
     };
     const value = fc.record({
-      n: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.constantFrom(0, -0, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 10 ** 15, 10 ** 15 - 1, 2 ** 53 + 2, 1.5)),
+      n: fc.oneof(
+        fc.integer({ min: -1000, max: 1000 }),
+        fc.constantFrom(
+          0,
+          -0,
+          Number.MAX_SAFE_INTEGER,
+          Number.MIN_SAFE_INTEGER,
+          10 ** 15,
+          10 ** 15 - 1,
+          2 ** 53 + 2,
+          1.5,
+        ),
+      ),
       d: fc.oneof(
         fc.double({ min: -10000, max: 10000, noNaN: true }),
-        fc.constantFrom('0.5', '-0.50', '0000.01', '9999.99', '10000.00', '1.234', '1e2', '.5', '5.', '-', '', '12a', '00', 0.1, 9999.99, -9999.99),
+        fc.constantFrom(
+          '0.5',
+          '-0.50',
+          '0000.01',
+          '9999.99',
+          '10000.00',
+          '1.234',
+          '1e2',
+          '.5',
+          '5.',
+          '-',
+          '',
+          '12a',
+          '00',
+          0.1,
+          9999.99,
+          -9999.99,
+        ),
       ),
       s: fc.string({ maxLength: 8 }),
     });
     await fc.assert(
       fc.asyncProperty(fc.array(value, { minLength: 1, maxLength: 30 }), async (values) => {
         const path = mkdtempSync(join(tmpdir(), 'cf-spool-'));
-        const writer = await openLakeWriter({ lakePath: path, format: 'parquet', writeMode: 'append', schema, appId: 'spool_test' });
+        const writer = await openLakeWriter({
+          lakePath: path,
+          format: 'parquet',
+          writeMode: 'append',
+          schema,
+          appId: 'spool_test',
+        });
         const rows = values.map((v, id) => ({ id, ...v }));
         const result = await writer.writeBatch(1, [rows]);
         await writer.close();
@@ -91,7 +133,8 @@ describe('the row spool (hot-path encoders)', () => {
             const exactInt = Number.isSafeInteger(row.n);
             const decimalText = typeof row.d === 'number' ? String(row.d) : row.d;
             const plain = /^-?\d+(\.\d+)?$/.exec(decimalText);
-            const fitsDecimal = plain !== null && Math.abs(Number(decimalText)) < 10000 && (decimalText.split('.')[1] ?? '').length <= 2;
+            const fitsDecimal =
+              plain !== null && Math.abs(Number(decimalText)) < 10000 && (decimalText.split('.')[1] ?? '').length <= 2;
             const got = landed.get(row.id);
             if (exactInt && fitsDecimal) {
               expect(got, JSON.stringify(row)).toBeDefined();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -7,8 +7,7 @@ import pg from 'pg';
 import type { Field } from '@connector-factory/ir';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConnector } from '../../src/connector/run-connector.js';
-import type { EntityRef, ReadMode, Source, SourceChunk, SourceState } from '../../src/sources/source.js';
-import { pgTestManifest } from '../connector/fixtures.js';
+import { countingSource, pgTestManifest, readQuarantine, type HandoverCounts } from '../connector/fixtures.js';
 import { readLake } from '../lake/readers.js';
 
 // The binary hand-over against the row path on random values: every value lands as the row path lands
@@ -109,31 +108,10 @@ const rowArb = fc.record({
   u: sometimes(fc.uuid()),
 });
 
-type Counts = { binary: number; rows: number };
-function counting(counts: Counts): (inner: Source) => Source {
-  return (inner) => ({
-    check: () => inner.check(),
-    columns: (entity) => inner.columns(entity),
-    close: () => inner.close(),
-    async *read(
-      entity: EntityRef,
-      mode: ReadMode,
-      state: SourceState | undefined,
-      signal?: AbortSignal,
-    ): AsyncGenerator<SourceChunk> {
-      for await (const chunk of inner.read(entity, mode, state, signal)) {
-        if (chunk.columnar) counts.binary++;
-        if (chunk.rows.length > 0) counts.rows++;
-        yield chunk;
-      }
-    },
-  });
-}
-
 async function land(binary: boolean) {
   const lake = mkdtempSync(join(tmpdir(), 'cf-binary-'));
   const state = mkdtempSync(join(tmpdir(), 'cf-binary-state-'));
-  const counts: Counts = { binary: 0, rows: 0 };
+  const counts: HandoverCounts = { binary: 0, csv: 0, rows: 0 };
   try {
     const summary = await runConnector({
       manifest: pgTestManifest(table, {
@@ -146,23 +124,11 @@ async function land(binary: boolean) {
       env: { ...process.env, CF_TEST_PG_URL: url!, CF_CHUNK_ROWS: '37' },
       stateDir: state,
       logStream: { write: () => true } as unknown as NodeJS.WritableStream,
-      wrapSource: counting(counts),
+      wrapSource: countingSource(counts),
       ...(binary ? {} : { csvHandover: false }),
     });
     const doc = summary!.rowsWritten > 0 ? await readLake('parquet', lake, 'duckdb') : { rows: [] };
-    const quarantineDir = join(lake, '_quarantine', encodeURIComponent(`connector_postgres_${table}_v1`));
-    const quarantined = (() => {
-      try {
-        return readdirSync(quarantineDir).flatMap((f) =>
-          readFileSync(join(quarantineDir, f), 'utf8')
-            .trim()
-            .split('\n')
-            .map((line) => JSON.parse(line) as { reason: string; record: Record<string, unknown> }),
-        );
-      } catch {
-        return [];
-      }
-    })();
+    const quarantined = readQuarantine(lake, `connector_postgres_${table}_v1`);
     return { summary: summary!, counts, rows: doc.rows, quarantined };
   } finally {
     rmSync(lake, { recursive: true, force: true });

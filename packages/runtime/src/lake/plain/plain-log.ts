@@ -104,10 +104,17 @@ export class PlainLog implements TableLog {
         throw new RuntimeError('conflict', `batch ${change.appId}@${change.sequence} was committed by another writer`);
       }
       const lost = change.remove.find((f) => !snapshot.files.has(f.path));
-      if (lost) throw new RuntimeError('conflict', `a concurrent commit removed ${lost.path}, which this ${change.operation} replaces; rerun the batch`);
+      if (lost)
+        throw new RuntimeError(
+          'conflict',
+          `a concurrent commit removed ${lost.path}, which this ${change.operation} replaces; rerun the batch`,
+        );
       readVersion = snapshot.version;
     }
-    throw new RuntimeError('conflict', `could not commit to ${this.store.url} after ${MAX_ATTEMPTS} attempts: too many concurrent writers`);
+    throw new RuntimeError(
+      'conflict',
+      `could not commit to ${this.store.url} after ${MAX_ATTEMPTS} attempts: too many concurrent writers`,
+    );
   }
 
   /** Publishes an entry's staged files and deletes the files it replaced; safe to repeat. */
@@ -128,7 +135,9 @@ export class PlainLog implements TableLog {
     if (last) await this.apply(last);
     // Uploads of batches that never committed (their token is not in the log).
     const committed = new Set(entries.map((e) => e.token));
-    const leftovers = (await this.store.list(`${STAGING}${ownedPrefix}`)).filter((o) => !committed.has(o.key.slice(STAGING.length).split('/')[0]!));
+    const leftovers = (await this.store.list(`${STAGING}${ownedPrefix}`)).filter(
+      (o) => !committed.has(o.key.slice(STAGING.length).split('/')[0]!),
+    );
     await this.store.delete(leftovers.map((o) => o.key));
   }
 }

@@ -58,7 +58,8 @@ const enum ParquetType {
 }
 
 /** How a physical type is laid out: fixed-width bytes, length-prefixed bytes, or bits. */
-type Layout = { readonly kind: 'fixed'; readonly width: number } | { readonly kind: 'bytes' } | { readonly kind: 'bits' };
+type Layout =
+  { readonly kind: 'fixed'; readonly width: number } | { readonly kind: 'bytes' } | { readonly kind: 'bits' };
 
 function layoutOf(column: Column): Layout {
   const physical = column.physical;
@@ -109,7 +110,8 @@ class SpoolColumn {
   /** Starts a group in spare buffers, or new ones. */
   private next(): void {
     const rows = this.capacity;
-    const bytes = this.layout.kind === 'fixed' ? rows * this.layout.width : this.layout.kind === 'bits' ? rows >> 3 : 64 << 10;
+    const bytes =
+      this.layout.kind === 'fixed' ? rows * this.layout.width : this.layout.kind === 'bits' ? rows >> 3 : 64 << 10;
     // Spares of a stage whose spools all have the same columns, hence the same sizes (text grows).
     const spare = this.spare.pop();
     this.use(spare?.data ?? new Uint8Array(bytes));
@@ -284,7 +286,8 @@ function writeCanonical(target: SpoolColumn, value: Exclude<CanonicalValue, null
     }
     case 'timestamp': {
       const micros = value as bigint;
-      if (!finiteTimestamp(micros)) throw new Misfit(`column "${column.name}": ${micros} microseconds is out of the timestamp range`);
+      if (!finiteTimestamp(micros))
+        throw new Misfit(`column "${column.name}": ${micros} microseconds is out of the timestamp range`);
       return target.bigint64(micros);
     }
   }
@@ -401,8 +404,12 @@ export class ParquetSpool implements RowSink {
     const layouts = columns.map(layoutOf);
     // Bytes a row takes in the fixed-width columns (a bit per boolean rounds up here): with the text
     // written so far, what a group holds.
-    this.fixedRowBytes = layouts.reduce((sum, l) => sum + (l.kind === 'fixed' ? l.width : l.kind === 'bits' ? 1 : 0), 0);
-    this.maxGroupRows = Math.max(64, Math.min(GROUP_ROWS, Math.floor(GROUP_BYTES / Math.max(1, this.fixedRowBytes)))) & ~7;
+    this.fixedRowBytes = layouts.reduce(
+      (sum, l) => sum + (l.kind === 'fixed' ? l.width : l.kind === 'bits' ? 1 : 0),
+      0,
+    );
+    this.maxGroupRows =
+      Math.max(64, Math.min(GROUP_ROWS, Math.floor(GROUP_BYTES / Math.max(1, this.fixedRowBytes)))) & ~7;
     this.columns = columns.map((c, i) => new SpoolColumn(c, layouts[i]!, this.maxGroupRows, buffers[i]!));
     this.byteColumns = this.columns.filter((c) => c.layout.kind === 'bytes');
     this.fd = openSync(path, 'w');
@@ -526,7 +533,8 @@ export class ParquetSpool implements RowSink {
     const done = new Promise<void>((resolve) => {
       writev(this.fd, parts, position, (error, written) => {
         if (error) this.failure ??= error;
-        else if (written !== bytes) this.failure ??= new Error(`short write to ${this.path}: ${written} of ${bytes} bytes`);
+        else if (written !== bytes)
+          this.failure ??= new Error(`short write to ${this.path}: ${written} of ${bytes} bytes`);
         this.inFlight -= bytes;
         this.writes.splice(this.writes.indexOf(done), 1);
         this.columns.forEach((column, i) => column.recycle(taken[i]!));
@@ -605,7 +613,11 @@ function parquetType(column: SpoolColumn): ParquetType {
   if (layout.kind === 'bits') return ParquetType.Boolean;
   if (layout.kind === 'bytes') return ParquetType.ByteArray;
   if (column.column.physical.kind === 'float64') return ParquetType.Double;
-  return layout.width === 4 ? ParquetType.Int32 : layout.width === 8 ? ParquetType.Int64 : ParquetType.FixedLenByteArray;
+  return layout.width === 4
+    ? ParquetType.Int32
+    : layout.width === 8
+      ? ParquetType.Int64
+      : ParquetType.FixedLenByteArray;
 }
 
 /** A leaf of the spool's schema: the Parquet type, OPTIONAL, its name, and its logical type. */
@@ -630,7 +642,9 @@ function schemaElement(w: CompactWriter, column: SpoolColumn, index: number): vo
       w.i32(6, 6).struct(10, (w) => w.struct(6, () => undefined));
       break;
     case 'timestamp':
-      w.i32(6, 10).struct(10, (w) => w.struct(8, (w) => w.bool(1, true).struct(2, (w) => w.struct(2, () => undefined))));
+      w.i32(6, 10).struct(10, (w) =>
+        w.struct(8, (w) => w.bool(1, true).struct(2, (w) => w.struct(2, () => undefined))),
+      );
       break;
     default:
   }

@@ -32,7 +32,17 @@ function daysInMonth(year: number, month: number): number {
 /** Days since 1970-01-01 of a (valid) proleptic Gregorian date. */
 function civilDays(year: number, month: number, day: number): number {
   const y = year - 1;
-  return y * 365 + Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400) + CUMULATIVE_DAYS[month - 1]! + (month > 2 && isLeap(year) ? 1 : 0) + day - 1 - 719_162;
+  return (
+    y * 365 +
+    Math.floor(y / 4) -
+    Math.floor(y / 100) +
+    Math.floor(y / 400) +
+    CUMULATIVE_DAYS[month - 1]! +
+    (month > 2 && isLeap(year) ? 1 : 0) +
+    day -
+    1 -
+    719_162
+  );
 }
 
 /** Days since the epoch of `YYYY-MM-DD` (years 0–9999), or undefined. */
@@ -52,7 +62,14 @@ export function isoDays(text: string): number | undefined {
  */
 export function isoMicros(text: string): number | undefined {
   const n = text.length;
-  if (n < 20 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined;
+  if (
+    n < 20 ||
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58
+  )
+    return undefined;
   const sep = text.charCodeAt(10);
   if (sep !== 84 && sep !== 32) return undefined;
   const year = digits(text, 0, 4);
@@ -61,7 +78,19 @@ export function isoMicros(text: string): number | undefined {
   const hour = digits(text, 11, 2);
   const minute = digits(text, 14, 2);
   const second = digits(text, 17, 2);
-  if (year < 1 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  if (
+    year < 1 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59
+  )
+    return undefined;
   if (day > daysInMonth(year, month)) return undefined;
   let i = 19;
   let micros = 0;
@@ -124,4 +153,3 @@ export function plainDecimal(text: string, precision: number, scale: number): nu
   if (!Number.isSafeInteger(value)) return undefined;
   return negative ? -value : value;
 }
-

@@ -467,7 +467,8 @@ export const avroEncoder: FormatEncoder = {
       for await (const rows of result.yieldRowsJs()) {
         for (const row of rows) {
           const rowPart = Number(row[columns.length]);
-          if (!Number.isInteger(rowPart)) throw new RuntimeError('internal', `avro: partition id ${String(row[columns.length])}`);
+          if (!Number.isInteger(rowPart))
+            throw new RuntimeError('internal', `avro: partition id ${String(row[columns.length])}`);
           if (rowPart !== part) {
             await flushBlock();
             await closeFile();

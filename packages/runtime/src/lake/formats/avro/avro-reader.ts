@@ -20,7 +20,8 @@ class AvroSource {
   ) {}
 
   private need(bytes: number): void {
-    if (this.pos + bytes > this.data.length) throw new RuntimeError('corrupt', `${this.what}: ends in the middle of a value`);
+    if (this.pos + bytes > this.data.length)
+      throw new RuntimeError('corrupt', `${this.what}: ends in the middle of a value`);
   }
 
   /** A zig-zag varint as a bigint (exact for every 64-bit value). */
@@ -155,7 +156,8 @@ async function decompress(codec: string, block: Buffer, what: string): Promise<B
 export async function avroFileToCsv(file: string, columns: readonly Column[], csvFile: string): Promise<number> {
   const what = `avro file ${file}`;
   const source = new AvroSource(await readFile(file), what);
-  if (!source.data.subarray(0, 4).equals(MAGIC)) throw new RuntimeError('corrupt', `${what}: not an Avro object container file`);
+  if (!source.data.subarray(0, 4).equals(MAGIC))
+    throw new RuntimeError('corrupt', `${what}: not an Avro object container file`);
   source.pos = 4;
   const meta = new Map<string, Buffer>();
   for (let count = source.long(); count !== 0; count = source.long()) {
@@ -165,10 +167,15 @@ export async function avroFileToCsv(file: string, columns: readonly Column[], cs
   const sync = source.data.subarray(source.pos, source.pos + 16);
   source.pos += 16;
   const codec = meta.get('avro.codec')?.toString('utf8') ?? 'null';
-  const schema = JSON.parse(meta.get('avro.schema')?.toString('utf8') ?? '{}') as { fields?: Array<Record<string, unknown>> };
+  const schema = JSON.parse(meta.get('avro.schema')?.toString('utf8') ?? '{}') as {
+    fields?: Array<Record<string, unknown>>;
+  };
   const names = (schema.fields ?? []).map((f) => String(f[ORIGINAL_NAME_ATTRIBUTE] ?? f.name));
   if (names.join('\u0000') !== columns.map((c) => c.name).join('\u0000')) {
-    throw new RuntimeError('corrupt', `${what}: its fields (${names.join(', ')}) are not the table's columns (${columns.map((c) => c.name).join(', ')})`);
+    throw new RuntimeError(
+      'corrupt',
+      `${what}: its fields (${names.join(', ')}) are not the table's columns (${columns.map((c) => c.name).join(', ')})`,
+    );
   }
   const readers = columns.map(fieldReader);
   let records = 0;
@@ -182,7 +189,8 @@ export async function avroFileToCsv(file: string, columns: readonly Column[], cs
       for (let r = 0; r < count; r++) text += formatCsvRow(readers.map((read) => read(block)));
       await out.write(text);
       records += count;
-      if (!source.data.subarray(source.pos, source.pos + 16).equals(sync)) throw new RuntimeError('corrupt', `${what}: a block without the file's sync marker`);
+      if (!source.data.subarray(source.pos, source.pos + 16).equals(sync))
+        throw new RuntimeError('corrupt', `${what}: a block without the file's sync marker`);
       source.pos += 16;
     }
   } finally {

@@ -153,8 +153,18 @@ const DECIMAL = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/;
 
 /** The `decimal(p,s)` type, checked against Delta's limit of 38 digits. */
 export function decimalType(precision: number, scale: number): DeltaPrimitiveType {
-  if (!Number.isInteger(precision) || !Number.isInteger(scale) || precision < 1 || precision > 38 || scale < 0 || scale > precision) {
-    throw new RuntimeError('config', `decimal(${precision},${scale}) is not a Delta type: precision 1..38, scale 0..precision`);
+  if (
+    !Number.isInteger(precision) ||
+    !Number.isInteger(scale) ||
+    precision < 1 ||
+    precision > 38 ||
+    scale < 0 ||
+    scale > precision
+  ) {
+    throw new RuntimeError(
+      'config',
+      `decimal(${precision},${scale}) is not a Delta type: precision 1..38, scale 0..precision`,
+    );
   }
   return `decimal(${precision},${scale})`;
 }
@@ -174,7 +184,11 @@ export function schemaString(fields: readonly DeltaField[]): string {
   const seen = new Set<string>();
   for (const field of fields) {
     const folded = field.name.toLowerCase();
-    if (seen.has(folded)) throw new RuntimeError('config', `Delta schema: column "${field.name}" appears twice (names are case-insensitive)`);
+    if (seen.has(folded))
+      throw new RuntimeError(
+        'config',
+        `Delta schema: column "${field.name}" appears twice (names are case-insensitive)`,
+      );
     seen.add(folded);
   }
   return JSON.stringify(serializeType({ type: 'struct', fields }));
@@ -191,7 +205,12 @@ function serializeType(type: DeltaType): unknown {
     case 'struct':
       return {
         type: 'struct',
-        fields: type.fields.map((f) => ({ name: f.name, type: serializeType(f.type), nullable: f.nullable, metadata: f.metadata ?? {} })),
+        fields: type.fields.map((f) => ({
+          name: f.name,
+          type: serializeType(f.type),
+          nullable: f.nullable,
+          metadata: f.metadata ?? {},
+        })),
       };
     case 'array':
       return { type: 'array', elementType: serializeType(type.elementType), containsNull: type.containsNull };
@@ -214,7 +233,8 @@ export function parseSchemaString(text: string): DeltaField[] {
     throw new RuntimeError('corrupt', `Delta schemaString is not JSON: ${(error as Error).message}`, { cause: error });
   }
   const root = parseType(json, 'schema');
-  if (typeof root === 'string' || root.type !== 'struct') throw new RuntimeError('corrupt', 'Delta schemaString is not a struct type');
+  if (typeof root === 'string' || root.type !== 'struct')
+    throw new RuntimeError('corrupt', 'Delta schemaString is not a struct type');
   return [...root.fields];
 }
 
@@ -224,7 +244,8 @@ function parseType(json: unknown, where: string): DeltaType {
     if (decimal) return `decimal(${Number(decimal[1])},${Number(decimal[2])})`;
     // Tables written by newer engines may use types we do not model (timestamp_ntz, variant): they
     // require reader/writer versions above ours, which the log reports and commit() refuses.
-    if (!PRIMITIVES.has(json)) throw new RuntimeError('corrupt', `Delta schema: ${where} has unsupported type "${json}"`);
+    if (!PRIMITIVES.has(json))
+      throw new RuntimeError('corrupt', `Delta schema: ${where} has unsupported type "${json}"`);
     return json as DeltaPrimitiveType;
   }
   const obj = asRecord(json, `Delta schema: ${where}`);
@@ -234,14 +255,22 @@ function parseType(json: unknown, where: string): DeltaType {
       const fields = obj.fields.map((raw: unknown, i): DeltaField => {
         const field = asRecord(raw, `Delta schema: ${where}.fields[${i}]`);
         const name = field.name;
-        if (typeof name !== 'string') throw new RuntimeError('corrupt', `Delta schema: ${where}.fields[${i}] has no name`);
-        const metadata = field.metadata === undefined || field.metadata === null ? {} : asRecord(field.metadata, `Delta schema: ${name} metadata`);
+        if (typeof name !== 'string')
+          throw new RuntimeError('corrupt', `Delta schema: ${where}.fields[${i}] has no name`);
+        const metadata =
+          field.metadata === undefined || field.metadata === null
+            ? {}
+            : asRecord(field.metadata, `Delta schema: ${name} metadata`);
         return { name, type: parseType(field.type, name), nullable: field.nullable !== false, metadata };
       });
       return { type: 'struct', fields };
     }
     case 'array':
-      return { type: 'array', elementType: parseType(obj.elementType, `${where}.element`), containsNull: obj.containsNull !== false };
+      return {
+        type: 'array',
+        elementType: parseType(obj.elementType, `${where}.element`),
+        containsNull: obj.containsNull !== false,
+      };
     case 'map':
       return {
         type: 'map',
@@ -296,7 +325,10 @@ const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function badValue(value: unknown, type: DeltaPrimitiveType): RuntimeError {
   const shown = value instanceof Uint8Array ? 'bytes' : typeof value === 'bigint' ? `${value}n` : JSON.stringify(value);
-  return new RuntimeError('internal', `partition value ${shown} (${typeof value}) cannot be serialized as Delta type ${type}`);
+  return new RuntimeError(
+    'internal',
+    `partition value ${shown} (${typeof value}) cannot be serialized as Delta type ${type}`,
+  );
 }
 
 /**
@@ -322,7 +354,8 @@ export function serializePartitionValue(value: PartitionInput, type: DeltaPrimit
     case 'double':
     case 'float':
       if (typeof value === 'number') return String(value);
-      if (typeof value === 'string' && (NUMERIC.test(value) || ['NaN', 'Infinity', '-Infinity'].includes(value))) return value;
+      if (typeof value === 'string' && (NUMERIC.test(value) || ['NaN', 'Infinity', '-Infinity'].includes(value)))
+        return value;
       break;
     case 'boolean':
       if (typeof value === 'boolean') return String(value);
@@ -333,7 +366,8 @@ export function serializePartitionValue(value: PartitionInput, type: DeltaPrimit
       if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
       break;
     case 'timestamp':
-      if (value instanceof Date && !Number.isNaN(value.getTime())) return timestampText(BigInt(value.getTime()) * 1000n);
+      if (value instanceof Date && !Number.isNaN(value.getTime()))
+        return timestampText(BigInt(value.getTime()) * 1000n);
       if (typeof value === 'bigint') return timestampText(value);
       if (typeof value === 'string') {
         const micros = parseTimestamp(value);
@@ -436,7 +470,8 @@ function jsonText(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v: unknown) => (v === undefined ? 'null' : jsonText(v))).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const parts: string[] = [];
-    for (const [key, v] of Object.entries(value)) if (v !== undefined) parts.push(`${JSON.stringify(key)}:${jsonText(v)}`);
+    for (const [key, v] of Object.entries(value))
+      if (v !== undefined) parts.push(`${JSON.stringify(key)}:${jsonText(v)}`);
     return `{${parts.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
@@ -458,7 +493,8 @@ export function newMetadata(options: {
   const partitionColumns = options.partitionColumns ?? [];
   const names = new Set(options.fields.map((f) => f.name));
   for (const column of partitionColumns) {
-    if (!names.has(column)) throw new RuntimeError('config', `Delta partition column "${column}" is not a column of the schema`);
+    if (!names.has(column))
+      throw new RuntimeError('config', `Delta partition column "${column}" is not a column of the schema`);
   }
   return {
     id: randomUUID(),
@@ -481,7 +517,8 @@ export function newProtocol(): Protocol {
 // Parsing actions read from JSON commits or checkpoints (untrusted: written by any engine)
 
 function asRecord(value: unknown, where: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RuntimeError('corrupt', `${where} is not an object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new RuntimeError('corrupt', `${where} is not an object`);
   return value as Record<string, unknown>;
 }
 
@@ -492,7 +529,10 @@ class Fields {
     private readonly where: string,
   ) {}
   private fail(key: string, expected: string): RuntimeError {
-    return new RuntimeError('corrupt', `${this.where}: field "${key}" should be ${expected}, got ${JSON.stringify(this.obj[key])}`);
+    return new RuntimeError(
+      'corrupt',
+      `${this.where}: field "${key}" should be ${expected}, got ${JSON.stringify(this.obj[key])}`,
+    );
   }
   present(key: string): boolean {
     return this.obj[key] !== undefined && this.obj[key] !== null;
@@ -575,7 +615,10 @@ export function parseAction(json: unknown, where: string): DeltaAction | undefin
         id: f.string('id'),
         ...(f.present('name') ? { name: f.string('name') } : {}),
         ...(f.present('description') ? { description: f.string('description') } : {}),
-        format: { provider: format.string('provider'), options: format.present('options') ? format.stringMap('options') : {} },
+        format: {
+          provider: format.string('provider'),
+          options: format.present('options') ? format.stringMap('options') : {},
+        },
         schemaString: f.string('schemaString'),
         partitionColumns: f.present('partitionColumns') ? f.strings('partitionColumns') : [],
         configuration: f.present('configuration') ? f.stringMap('configuration') : {},

@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import { openEngine, quoteLiteral } from '../../../engine/duckdb-engine.js';
 import { RuntimeError } from '../../../errors.js';
 import type { ObjectStore } from '../../../stores/object-store.js';
-import type { Add, CommitInfo, DeltaAction, DeltaField, DeltaType, Metadata, Protocol, Remove, Txn } from './delta-actions.js';
+import type {
+  Add,
+  CommitInfo,
+  DeltaAction,
+  DeltaField,
+  DeltaType,
+  Metadata,
+  Protocol,
+  Remove,
+  Txn,
+} from './delta-actions.js';
 import { READER_VERSION, WRITER_VERSION, parseAction, parseSchemaString } from './delta-actions.js';
 
 const LOG = '_delta_log/';
@@ -128,7 +138,9 @@ function parseCommit(bytes: Uint8Array, key: string): DeltaAction[] {
     try {
       json = JSON.parse(line);
     } catch (error) {
-      throw new RuntimeError('corrupt', `${key} line ${i + 1} is not JSON: ${(error as Error).message}`, { cause: error });
+      throw new RuntimeError('corrupt', `${key} line ${i + 1} is not JSON: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const action = parseAction(json, `${key} line ${i + 1}`);
     if (action) actions.push(action);
@@ -142,7 +154,14 @@ function tombstoneRetention(metadata: Metadata | undefined): number {
   const text = metadata?.configuration['delta.deletedFileRetentionDuration'];
   const match = text === undefined ? null : /^\s*interval\s+(\d+)\s+([a-z]+?)s?\s*$/i.exec(text);
   if (!match) return week;
-  const unit: Record<string, number> = { millisecond: 1, second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000, week };
+  const unit: Record<string, number> = {
+    millisecond: 1,
+    second: 1000,
+    minute: 60_000,
+    hour: 3_600_000,
+    day: 86_400_000,
+    week,
+  };
   const ms = unit[match[2]!.toLowerCase()];
   return ms === undefined ? week : Number(match[1]) * ms;
 }
@@ -175,7 +194,13 @@ interface CommitFootprint {
 }
 
 function footprint(actions: readonly DeltaAction[], isBlindAppend: boolean): CommitFootprint {
-  const fp: CommitFootprint = { protocol: undefined, metadata: undefined, adds: new Map(), removes: new Map(), txns: new Map() };
+  const fp: CommitFootprint = {
+    protocol: undefined,
+    metadata: undefined,
+    adds: new Map(),
+    removes: new Map(),
+    txns: new Map(),
+  };
   const misuse = (message: string) => new RuntimeError('internal', `invalid Delta commit: ${message}`);
   for (const action of actions) {
     if ('commitInfo' in action) throw misuse('commitInfo is written by DeltaLog.commit itself');
@@ -198,7 +223,9 @@ function footprint(actions: readonly DeltaAction[], isBlindAppend: boolean): Com
   }
   for (const path of fp.adds.keys()) if (fp.removes.has(path)) throw misuse(`file ${path} is both added and removed`);
   if (isBlindAppend && (fp.removes.size > 0 || fp.metadata || fp.protocol)) {
-    throw misuse('a blind append may only add files (isBlindAppend is true but the commit removes files or changes metadata)');
+    throw misuse(
+      'a blind append may only add files (isBlindAppend is true but the commit removes files or changes metadata)',
+    );
   }
   return fp;
 }
@@ -268,15 +295,24 @@ export class DeltaLog {
     const ours = footprint(actions, options.isBlindAppend);
     const base = await this.latestState();
     if (options.readVersion > base.version) {
-      throw new RuntimeError('internal', `Delta commit read version ${options.readVersion} is ahead of the table ${this.store.url} (latest version ${base.version})`);
+      throw new RuntimeError(
+        'internal',
+        `Delta commit read version ${options.readVersion} is ahead of the table ${this.store.url} (latest version ${base.version})`,
+      );
     }
     if (options.readVersion < 0 && (!ours.protocol || !ours.metadata)) {
-      throw new RuntimeError('internal', 'creating a Delta table (readVersion -1) needs a protocol and a metaData action');
+      throw new RuntimeError(
+        'internal',
+        'creating a Delta table (readVersion -1) needs a protocol and a metaData action',
+      );
     }
     this.checkWritable(ours.protocol ?? base.protocol, ours.metadata ?? base.metadata, ours);
 
     const operationParameters = Object.fromEntries(
-      Object.entries(options.operationParameters ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+      Object.entries(options.operationParameters ?? {}).map(([k, v]) => [
+        k,
+        typeof v === 'string' ? v : JSON.stringify(v),
+      ]),
     );
     const maxRetries = options.maxRetries ?? this.maxRetries;
     let version = options.readVersion + 1;
@@ -324,7 +360,8 @@ export class DeltaLog {
    */
   async checkpoint(version?: number): Promise<void> {
     const state = await this.state(version);
-    if (state.version < 0) throw new RuntimeError('internal', `cannot checkpoint ${this.store.url}: the table has no commits`);
+    if (state.version < 0)
+      throw new RuntimeError('internal', `cannot checkpoint ${this.store.url}: the table has no commits`);
     this.checkWritable(state.protocol, state.metadata, undefined);
     const cutoff = Date.now() - tombstoneRetention(state.metadata);
     const rows: DeltaAction[] = [{ protocol: state.protocol! }, { metaData: state.metadata! }];
@@ -353,8 +390,15 @@ export class DeltaLog {
       // Checkpointing an old version must not move the pointer of a newer checkpoint back.
       const previous = await this.lastCheckpoint();
       if (!previous || previous.version <= state.version) {
-        const last = { version: state.version, size: rows.length, sizeInBytes: (await stat(output)).size, numOfAddFiles: state.files.size };
-        await storeCall(`writing ${this.store.url}${LAST_CHECKPOINT}`, () => this.store.put(LAST_CHECKPOINT, JSON.stringify(last)));
+        const last = {
+          version: state.version,
+          size: rows.length,
+          sizeInBytes: (await stat(output)).size,
+          numOfAddFiles: state.files.size,
+        };
+        await storeCall(`writing ${this.store.url}${LAST_CHECKPOINT}`, () =>
+          this.store.put(LAST_CHECKPOINT, JSON.stringify(last)),
+        );
       }
     } finally {
       await rm(temp, { recursive: true, force: true });
@@ -364,9 +408,14 @@ export class DeltaLog {
   // -------------------------------------------------------------------------------------------------
 
   /** Refuses to write a table whose protocol or schema asks for more than writer version 2 can honor. */
-  private checkWritable(protocol: Protocol | undefined, metadata: Metadata | undefined, ours: CommitFootprint | undefined): void {
+  private checkWritable(
+    protocol: Protocol | undefined,
+    metadata: Metadata | undefined,
+    ours: CommitFootprint | undefined,
+  ): void {
     const where = this.store.url;
-    if (!protocol || !metadata) throw new RuntimeError('corrupt', `Delta table ${where} has no protocol or metaData action`);
+    if (!protocol || !metadata)
+      throw new RuntimeError('corrupt', `Delta table ${where} has no protocol or metaData action`);
     if (protocol.minReaderVersion > READER_VERSION || protocol.minWriterVersion > WRITER_VERSION) {
       const features = [...(protocol.readerFeatures ?? []), ...(protocol.writerFeatures ?? [])];
       throw new RuntimeError(
@@ -377,7 +426,10 @@ export class DeltaLog {
       );
     }
     if (metadata.format.provider !== 'parquet') {
-      throw new RuntimeError('config', `Delta table ${where} stores ${metadata.format.provider} files; this runtime writes parquet tables only`);
+      throw new RuntimeError(
+        'config',
+        `Delta table ${where} stores ${metadata.format.provider} files; this runtime writes parquet tables only`,
+      );
     }
     const invariants = fieldsWithInvariants(parseSchemaString(metadata.schemaString));
     if (invariants.length > 0) {
@@ -401,12 +453,20 @@ export class DeltaLog {
     if (metadata.configuration['delta.appendOnly'] === 'true') {
       const removal = [...ours.removes.values()].find((r) => r.dataChange);
       if (removal) {
-        throw new RuntimeError('config', `Delta table ${where} is append-only (delta.appendOnly=true) but the commit removes ${removal.path}`);
+        throw new RuntimeError(
+          'config',
+          `Delta table ${where} is append-only (delta.appendOnly=true) but the commit removes ${removal.path}`,
+        );
       }
     }
   }
 
-  private checkConflict(winner: readonly DeltaAction[], version: number, ours: CommitFootprint, options: DeltaCommitOptions): void {
+  private checkConflict(
+    winner: readonly DeltaAction[],
+    version: number,
+    ours: CommitFootprint,
+    options: DeltaCommitOptions,
+  ): void {
     const conflict = (what: string) =>
       new RuntimeError(
         'conflict',
@@ -417,11 +477,14 @@ export class DeltaLog {
     for (const action of winner) {
       if ('protocol' in action) throw conflict('it changed the table protocol');
       if ('metaData' in action) throw conflict('it changed the table metadata (schema, partitioning or properties)');
-      if ('remove' in action && ours.removes.has(action.remove.path)) throw conflict(`it also removed file ${action.remove.path}`);
+      if ('remove' in action && ours.removes.has(action.remove.path))
+        throw conflict(`it also removed file ${action.remove.path}`);
       if ('txn' in action) {
         const mine = ours.txns.get(action.txn.appId);
         if (mine !== undefined && action.txn.version >= mine) {
-          throw conflict(`application ${action.txn.appId} already committed txn version ${action.txn.version} (this commit carries ${mine})`);
+          throw conflict(
+            `application ${action.txn.appId} already committed txn version ${action.txn.version} (this commit carries ${mine})`,
+          );
         }
       }
       if ('add' in action && action.add.dataChange && !options.isBlindAppend) {
@@ -485,12 +548,16 @@ export class DeltaLog {
 
   private async state(version: number | undefined): Promise<LogState> {
     if (version === undefined) return this.latestState();
-    if (!Number.isInteger(version) || version < -1) throw new RuntimeError('internal', `Delta version ${version} is not a version number`);
+    if (!Number.isInteger(version) || version < -1)
+      throw new RuntimeError('internal', `Delta version ${version} is not a version number`);
     const cached = this.latest;
     if (cached && cached.version <= version) {
       const state = await this.advance(cached, version);
       if (state.version !== version) {
-        throw new RuntimeError('config', `Delta table ${this.store.url} has no version ${version} (latest is ${state.version})`);
+        throw new RuntimeError(
+          'config',
+          `Delta table ${this.store.url} has no version ${version} (latest is ${state.version})`,
+        );
       }
       return this.remember(state);
     }
@@ -541,12 +608,14 @@ export class DeltaLog {
     }
     // Checkpoints by version; a multi-part one counts only when every part is there.
     const checkpoints = new Map<number, string[]>();
-    for (const { version, total, seen } of parts.values()) if (seen.size === total) checkpoints.set(version, multipartKeys(version, total));
+    for (const { version, total, seen } of parts.values())
+      if (seen.size === total) checkpoints.set(version, multipartKeys(version, total));
     for (const version of classic) checkpoints.set(version, [checkpointKey(version)]);
 
     const latest = Math.max(-1, ...commits, ...checkpoints.keys());
     const wanted = target ?? latest;
-    if (wanted > latest) throw new RuntimeError('config', `Delta table ${this.store.url} has no version ${wanted} (latest is ${latest})`);
+    if (wanted > latest)
+      throw new RuntimeError('config', `Delta table ${this.store.url} has no version ${wanted} (latest is ${latest})`);
     if (wanted < 0) return emptyState();
 
     const usable = [...checkpoints.keys()].filter((v) => v <= wanted).sort((a, b) => b - a);
@@ -564,7 +633,11 @@ export class DeltaLog {
         );
       }
       const actions = await this.readCommit(version);
-      if (!actions) throw new RuntimeError('corrupt', `Delta commit ${commitKey(version)} of ${this.store.url} vanished while it was read`);
+      if (!actions)
+        throw new RuntimeError(
+          'corrupt',
+          `Delta commit ${commitKey(version)} of ${this.store.url} vanished while it was read`,
+        );
       apply(state, actions);
       state.version = version;
     }
@@ -578,7 +651,8 @@ export class DeltaLog {
       const files: string[] = [];
       for (const [i, key] of keys.entries()) {
         const file = join(temp, `part-${i}.parquet`);
-        if (!(await storeCall(`downloading ${this.store.url}${key}`, () => this.store.download(key, file)))) return undefined;
+        if (!(await storeCall(`downloading ${this.store.url}${key}`, () => this.store.download(key, file))))
+          return undefined;
         files.push(file);
       }
       const engine = await openEngine({ tempDirectory: join(temp, 'spill') });
@@ -590,7 +664,11 @@ export class DeltaLog {
         );
         rows = reader.getRowsJson();
       } catch (error) {
-        throw new RuntimeError('corrupt', `Delta checkpoint ${keys.join(', ')} of ${this.store.url} cannot be read: ${(error as Error).message}`, { cause: error });
+        throw new RuntimeError(
+          'corrupt',
+          `Delta checkpoint ${keys.join(', ')} of ${this.store.url} cannot be read: ${(error as Error).message}`,
+          { cause: error },
+        );
       } finally {
         engine.close();
       }
@@ -599,23 +677,32 @@ export class DeltaLog {
       const where = `${this.store.url}${keys[0]}`;
       for (const [i, row] of rows.entries()) {
         const text = row[0];
-        if (typeof text !== 'string') throw new RuntimeError('corrupt', `Delta checkpoint ${where} row ${i} did not convert to JSON`);
+        if (typeof text !== 'string')
+          throw new RuntimeError('corrupt', `Delta checkpoint ${where} row ${i} did not convert to JSON`);
         const json = JSON.parse(text) as Record<string, unknown>;
         if (json.sidecar !== undefined && json.sidecar !== null) {
-          throw new RuntimeError('config', `Delta checkpoint ${where} is a V2 checkpoint with sidecar files, which this runtime cannot read`);
+          throw new RuntimeError(
+            'config',
+            `Delta checkpoint ${where} is a V2 checkpoint with sidecar files, which this runtime cannot read`,
+          );
         }
         const add = json.add;
         if (add !== null && typeof add === 'object') {
           // Engines that write stats only as a struct (writeStatsAsJson=false) still give us the numbers.
           const fields = add as Record<string, unknown>;
-          if ((fields.stats === undefined || fields.stats === null) && fields.stats_parsed !== undefined && fields.stats_parsed !== null) {
+          if (
+            (fields.stats === undefined || fields.stats === null) &&
+            fields.stats_parsed !== undefined &&
+            fields.stats_parsed !== null
+          ) {
             fields.stats = JSON.stringify(fields.stats_parsed);
           }
         }
         const action = parseAction(json, `${where} row ${i}`);
         if (action) apply(state, [action]);
       }
-      if (!state.protocol || !state.metadata) throw new RuntimeError('corrupt', `Delta checkpoint ${where} has no protocol or metaData row`);
+      if (!state.protocol || !state.metadata)
+        throw new RuntimeError('corrupt', `Delta checkpoint ${where} has no protocol or metaData row`);
       return state;
     } finally {
       await rm(temp, { recursive: true, force: true });
@@ -625,7 +712,10 @@ export class DeltaLog {
 
 function multipartKeys(version: number, total: number): string[] {
   const prefix = `${LOG}${String(version).padStart(20, '0')}.checkpoint`;
-  return Array.from({ length: total }, (_, i) => `${prefix}.${String(i + 1).padStart(10, '0')}.${String(total).padStart(10, '0')}.parquet`);
+  return Array.from(
+    { length: total },
+    (_, i) => `${prefix}.${String(i + 1).padStart(10, '0')}.${String(total).padStart(10, '0')}.parquet`,
+  );
 }
 
 /**

@@ -82,7 +82,13 @@ export class DeltaTableLog implements TableLog {
 
   static async open(
     store: ObjectStore,
-    options: { columns: readonly Column[]; partitionColumns: readonly string[]; name: string; checkpointInterval?: number; tempDirectory?: string },
+    options: {
+      columns: readonly Column[];
+      partitionColumns: readonly string[];
+      name: string;
+      checkpointInterval?: number;
+      tempDirectory?: string;
+    },
   ): Promise<DeltaTableLog> {
     const log = await DeltaLog.open(store, {
       ...(options.checkpointInterval !== undefined ? { checkpointInterval: options.checkpointInterval } : {}),
@@ -115,7 +121,10 @@ export class DeltaTableLog implements TableLog {
       current.metadata !== undefined &&
       JSON.stringify(current.metadata.partitionColumns) === JSON.stringify(this.partitionColumns);
     if (current.version < 0) {
-      actions.push({ protocol: newProtocol() }, { metaData: newMetadata({ fields: this.fields, partitionColumns: this.partitionColumns, name: this.name }) });
+      actions.push(
+        { protocol: newProtocol() },
+        { metaData: newMetadata({ fields: this.fields, partitionColumns: this.partitionColumns, name: this.name }) },
+      );
     } else if (current.metadata?.schemaString !== wanted || !partitionsMatch) {
       if (change.operation !== 'CREATE OR REPLACE TABLE') {
         throw new RuntimeError(
@@ -123,7 +132,12 @@ export class DeltaTableLog implements TableLog {
           `${this.store.url}: the table's schema or partitioning differs from the connector's; an overwrite replaces it, other write modes need the drift workflow`,
         );
       }
-      actions.push({ metaData: { ...newMetadata({ fields: this.fields, partitionColumns: this.partitionColumns, name: this.name }), id: current.metadata?.id ?? newMetadata({ fields: this.fields }).id } });
+      actions.push({
+        metaData: {
+          ...newMetadata({ fields: this.fields, partitionColumns: this.partitionColumns, name: this.name }),
+          id: current.metadata?.id ?? newMetadata({ fields: this.fields }).id,
+        },
+      });
     }
     for (const file of change.remove) {
       actions.push({
@@ -152,10 +166,14 @@ export class DeltaTableLog implements TableLog {
     actions.push({ txn: { appId: change.appId, version: change.sequence, lastUpdated: now } });
     return this.log.commit(actions, {
       operation: change.operation,
-      operationParameters: { ...change.parameters, ...(change.state !== undefined ? { [STATE_PARAMETER]: JSON.stringify(change.state) } : {}) },
+      operationParameters: {
+        ...change.parameters,
+        ...(change.state !== undefined ? { [STATE_PARAMETER]: JSON.stringify(change.state) } : {}),
+      },
       readVersion: change.readVersion,
       // Creating the table or changing its metadata is never a blind append.
-      isBlindAppend: change.operation === 'WRITE' && change.remove.length === 0 && !actions.some((a) => 'metaData' in a),
+      isBlindAppend:
+        change.operation === 'WRITE' && change.remove.length === 0 && !actions.some((a) => 'metaData' in a),
     });
   }
 

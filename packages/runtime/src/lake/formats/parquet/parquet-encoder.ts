@@ -9,7 +9,12 @@ import { copyPerPartition, type EncodeRequest, type EncodedFile, type FormatEnco
 export const parquetEncoder: FormatEncoder = {
   extension: () => '.parquet',
   async encode(request: EncodeRequest): Promise<EncodedFile[]> {
-    return copyPerPartition(request, request.query, `FORMAT parquet, COMPRESSION ${compressionName(request.compression)}`, { returnStats: true });
+    return copyPerPartition(
+      request,
+      request.query,
+      `FORMAT parquet, COMPRESSION ${compressionName(request.compression)}`,
+      { returnStats: true },
+    );
   },
 };
 

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { ConnectorManifest, Field } from '@connector-factory/ir';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConnector } from '../../src/connector/run-connector.js';
-import type { EntityRef, ReadMode, Source, SourceChunk, SourceState } from '../../src/sources/source.js';
+import type { SourceChunk } from '../../src/sources/source.js';
 import { PostgresSource } from '../../src/sources/postgres/postgres-source.js';
 import { readLake } from '../lake/readers.js';
-import { pgTestManifest } from './fixtures.js';
+import { countingSource, pgTestManifest, readQuarantine, type HandoverCounts } from './fixtures.js';
 
 // The bulk hand-overs of a full refresh: PostgreSQL's COPY in binary, decoded straight into the lake
 // writer's spool, or as CSV bytes that DuckDB casts. Each must land exactly what the row path lands —
@@ -96,36 +96,6 @@ afterAll(async () => {
 });
 
 type Path = 'binary' | 'csv' | 'rows';
-type Counts = { binary: number; csv: number; rows: number };
-
-/**
- * The PostgreSQL source, counting how it handed chunks over; with `csvOnly` it is not offered the
- * binary hand-over (the mode without its lake columns).
- */
-function countingSource(counts: Counts, csvOnly = false): (manifestSource: Source) => Source {
-  return (inner) => ({
-    check: () => inner.check(),
-    columns: (entity) => inner.columns(entity),
-    close: () => inner.close(),
-    async *read(
-      entity: EntityRef,
-      mode: ReadMode,
-      state: SourceState | undefined,
-      signal?: AbortSignal,
-    ): AsyncGenerator<SourceChunk> {
-      const offered: ReadMode =
-        csvOnly && mode.strategy === 'full_refresh'
-          ? { strategy: 'full_refresh', ...(mode.csv ? { csv: true } : {}) }
-          : mode;
-      for await (const chunk of inner.read(entity, offered, state, signal)) {
-        if (chunk.columnar) counts.binary++;
-        if (chunk.csv) counts.csv++;
-        if (chunk.rows.length > 0) counts.rows++;
-        yield chunk;
-      }
-    },
-  });
-}
 
 function manifest(
   lakePath: string,
@@ -143,7 +113,7 @@ function manifest(
 /** Runs the connector once along `path`, and reads table and quarantine back. */
 async function land(destination: Partial<ConnectorManifest['destination']>, path: Path, fields: Field[] = FIELDS) {
   const lake = mkdtempSync(join(tmpdir(), 'cf-csv-'));
-  const counts: Counts = { binary: 0, csv: 0, rows: 0 };
+  const counts: HandoverCounts = { binary: 0, csv: 0, rows: 0 };
   const summary = await runConnector({
     manifest: manifest(lake, destination, fields),
     once: true,
@@ -155,13 +125,7 @@ async function land(destination: Partial<ConnectorManifest['destination']>, path
   });
   const format = destination.format ?? 'delta';
   const doc = await readLake(format === 'json' ? 'json' : format, lake, format === 'json' ? 'duckdb' : undefined);
-  const quarantineDir = join(lake, '_quarantine', encodeURIComponent(`connector_postgres_${table}_v1`));
-  const quarantined = readdirSync(quarantineDir).flatMap((f) =>
-    readFileSync(join(quarantineDir, f), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { reason: string; record: Record<string, unknown> }),
-  );
+  const quarantined = readQuarantine(lake, `connector_postgres_${table}_v1`);
   return { summary, counts, rows: doc.rows, quarantined };
 }
 
@@ -238,7 +202,7 @@ describe('full refresh: the bulk hand-overs land what the row path lands', () =>
     try {
       await client.query(`INSERT INTO ${other} VALUES (1, '2024-01-02T03:04:05+02:00'), (2, '2024-01-02 junk')`);
       const lake = mkdtempSync(join(tmpdir(), 'cf-csv-'));
-      const counts: Counts = { binary: 0, csv: 0, rows: 0 };
+      const counts: HandoverCounts = { binary: 0, csv: 0, rows: 0 };
       const summary = await runConnector({
         manifest: pgTestManifest(other, {
           fields: [

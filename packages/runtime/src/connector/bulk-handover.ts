@@ -1,8 +1,8 @@
 /** The provider names a PostgreSQL source goes by. */
 export const POSTGRES_PROVIDERS: ReadonlySet<string> = new Set(['postgres', 'postgresql']);
 
-/** The parts of a manifest that decide whether its rows can travel as CSV bytes. */
-export interface CsvHandoverInputs {
+/** The parts of a manifest that decide whether its rows can travel in bulk. */
+export interface BulkHandoverInputs {
   readonly source: { readonly provider: string };
   readonly schema: {
     readonly updateStrategy: string;
@@ -13,13 +13,13 @@ export interface CsvHandoverInputs {
 }
 
 /**
- * Whether a manifest's rows can travel as CSV bytes (the CSV hand-over) rather than records: a
- * PostgreSQL full refresh, not merged, with no PII field to transform (fields left out under
- * `exclude` are not transformed). The connector checks it before asking the source for CSV; the
+ * Whether a manifest's rows can travel in bulk (the binary or CSV hand-over) rather than as records:
+ * a PostgreSQL full refresh, not merged, with no PII field to transform (fields left out under
+ * `exclude` are not transformed). The connector checks it before asking the source for bulk rows; the
  * source's catalog can still send a table back to records (transformer.passesCsv: a column the
  * manifest types differently). Kept free of heavy imports: the factory reads it too (node flags).
  */
-export function csvHandoverPossible(manifest: CsvHandoverInputs): boolean {
+export function bulkHandoverPossible(manifest: BulkHandoverInputs): boolean {
   const transformsPii =
     manifest.governance.piiHandling !== 'exclude' &&
     manifest.schema.entities.some((e) => e.fields.some((f) => f.pii === true));
