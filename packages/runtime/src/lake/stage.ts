@@ -161,6 +161,13 @@ const CSV_SEQ = -1;
 const PLAIN_SEQ = -2;
 /** The same for rows of columnar pages. */
 const COLUMNAR_SEQ = -3;
+/**
+ * Row groups of a columnar spool: 8 192 rows, not the row spool's 32 768. DuckDB reads a group's pages
+ * into buffers of their size, and the freed buffers fragment its threads' heaps: over a 10 M-row
+ * refresh, smaller groups kept the peak RSS 15–25 MB lower (336–344 MB against 345–375 MB), at about
+ * the same speed.
+ */
+const COLUMNAR_GROUP_ROWS = 8192;
 
 /**
  * A batch being written. Rows are conformed to the schema (misfits are set aside with their reason),
@@ -296,7 +303,7 @@ export class Stage {
         `spool-${this.table.replace(/\W/g, '')}-${this.spoolCounter++}-columnar.parquet`,
       );
       columnar = this.columnar = {
-        spool: new ParquetSpool(path, columns, buffers),
+        spool: new ParquetSpool(path, columns, buffers, COLUMNAR_GROUP_ROWS),
         fields: page.fields,
         constants: page.constants,
         extractedAt,

@@ -400,6 +400,8 @@ export class ParquetSpool implements RowSink {
     readonly path: string,
     columns: readonly Column[],
     buffers: SpoolBuffers = columns.map(() => []),
+    /** Rows per row group at most (a multiple of 8; GROUP_ROWS by default). */
+    groupRows: number = GROUP_ROWS,
   ) {
     const layouts = columns.map(layoutOf);
     // Bytes a row takes in the fixed-width columns (a bit per boolean rounds up here): with the text
@@ -409,7 +411,7 @@ export class ParquetSpool implements RowSink {
       0,
     );
     this.maxGroupRows =
-      Math.max(64, Math.min(GROUP_ROWS, Math.floor(GROUP_BYTES / Math.max(1, this.fixedRowBytes)))) & ~7;
+      Math.max(64, Math.min(groupRows, Math.floor(GROUP_BYTES / Math.max(1, this.fixedRowBytes)))) & ~7;
     this.columns = columns.map((c, i) => new SpoolColumn(c, layouts[i]!, this.maxGroupRows, buffers[i]!));
     this.byteColumns = this.columns.filter((c) => c.layout.kind === 'bytes');
     this.fd = openSync(path, 'w');
