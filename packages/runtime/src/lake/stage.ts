@@ -658,8 +658,11 @@ export class Stage {
       this.csvSpool = undefined;
     }
     try {
-      await this.spool?.abort();
-      await this.columnar?.spool.abort();
+      try {
+        await this.spool?.abort();
+      } finally {
+        await this.columnar?.spool.abort();
+      }
     } finally {
       this.spool = undefined;
       this.columnar = undefined;

@@ -250,4 +250,45 @@ describe('full refresh: the bulk hand-overs land what the row path lands', () =>
       await client.query(`DROP TABLE IF EXISTS ${other}`);
     }
   });
+
+  it('a SQL_ASCII database with text that is not UTF-8 fails both ways with the error PostgreSQL gives', async () => {
+    // SQL_ASCII converts nothing, but PostgreSQL checks what it sends a UTF-8 client: binary text values
+    // too, so the binary hand-over never passes invalid UTF-8 on to a lake string.
+    const database = `cf_sqlascii_${randomBytes(4).toString('hex')}`;
+    await client.query(
+      `CREATE DATABASE ${database} ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`,
+    );
+    const dbUrl = new URL(url!);
+    dbUrl.pathname = `/${database}`;
+    try {
+      const other = new pg.Client({ connectionString: dbUrl.toString() });
+      await other.connect();
+      await other.query(`CREATE TABLE t (id int PRIMARY KEY, name text)`);
+      // A Latin-1 é: one byte PostgreSQL stores as it is.
+      await other.query(`INSERT INTO t VALUES (1, E'caf\\xe9'), (2, 'plain')`);
+      await other.end();
+      const columnar = [
+        { name: 'id', type: 'number' as const, nullable: false, physical: { kind: 'int64' as const } },
+        { name: 'name', type: 'string' as const, nullable: true, physical: { kind: 'string' as const } },
+      ];
+      for (const mode of [
+        { strategy: 'full_refresh' as const, csv: true, columnar },
+        { strategy: 'full_refresh' as const },
+      ]) {
+        const source = new PostgresSource({ url: dbUrl.toString() });
+        const read = async () => {
+          for await (const chunk of source.read(
+            { name: 't', fields: ['id', 'name'], primaryKey: ['id'] },
+            mode,
+            undefined,
+          ))
+            void chunk;
+        };
+        await expect(read()).rejects.toThrow(/invalid byte sequence for encoding "UTF8": 0xe9/);
+        await source.close();
+      }
+    } finally {
+      await client.query(`DROP DATABASE IF EXISTS ${database}`);
+    }
+  });
 });

@@ -152,3 +152,55 @@ describe('the row spool (hot-path encoders)', () => {
     );
   });
 });
+
+describe('Stage.drop', () => {
+  it('removes the columnar spool even when removing the row spool fails', async () => {
+    const { existsSync, mkdtempSync, readdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { vi } = await import('vitest');
+    const { openEngine } = await import('../../src/engine/duckdb-engine.js');
+    const { Stage } = await import('../../src/lake/stage.js');
+    const { ParquetSpool } = await import('../../src/lake/spool/parquet-spool.js');
+    const { columnOf } = await import('../../src/lake/table-schema.js');
+    const dir = mkdtempSync(join(tmpdir(), 'cf-stage-drop-'));
+    const engine = await openEngine({ tempDirectory: join(dir, 'spill') });
+    const columns = [columnOf({ name: 'id', type: 'number', nullable: false }, 'int64')];
+    const stage = await Stage.create(engine.connection, { columns, partitionBy: [], mergeKeys: [] }, 'stage_drop', dir);
+    await stage.append([{ id: 1 }], new Date());
+    await stage.appendColumnar(
+      {
+        kind: 'columnar',
+        rows: 1,
+        fields: ['id'],
+        constants: {},
+        fill: (sink) => {
+          sink.beginRow();
+          sink.int64(0, 2);
+          sink.commitRow();
+          return [];
+        },
+      },
+      new Date(),
+    );
+    const spools = () => readdirSync(dir).filter((f) => f.startsWith('spool-'));
+    expect(spools()).toHaveLength(2);
+    const abort = ParquetSpool.prototype.abort;
+    let calls = 0;
+    const spy = vi.spyOn(ParquetSpool.prototype, 'abort').mockImplementation(function (
+      this: InstanceType<typeof ParquetSpool>,
+    ) {
+      if (calls++ === 0) return Promise.reject(new Error('disk gone'));
+      return abort.call(this);
+    });
+    try {
+      await expect(stage.drop()).rejects.toThrow('disk gone');
+    } finally {
+      spy.mockRestore();
+      engine.close();
+    }
+    // The row spool's removal failed; the columnar one was still removed.
+    expect(spools().filter((f) => f.includes('columnar'))).toEqual([]);
+    expect(existsSync(dir)).toBe(true);
+  });
+});

@@ -146,11 +146,38 @@ describe('CopyOut', () => {
     const copy = new CopyOut('COPY t TO STDOUT', { chunkRows: 10 });
     const { connection, stream } = fakeConnection(copy);
     copy.submit(connection);
+    // Cut right after the message header: the format byte comes in the next socket buffer.
     const [result] = await Promise.allSettled([
       collect(copy),
-      feed(stream, Buffer.concat([copyOutResponse(1), message('d', Buffer.from('x'))]), []),
+      feed(stream, Buffer.concat([copyOutResponse(1), message('d', Buffer.from('x'))]), [5]),
     ]);
     expect(String((result as PromiseRejectedResult).reason)).toMatch(/answered in binary format/);
+  });
+
+  it("calls pg's callback once when the query ends (pg clears its query_timeout timer there)", async () => {
+    const ok = new CopyOut('COPY t TO STDOUT', { chunkRows: 10 });
+    const okCalls: (Error | null)[] = [];
+    ok.callback = (error) => okCalls.push(error);
+    const first = fakeConnection(ok);
+    ok.submit(first.connection);
+    const wire = Buffer.concat([
+      copyOutResponse(0),
+      message('d', Buffer.from('1\n')),
+      message('c'),
+      commandComplete(1),
+      readyForQuery,
+    ]);
+    await Promise.all([collect(ok), feed(first.stream, wire, [])]);
+    expect(okCalls).toEqual([null]);
+
+    const failing = new CopyOut('COPY t TO STDOUT', { chunkRows: 10 });
+    const failCalls: (Error | null)[] = [];
+    failing.callback = (error) => failCalls.push(error);
+    const second = fakeConnection(failing);
+    failing.submit(second.connection);
+    const bad = Buffer.concat([copyOutResponse(0), message('E', Buffer.from('canceled')), readyForQuery]);
+    await Promise.allSettled([collect(failing), feed(second.stream, bad, [])]);
+    expect(failCalls.map((e) => e?.message)).toEqual(['canceled']);
   });
 
   it('counts binary rows without the header and the end marker, whether the header comes alone or with a row', async () => {

@@ -12,7 +12,7 @@ import type { PgTypeInfo } from './postgres-values.js';
  * functions (about a quarter of its work for a COPY).
  *
  * Each field has a fast path for the values its lake column holds as they are (an int8 into an int64,
- * a timestamp within years 1685–2255, a numeric that scales exactly into the decimal, …). Anything
+ * a timestamp within years 1857–2142, a numeric that scales exactly into the decimal, …). Anything
  * else takes the row path: the value's PostgreSQL text, the row path's converter, then the column's
  * reference writer (conform.ts), so a value fits, or is quarantined with the same reason, exactly as
  * when the table is read as rows. A rejected row goes to the quarantine as the row path builds it.

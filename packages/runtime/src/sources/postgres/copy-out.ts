@@ -47,10 +47,16 @@ const READ_AHEAD_BLOCKS = 2;
  */
 export class CopyOut implements pg.Submittable {
   readonly text: string;
+  /**
+   * Set by pg when the query was given one, or to clear its `query_timeout` timer: called once, when the
+   * query ends.
+   */
+  callback: ((error: Error | null) => void) | undefined;
   private readonly chunkRows: number;
   /** Binary format: the header and the end marker are not rows. */
   private readonly binary: boolean;
   private firstMessage = true;
+  private formatChecked = false;
   private connection: pg.Connection | undefined;
   private pgData: ((chunk: Buffer) => void) | undefined;
   private reading = false;
@@ -112,6 +118,7 @@ export class CopyOut implements pg.Submittable {
 
   handleError(error: Error): void {
     this.failure ??= error;
+    this.finish(error);
     if (this.attached) this.detach(Buffer.alloc(0));
     this.done = true;
     this.notify();
@@ -120,6 +127,13 @@ export class CopyOut implements pg.Submittable {
   handleCommandComplete(message: { text?: string }): void {
     const match = /^COPY (\d+)$/.exec(message.text ?? '');
     if (match) this.serverRows = Number(match[1]);
+  }
+
+  /** Calls pg's callback once (see `callback`). */
+  private finish(error: Error | null): void {
+    const callback = this.callback;
+    this.callback = undefined;
+    callback?.(error);
   }
 
   handleReadyForQuery(): void {
@@ -133,6 +147,7 @@ export class CopyOut implements pg.Submittable {
     }
     if (!this.failure) this.emit(true);
     this.done = true;
+    this.finish(this.failure ?? null);
     this.notify();
   }
 
@@ -148,7 +163,7 @@ export class CopyOut implements pg.Submittable {
 
   /**
    * The COPY's rows in blocks of `chunkRows` rows (fewer when a block passes 8 MB; the last one fewer,
-   * or none for an empty table).
+   * or none).
    */
   async *blocks(signal?: AbortSignal): AsyncGenerator<CopyBlock> {
     const onAbort = () => this.notify();
@@ -273,17 +288,23 @@ export class CopyOut implements pg.Submittable {
         this.code = code;
         this.remaining = length;
         this.inMessage = true;
+        if (length < 0) throw new RuntimeError('internal', `postgres COPY: a message with a length of ${length + 4}`);
         if (code === COPY_DATA) {
           this.emitIfFull();
           this.reserve(length);
-        } else if (code === COPY_OUT_RESPONSE && length >= 1 && at < end && chunk[at] !== (this.binary ? 1 : 0)) {
+        }
+      }
+      const take = Math.min(this.remaining, end - at);
+      // CopyOutResponse's first byte is the overall format (wherever the buffer cut the message).
+      if (this.code === COPY_OUT_RESPONSE && take > 0 && !this.formatChecked) {
+        this.formatChecked = true;
+        if (chunk[at] !== (this.binary ? 1 : 0)) {
           throw new RuntimeError(
             'internal',
             `postgres COPY: the server answered in ${chunk[at] === 1 ? 'binary' : 'text'} format`,
           );
         }
       }
-      const take = Math.min(this.remaining, end - at);
       if (this.code === COPY_DATA && take > 0) {
         chunk.copy(this.block, this.filled, at, at + take);
         this.filled += take;
@@ -339,8 +360,9 @@ export class CopyOut implements pg.Submittable {
   }
 
   /**
-   * Hands the block over once it is full, when the next row begins: so the last block, handed over
-   * when the COPY ends, holds rows (unless the table has none).
+   * Hands the block over once it is full, when the next message begins: so the last block, handed over
+   * when the COPY ends, holds rows — unless the table has none, or (binary) only the end marker was
+   * left for it.
    */
   private emitIfFull(): void {
     if (this.rows >= this.chunkRows || this.rowEnd >= MAX_BLOCK_BYTES) this.emit(false);
