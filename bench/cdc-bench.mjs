@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { cdcManifest } from './manifests.mjs';
 
 const changes = Number(process.argv[2] ?? 100_000);
 const perTxn = Number(process.argv[3] ?? 50);
@@ -21,46 +22,7 @@ await admin.query(
 await admin.query(`INSERT INTO ${table} SELECT i, 0, i % 100, i / 10.0, now() FROM generate_series(1, 50000) i`);
 
 const lake = mkdtempSync(join(tmpdir(), 'cf-cdc-bench-'));
-const field = (name, type) => ({ name, type, nullable: false });
-const manifest = {
-  id: 'connector_postgres_bench_cdc_v1',
-  name: 'cdc bench',
-  version: '1.0.0',
-  source: { type: 'jdbc', provider: 'postgres', connectionString: '${PG_URL}', auth: { method: 'basic', config: {} } },
-  schema: {
-    entities: [
-      {
-        name: table,
-        primaryKey: ['id'],
-        fields: [
-          field('id', 'number'),
-          field('txn', 'number'),
-          field('customer_id', 'number'),
-          field('total', 'number'),
-          field('updated_at', 'datetime'),
-        ],
-      },
-    ],
-    updateStrategy: 'cdc',
-    cdcConfig: { cursorField: 'lsn', cursorType: 'log_position' },
-  },
-  destination: {
-    lakePath: lake,
-    format: 'delta',
-    compression: 'zstd',
-    partitionBy: [],
-    writeMode: 'merge',
-    mergeKeys: ['id'],
-  },
-  schedule: { type: 'continuous' },
-  governance: {
-    owner: 'bench',
-    classification: 'internal',
-    retentionDays: 1,
-    piiHandling: 'mask',
-    contract: { version: '1.0.0', slo: { freshnessMinutes: 5, availabilityPercent: 99, errorRatePercent: 1 } },
-  },
-};
+const manifest = cdcManifest(table, lake);
 const entity = rt.entityOf(manifest);
 const source = rt.createSource(manifest, process.env);
 const ref = rt.entityRefOf(entity, rt.sourceFieldsFor(manifest, entity.name));

@@ -13,7 +13,7 @@ import { isColumnarPage, type ColumnarPage } from './columnar-page.js';
 import { isCsvPage, type CsvPage } from './csv-page.js';
 import { avroCsvColumn, avroFileToCsv } from './formats/avro/avro-reader.js';
 import { writeQuarantine } from './quarantine.js';
-import { DELETED, PART, SEQ, Stage, type RejectedRow, type Row } from './stage.js';
+import { DELETED, PART, SEQ, Stage, type RejectedRow, type Row, type SpoolRead } from './stage.js';
 import type { CommittedBatch, TableChange, TableFile, TableLog, TableSnapshot } from './table-log.js';
 import { checkTableSchema, type Column, type TableSchema } from './table-schema.js';
 
@@ -182,13 +182,14 @@ export class LakeWriter {
     let rowsWritten = 0;
     // While DuckDB loads and encodes one chunk (on its own threads), JS spools the next.
     let pending: Promise<void> | undefined;
-    // CSV pages of an unpartitioned parquet or delta table go from the spool file straight into the
-    // data files (no table in between); the files' statistics count the rows and their nulls.
+    // A spool of one kind only (records, CSV or columnar pages) of an unpartitioned parquet or delta
+    // table goes straight into the data files (no table in between); the files' statistics count the
+    // rows and their nulls.
     const direct =
       this.partitionColumns.length === 0 && (this.options.format === 'parquet' || this.options.format === 'delta');
-    const encodeCsv = async (read: NonNullable<ReturnType<Stage['takeCsvRead']>>) => {
+    const encodeRead = async (read: SpoolRead) => {
       try {
-        const files = await this.encodeAndUpload(read.query, batchDir, token);
+        const files = await this.encodeAndUpload(await read.query(), batchDir, token);
         added.push(...files);
         const loaded = files.reduce((sum, f) => sum + (f.stats?.numRecords ?? 0), 0);
         const nulls = files.reduce(
@@ -201,53 +202,9 @@ export class LakeWriter {
         await read.discard();
       }
     };
-    const encodeColumnar = async (read: NonNullable<ReturnType<Stage['takeColumnarRead']>>) => {
-      try {
-        const files = await this.encodeAndUpload(await read.query(), batchDir, token);
-        added.push(...files);
-        const loaded = files.reduce((sum, f) => sum + (f.stats?.numRecords ?? 0), 0);
-        const nulls = files.reduce(
-          (sum, f) => sum + Object.values(f.stats?.nullCount ?? {}).reduce((a, b) => a + b, 0),
-          0,
-        );
-        read.settle(loaded, nulls);
-        rowsWritten += loaded;
-      } finally {
-        await read.discard();
-      }
-    };
-    const encodeRows = async (read: NonNullable<ReturnType<Stage['takeRowsRead']>>) => {
-      try {
-        const files = await this.encodeAndUpload(await read.query(), batchDir, token);
-        added.push(...files);
-        const loaded = files.reduce((sum, f) => sum + (f.stats?.numRecords ?? 0), 0);
-        if (loaded !== read.rows)
-          throw new RuntimeError('internal', `rows do not add up: ${read.rows} spooled, ${loaded} written`);
-        rowsWritten += loaded;
-      } finally {
-        await read.discard();
-      }
-    };
-    // A spool of one kind only is encoded straight into data files (no table in between).
-    const takeDirect = (): (() => Promise<void>) | undefined => {
-      if (!direct) return undefined;
-      if (stage.csvOnly) {
-        const read = stage.takeCsvRead()!;
-        return () => encodeCsv(read);
-      }
-      if (stage.rowsOnly) {
-        const read = stage.takeRowsRead()!;
-        return () => encodeRows(read);
-      }
-      if (stage.columnarOnly) {
-        const read = stage.takeColumnarRead()!;
-        return () => encodeColumnar(read);
-      }
-      return undefined;
-    };
     const encodeLoaded = async () => {
-      const encode = takeDirect();
-      if (encode) return encode();
+      const read = direct ? stage.takeOnlyRead() : undefined;
+      if (read) return encodeRead(read);
       rowsWritten += await stage.load();
       if (stage.rowCount > 0)
         added.push(...(await this.encodeAndUpload(`SELECT * FROM ${stage.table}`, batchDir, token)));
@@ -266,22 +223,20 @@ export class LakeWriter {
       const isDelete = writeMode === 'merge' ? (this.options.isDelete ?? defaultIsDelete) : undefined;
       for await (const page of pages) {
         if (failure !== undefined) throw failure;
-        if (isCsvPage(page)) {
-          if (writeMode === 'merge')
-            throw new RuntimeError('internal', 'CSV pages cannot be merged (their rows carry no arrival order)');
-          stage.appendCsv(page, extractedAt);
-        } else if (isColumnarPage(page)) {
-          if (writeMode === 'merge')
-            throw new RuntimeError('internal', 'columnar pages cannot be merged (their rows carry no arrival order)');
-          rejected.push(...(await stage.appendColumnar(page, extractedAt)));
-        } else rejected.push(...(await stage.append(page, extractedAt, isDelete)));
+        const bulk = isCsvPage(page) || isColumnarPage(page);
+        if (bulk && writeMode === 'merge') {
+          throw new RuntimeError('internal', 'bulk pages cannot be merged (their rows carry no arrival order)');
+        }
+        if (isCsvPage(page)) stage.appendCsv(page, extractedAt);
+        else if (isColumnarPage(page)) rejected.push(...(await stage.appendColumnar(page, extractedAt)));
+        else rejected.push(...(await stage.append(page, extractedAt, isDelete)));
         if (writeMode === 'merge' || stage.spooledRows < flushRows) continue;
-        if (direct && (stage.csvOnly || stage.rowsOnly || stage.columnarOnly)) {
+        if (direct && stage.onlyKind !== undefined) {
           // Disk is bounded too: past eight chunks the source waits for DuckDB.
           if (encoding && stage.spooledRows < 8 * flushRows) continue;
           await pending;
           encoding = true;
-          pending = takeDirect()!().then(
+          pending = encodeRead(stage.takeOnlyRead()!).then(
             () => {
               encoding = false;
             },

@@ -34,6 +34,18 @@ export const PART = '__cf_part';
 export const SEQ = '__cf_seq';
 export const DELETED = '__cf_deleted';
 
+/**
+ * A spool taken as a query yielding the stage's rows (its columns, then the arrival number and the
+ * delete flag): `query()` finishes the file; once the query has run, `settle(rows it yielded, nulls
+ * among them)` checks that spooled, loaded and rejected rows add up and keeps the null statistics;
+ * `discard()` removes the spool. The next rows go into a new spool at once.
+ */
+export interface SpoolRead {
+  query(): Promise<string>;
+  settle(loaded: number, nulls: number): Promise<void>;
+  discard(): Promise<void>;
+}
+
 /** A derived partition column the stage computes (today only `dt`). */
 export const DT_COLUMN: Column = { name: 'dt', type: 'date', nullable: true, physical: { kind: 'date' } };
 
@@ -162,10 +174,10 @@ const PLAIN_SEQ = -2;
 /** The same for rows of columnar pages. */
 const COLUMNAR_SEQ = -3;
 /**
- * Row groups of a columnar spool: 8 192 rows, not the row spool's 32 768. DuckDB reads a group's pages
- * into buffers of their size, and the freed buffers fragment its threads' heaps: over a 10 M-row
- * refresh, smaller groups kept the peak RSS 15–25 MB lower (336–344 MB against 345–375 MB), at about
- * the same speed.
+ * Row groups of a columnar spool: 8 192 rows, not the row spool's 32 768. Single 10 M-row refreshes
+ * peaked at 336–353 MB with them against 340–375 MB, perhaps a little slower (9.3–9.8 s against
+ * 8.6–9.5 s); our reading, not verified inside DuckDB: its Parquet reader takes a group's pages into
+ * buffers of their size, and smaller freed buffers fragment its threads' heaps less.
  */
 const COLUMNAR_GROUP_ROWS = 8192;
 
@@ -385,37 +397,65 @@ export class Stage {
 
   /** Loads everything spooled so far into the table; returns how many rows it loaded. */
   async load(): Promise<number> {
-    return (await this.loadRows()) + (await this.loadCsv()) + (await this.loadColumnar());
+    let loaded = 0;
+    for (const [read, seq] of [
+      [this.takeRowsRead(), undefined],
+      [this.takeCsvRead(), CSV_SEQ],
+      [this.takeColumnarRead(), COLUMNAR_SEQ],
+    ] as const) {
+      if (read) loaded += await this.loadRead(read, seq);
+    }
+    return loaded;
   }
 
-  private async loadRows(): Promise<number> {
-    const read = this.takeRowsRead();
-    if (!read) return 0;
+  /**
+   * Inserts a spool's rows into the table. Nulls are counted among the rows of `seq` (a bulk spool's
+   * marker); rows from records are counted by the writer's caller.
+   */
+  private async loadRead(read: SpoolRead, seq: number | undefined): Promise<number> {
     try {
       const inserted = await this.connection.run(`INSERT INTO ${this.table} ${await read.query()}`);
-      this.loaded += inserted.rowsChanged;
-      return inserted.rowsChanged;
+      const loaded = inserted.rowsChanged;
+      let nulls = 0;
+      if (seq !== undefined) {
+        const counts = await this.connection.runAndReadAll(
+          `SELECT ${this.schema.columns.map((c) => `count(*) - count(${quoteIdent(c.name)})`).join(' + ')} AS nulls FROM ${this.table} WHERE ${SEQ} = ${seq}`,
+        );
+        nulls = Number(counts.getRowObjectsJS()[0]!.nulls ?? 0);
+      }
+      await read.settle(loaded, nulls);
+      this.loaded += loaded;
+      return loaded;
     } finally {
       await read.discard();
     }
   }
 
-  /** Whether everything spooled is rows (so it can be encoded straight from the spool: takeRowsRead). */
-  get rowsOnly(): boolean {
-    return this.rowsIn('rows') > 0 && this.rowsIn('csv') === 0 && this.rowsIn('columnar') === 0;
+  /** The one spool that holds rows, taken as a query (encoded straight from it), when only one does. */
+  takeOnlyRead(): SpoolRead | undefined {
+    const kind = this.onlyKind;
+    return kind === 'rows'
+      ? this.takeRowsRead()
+      : kind === 'csv'
+        ? this.takeCsvRead()
+        : kind === 'columnar'
+          ? this.takeColumnarRead()
+          : undefined;
   }
 
-  /** Rows in one of the spools. */
-  private rowsIn(kind: 'rows' | 'csv' | 'columnar'): number {
-    return (kind === 'rows' ? this.spool?.rows : kind === 'csv' ? this.csvSpool?.rows : this.columnar?.spool.rows) ?? 0;
+  /** Which spool holds rows, when exactly one does. */
+  get onlyKind(): 'rows' | 'csv' | 'columnar' | undefined {
+    const counts = {
+      rows: this.spool?.rows ?? 0,
+      csv: this.csvSpool?.rows ?? 0,
+      columnar: this.columnar?.spool.rows ?? 0,
+    };
+    const holding = (Object.keys(counts) as (keyof typeof counts)[]).filter((kind) => counts[kind] > 0);
+    return holding.length === 1 ? holding[0] : undefined;
   }
 
-  /**
-   * Takes the row spool as a query yielding the table's rows (the stage's columns, the arrival number
-   * and the delete flag): `query()` finishes the file, `discard()` removes it. The next rows go into
-   * a new spool at once.
-   */
-  takeRowsRead(): { rows: number; query: () => Promise<string>; discard: () => Promise<void> } | undefined {
+  /** Takes the row spool (see SpoolRead). */
+  takeRowsRead(): SpoolRead | undefined {
     const spool = this.spool;
     if (!spool || spool.rows === 0) return undefined;
     this.spool = undefined;
@@ -425,71 +465,31 @@ export class Stage {
       ? `c${n} AS ${SEQ}, c${n + 1} AS ${DELETED}`
       : `${PLAIN_SEQ} AS ${SEQ}, false AS ${DELETED}`;
     return {
-      rows: spool.rows,
       query: async () => {
         await spool.close();
         return `SELECT ${values.join(', ')}, ${hidden} FROM read_parquet(${quoteLiteral(spool.path)})`;
+      },
+      settle: async (loaded) => {
+        if (loaded !== spool.rows)
+          throw new RuntimeError('internal', `rows do not add up: ${spool.rows} spooled, ${loaded} written`);
       },
       discard: () => spool.abort(),
     };
   }
 
-  /**
-   * Loads the CSV spool into the table (see takeCsvRead); null counts come from the loaded rows.
-   */
-  private async loadCsv(): Promise<number> {
-    const read = this.takeCsvRead();
-    if (!read) return 0;
-    try {
-      const inserted = await this.connection.run(`INSERT INTO ${this.table} ${read.query}`);
-      const loaded = inserted.rowsChanged;
-      const counts = await this.connection.runAndReadAll(
-        `SELECT ${this.schema.columns.map((c) => `count(*) - count(${quoteIdent(c.name)})`).join(' + ')} AS nulls FROM ${this.table} WHERE ${SEQ} = ${CSV_SEQ}`,
-      );
-      await read.settle(loaded, Number(counts.getRowObjectsJS()[0]!.nulls ?? 0));
-      this.loaded += loaded;
-      return loaded;
-    } finally {
-      await read.discard();
-    }
-  }
-
-  /** Whether everything spooled is CSV (so it can be encoded straight from the file: takeCsvRead). */
-  get csvOnly(): boolean {
-    return this.csvSpool !== undefined && this.rowsIn('rows') === 0 && this.rowsIn('columnar') === 0;
-  }
-
-  /** Whether everything spooled is from columnar pages (so it can be encoded straight from the spool: takeColumnarRead). */
-  get columnarOnly(): boolean {
-    return this.rowsIn('columnar') > 0 && this.rowsIn('rows') === 0 && this.rowsIn('csv') === 0;
-  }
-
-  /**
-   * Takes the columnar spool as a query yielding the table's rows (the stage's columns, then the
-   * arrival number and delete flag), constants and the derived `dt` added in SQL: `query()` finishes
-   * the file, `settle(rows it yielded, nulls among them)` checks the count and keeps the null
-   * statistics, `discard()` removes it.
-   */
-  takeColumnarRead():
-    | {
-        rows: number;
-        query: () => Promise<string>;
-        settle: (loaded: number, nulls: number) => void;
-        discard: () => Promise<void>;
-      }
-    | undefined {
+  /** Takes the columnar spool (see SpoolRead): constants and the derived `dt` are added in SQL. */
+  takeColumnarRead(): SpoolRead | undefined {
     const columnar = this.columnar;
     if (!columnar) return undefined;
     this.columnar = undefined;
     const { spool, fields } = columnar;
     const select = this.bulkSelect(columnar, (column) => `c${fields.indexOf(column.name)}`);
     return {
-      rows: spool.rows,
       query: async () => {
         await spool.close();
         return `SELECT ${select.join(', ')}, ${COLUMNAR_SEQ} AS ${SEQ}, false AS ${DELETED} FROM read_parquet(${quoteLiteral(spool.path)})`;
       },
-      settle: (loaded, nulls) => {
+      settle: async (loaded, nulls) => {
         if (loaded !== spool.rows)
           throw new RuntimeError('internal', `columnar rows do not add up: ${spool.rows} spooled, ${loaded} loaded`);
         this.bulkNulls.nulls += nulls;
@@ -497,24 +497,6 @@ export class Stage {
       },
       discard: () => spool.abort(),
     };
-  }
-
-  /** Loads the columnar spool into the table (see takeColumnarRead). */
-  private async loadColumnar(): Promise<number> {
-    const read = this.takeColumnarRead();
-    if (!read) return 0;
-    try {
-      const inserted = await this.connection.run(`INSERT INTO ${this.table} ${await read.query()}`);
-      const loaded = inserted.rowsChanged;
-      const counts = await this.connection.runAndReadAll(
-        `SELECT ${this.schema.columns.map((c) => `count(*) - count(${quoteIdent(c.name)})`).join(' + ')} AS nulls FROM ${this.table} WHERE ${SEQ} = ${COLUMNAR_SEQ}`,
-      );
-      read.settle(loaded, Number(counts.getRowObjectsJS()[0]!.nulls ?? 0));
-      this.loaded += loaded;
-      return loaded;
-    } finally {
-      await read.discard();
-    }
   }
 
   /**
@@ -557,9 +539,7 @@ export class Stage {
    * then `settle(rows it yielded, nulls among them)` gathers both kinds for the quarantine (reading
    * rule breakers back only when the counts say there are some), and `discard` removes the spool.
    */
-  takeCsvRead():
-    | { query: string; settle: (loaded: number, nulls: number) => Promise<void>; discard: () => Promise<void> }
-    | undefined {
+  takeCsvRead(): SpoolRead | undefined {
     const spool = this.csvSpool;
     if (!spool) return undefined;
     this.csvSpool = undefined;
@@ -634,7 +614,7 @@ export class Stage {
       this.bulkNulls.nulls += nulls;
       this.bulkNulls.fields += loaded * this.schema.columns.length;
     };
-    return { query, settle, discard };
+    return { query: () => Promise.resolve(query), settle, discard };
   }
 
   /**

@@ -16,11 +16,21 @@ const copyOutResponse = (format: number) => message('H', Buffer.from([format, 0,
 const commandComplete = (rows: number) => message('C', Buffer.from(`COPY ${rows}\0`));
 const readyForQuery = message('Z', Buffer.from('I'));
 
+/** A COPY that ends well: CopyOutResponse, `body` (CopyData and others), CopyDone, CommandComplete (`count` rows), ReadyForQuery. */
+function wellEnded(format: number, body: readonly Buffer[], count: number): Buffer {
+  return Buffer.concat([copyOutResponse(format), ...body, message('c'), commandComplete(count), readyForQuery]);
+}
+
 /**
- * A pg connection stand-in: a socket with one `data` listener playing pg's parser, which reads the
- * messages handed back to it and calls the query's handlers as pg does.
+ * Runs a CopyOut over `wire`, fed in pieces cut at `cuts`, on a pg connection stand-in: a socket with
+ * one `data` listener playing pg's parser, which reads the messages handed back to it and calls the
+ * query's handlers as pg does. Returns the blocks (or the failure), what pg's parser saw, the text
+ * sent, and the calls of pg's query callback.
  */
-function fakeConnection(copy: CopyOut) {
+async function copyOver(wire: Buffer, cuts: number[], options: { chunkRows: number; binary?: boolean }) {
+  const copy = new CopyOut(options.binary ? 'COPY t TO STDOUT (FORMAT binary)' : 'COPY t TO STDOUT', options);
+  const callbacks: (Error | null)[] = [];
+  copy.callback = (error) => callbacks.push(error);
   const stream = new PassThrough();
   const seen: string[] = [];
   let pending = Buffer.alloc(0);
@@ -39,8 +49,10 @@ function fakeConnection(copy: CopyOut) {
     }
   });
   const sent: string[] = [];
-  const connection = { stream, query: (text: string) => sent.push(text) } as unknown as pg.Connection;
-  return { connection, stream, seen, sent };
+  copy.submit({ stream, query: (text: string) => sent.push(text) } as unknown as pg.Connection);
+  const [result] = await Promise.allSettled([collect(copy), feed(stream, wire, cuts)]);
+  const failure = result.status === 'rejected' ? String(result.reason) : undefined;
+  return { blocks: result.status === 'fulfilled' ? result.value : [], failure, seen, sent, callbacks };
 }
 
 /** Feeds `bytes` to the socket in pieces cut at `cuts`, a tick apart. */
@@ -72,21 +84,14 @@ describe('CopyOut', () => {
         fc.integer({ min: 1, max: 9 }),
         fc.boolean(),
         async (rows, cuts, chunkRows, notices) => {
-          const copy = new CopyOut('COPY t TO STDOUT', { chunkRows });
-          const { connection, stream, seen, sent } = fakeConnection(copy);
-          copy.submit(connection);
-          const messages = rows.flatMap((r, i) => [
+          // Notices may come between any two messages of a COPY: skipped.
+          const body = rows.flatMap((r, i) => [
             message('d', r),
             ...(notices && i % 7 === 3 ? [message('N', Buffer.from('Snotice\0\0'))] : []),
           ]);
-          const wire = Buffer.concat([
-            copyOutResponse(0),
-            ...messages,
-            message('c'),
-            commandComplete(rows.length),
-            readyForQuery,
-          ]);
-          const [blocks] = await Promise.all([collect(copy), feed(stream, wire, cuts)]);
+          const wire = wellEnded(0, body, rows.length);
+          const { blocks, failure, seen, sent, callbacks } = await copyOver(wire, cuts, { chunkRows });
+          expect(failure).toBeUndefined();
           expect(sent).toEqual(['COPY t TO STDOUT']);
           expect(Buffer.concat(blocks.map((b) => b.data))).toEqual(Buffer.concat(rows));
           expect(blocks.map((b) => b.last)).toEqual(blocks.map((_b, i) => i === blocks.length - 1));
@@ -103,81 +108,37 @@ describe('CopyOut', () => {
             next += block.rows;
             expect(block.longestRow).toBe(Math.max(0, ...mine.map((r) => r.length)));
           }
-          // pg's parser got the socket back for the end of the query.
+          // pg's parser got the socket back for the end of the query, and its callback was called once.
           expect(seen).toEqual(['C', 'Z']);
+          expect(callbacks).toEqual([null]);
         },
       ),
       { numRuns: 300 },
     );
   });
 
-  it("reports the server's error and gives pg the rest of the messages", async () => {
-    const copy = new CopyOut('COPY t TO STDOUT', { chunkRows: 2 });
-    const { connection, stream, seen } = fakeConnection(copy);
-    copy.submit(connection);
+  it("reports the server's error, gives pg the rest of the messages and calls its callback with the error", async () => {
     const wire = Buffer.concat([
       copyOutResponse(0),
       message('d', Buffer.from('1\n')),
       message('E', Buffer.from('division by zero')),
       readyForQuery,
     ]);
-    const [result] = await Promise.allSettled([collect(copy), feed(stream, wire, [9, 14])]);
-    expect(result.status).toBe('rejected');
-    expect(String((result as PromiseRejectedResult).reason)).toMatch(/division by zero/);
+    const { failure, seen, callbacks } = await copyOver(wire, [9, 14], { chunkRows: 2 });
+    expect(failure).toMatch(/division by zero/);
     expect(seen).toEqual(['E', 'Z']);
+    expect(callbacks.map((e) => e?.message)).toEqual(['division by zero']);
   });
 
   it("fails when the rows read do not add up to the server's count", async () => {
-    const copy = new CopyOut('COPY t TO STDOUT', { chunkRows: 10 });
-    const { connection, stream } = fakeConnection(copy);
-    copy.submit(connection);
-    const wire = Buffer.concat([
-      copyOutResponse(0),
-      message('d', Buffer.from('1\n')),
-      message('c'),
-      commandComplete(2),
-      readyForQuery,
-    ]);
-    const [result] = await Promise.allSettled([collect(copy), feed(stream, wire, [])]);
-    expect(String((result as PromiseRejectedResult).reason)).toMatch(/the server sent 2 rows, 1 were read/);
+    const { failure } = await copyOver(wellEnded(0, [message('d', Buffer.from('1\n'))], 2), [], { chunkRows: 10 });
+    expect(failure).toMatch(/the server sent 2 rows, 1 were read/);
   });
 
-  it('refuses an answer in the other format', async () => {
-    const copy = new CopyOut('COPY t TO STDOUT', { chunkRows: 10 });
-    const { connection, stream } = fakeConnection(copy);
-    copy.submit(connection);
+  it('refuses an answer in the other format, wherever the socket cuts the response', async () => {
     // Cut right after the message header: the format byte comes in the next socket buffer.
-    const [result] = await Promise.allSettled([
-      collect(copy),
-      feed(stream, Buffer.concat([copyOutResponse(1), message('d', Buffer.from('x'))]), [5]),
-    ]);
-    expect(String((result as PromiseRejectedResult).reason)).toMatch(/answered in binary format/);
-  });
-
-  it("calls pg's callback once when the query ends (pg clears its query_timeout timer there)", async () => {
-    const ok = new CopyOut('COPY t TO STDOUT', { chunkRows: 10 });
-    const okCalls: (Error | null)[] = [];
-    ok.callback = (error) => okCalls.push(error);
-    const first = fakeConnection(ok);
-    ok.submit(first.connection);
-    const wire = Buffer.concat([
-      copyOutResponse(0),
-      message('d', Buffer.from('1\n')),
-      message('c'),
-      commandComplete(1),
-      readyForQuery,
-    ]);
-    await Promise.all([collect(ok), feed(first.stream, wire, [])]);
-    expect(okCalls).toEqual([null]);
-
-    const failing = new CopyOut('COPY t TO STDOUT', { chunkRows: 10 });
-    const failCalls: (Error | null)[] = [];
-    failing.callback = (error) => failCalls.push(error);
-    const second = fakeConnection(failing);
-    failing.submit(second.connection);
-    const bad = Buffer.concat([copyOutResponse(0), message('E', Buffer.from('canceled')), readyForQuery]);
-    await Promise.allSettled([collect(failing), feed(second.stream, bad, [])]);
-    expect(failCalls.map((e) => e?.message)).toEqual(['canceled']);
+    const { failure } = await copyOver(wellEnded(1, [message('d', Buffer.from('x'))], 1), [5], { chunkRows: 10 });
+    expect(failure).toMatch(/answered in binary format/);
   });
 
   it('counts binary rows without the header and the end marker, whether the header comes alone or with a row', async () => {
@@ -196,17 +157,16 @@ describe('CopyOut', () => {
       ['empty table', [Buffer.concat([header, trailer])]],
     ] as const) {
       const rows = name === 'empty table' ? 0 : 3;
-      const copy = new CopyOut('COPY t TO STDOUT (FORMAT binary)', { chunkRows: 2, binary: true });
-      const { connection, stream } = fakeConnection(copy);
-      copy.submit(connection);
-      const wire = Buffer.concat([
-        copyOutResponse(1),
-        ...messages.map((m) => message('d', m)),
-        message('c'),
-        commandComplete(rows),
-        readyForQuery,
-      ]);
-      const [blocks] = await Promise.all([collect(copy), feed(stream, wire, [3, 30])]);
+      const { blocks, failure } = await copyOver(
+        wellEnded(
+          1,
+          messages.map((m) => message('d', m)),
+          rows,
+        ),
+        [3, 30],
+        { chunkRows: 2, binary: true },
+      );
+      expect(failure, name).toBeUndefined();
       expect(
         blocks.reduce((n, b) => n + b.rows, 0),
         name,

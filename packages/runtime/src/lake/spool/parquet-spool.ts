@@ -385,6 +385,7 @@ export class ParquetSpool implements RowSink {
   private groupRows = 0;
   private readonly columns: SpoolColumn[];
   private readonly byteColumns: SpoolColumn[];
+  private readonly writers: ColumnWriter[] = [];
   private readonly fixedRowBytes: number;
   private readonly maxGroupRows: number;
   private readonly fd: number;
@@ -418,9 +419,9 @@ export class ParquetSpool implements RowSink {
     writeSync(this.fd, MAGIC, 0, MAGIC.length, 0);
   }
 
-  /** The writer of column `index` (non-null values). */
+  /** The writer of column `index` (non-null values), made once per column. */
   writer(index: number): ColumnWriter {
-    return columnWriter(this.columns[index]!);
+    return (this.writers[index] ??= columnWriter(this.columns[index]!));
   }
 
   beginRow(): void {

@@ -151,14 +151,6 @@ export class CopyOut implements pg.Submittable {
     this.notify();
   }
 
-  // pg calls these for messages it parses itself; a COPY hands none of them to pg.
-  handleRowDescription(): void {}
-  handleDataRow(): void {}
-  handleEmptyQuery(): void {}
-  handlePortalSuspended(): void {}
-  handleCopyInResponse(): void {}
-  handleCopyData(): void {}
-
   // ------------------------------------------------------------------------------------- consumer
 
   /**
