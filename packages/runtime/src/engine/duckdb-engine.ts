@@ -30,8 +30,12 @@ export async function openEngine(options: EngineOptions): Promise<{ connection: 
     // Hand freed memory back to the system early: DuckDB's allocator otherwise keeps up to 128 MB of
     // freed blocks per cache, and a long full refresh's peak RSS climbs (a 10 M-row refresh peaked at
     // 406 MB with the defaults, about 300 MB with these, in the same time).
+    // No external file cache: DuckDB would keep the blocks of every file it reads (the stages' spools,
+    // each read once and then deleted) in its buffer pool until the memory limit evicts them. A 10 M-row
+    // PostgreSQL refresh peaked at 285–289 MB with it, 236–246 MB without, in the same time.
     await connection.run(
-      "SET TimeZone = 'UTC'; SET allocator_flush_threshold = '4MB'; SET allocator_bulk_deallocation_flush_threshold = '4MB'",
+      "SET TimeZone = 'UTC'; SET allocator_flush_threshold = '4MB'; SET allocator_bulk_deallocation_flush_threshold = '4MB'; " +
+        'SET enable_external_file_cache = false',
     );
   } catch (error) {
     connection.closeSync();

@@ -22,6 +22,11 @@ export interface EncodeRequest {
   readonly compression?: Compression;
   /** Roll to a new file when one reaches about this size. */
   readonly targetFileBytes: number;
+  /**
+   * Parquet: close a row group when DuckDB's in-memory copy of it reaches about this size (each of its
+   * threads holds one open row group, so this bounds the encoder's memory whatever the table's width).
+   */
+  readonly rowGroupBytes?: number;
   /** The partition ids the query yields. */
   readonly parts: readonly number[];
 }

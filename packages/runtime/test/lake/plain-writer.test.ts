@@ -170,6 +170,55 @@ describe('LakeWriter on a plain parquet table', () => {
     expect(await readFolder(root, 'parquet', false)).toHaveLength(20_000);
   });
 
+  it('closes parquet row groups by their size in memory, not at a fixed row count', async () => {
+    // Rows of ~300 bytes: DuckDB's default would hold 122 880 of them (~37 MB) per thread in one group.
+    const wide = async (columns: TableSchema['columns'], fill: (i: number) => Record<string, unknown>) => {
+      const root = mkdtempSync(join(tmpdir(), 'cf-lake-'));
+      const store = new FileStore(root);
+      const writer = await LakeWriter.open({
+        store,
+        log: new PlainLog(store),
+        encoder: parquetEncoder,
+        format: 'parquet',
+        schema: { columns, partitionBy: [], mergeKeys: [] },
+        writeMode: 'append',
+        appId: 'a',
+        workDir: mkdtempSync(join(tmpdir(), 'cf-work-')),
+      });
+      writers.push(writer);
+      function* pages() {
+        for (let p = 0; p < 15; p++) yield Array.from({ length: 10_000 }, (_, i) => fill(p * 10_000 + i));
+      }
+      expect((await writer.writeBatch(1, pages())).rowsWritten).toBe(150_000);
+      const db = await DuckDBInstance.create(':memory:');
+      const c = await db.connect();
+      const groups = (
+        await c.runAndReadAll(
+          `SELECT DISTINCT file_name, row_group_id, row_group_num_rows::BIGINT AS n FROM parquet_metadata('${root}/**/*.parquet')`,
+        )
+      ).getRowObjectsJS();
+      c.closeSync();
+      db.closeSync();
+      expect(groups.reduce((sum, g) => sum + Number(g.n), 0)).toBe(150_000);
+      return Math.max(...groups.map((g) => Number(g.n)));
+    };
+    const note = 'x'.repeat(300);
+    const widest = await wide(
+      [
+        columnOf({ name: 'id', type: 'number', nullable: false }, 'int64'),
+        columnOf({ name: 'note', type: 'string', nullable: false }),
+      ],
+      (id) => ({ id, note: `${id}${note}` }),
+    );
+    expect(widest).toBeLessThan(122_880 / 4);
+    // A narrow table keeps large groups (DuckDB's cap is 122 880 rows): the byte bound only cuts wide rows short.
+    const narrowest = await wide([columnOf({ name: 'id', type: 'number', nullable: false }, 'int64')], (id) => ({
+      id,
+    }));
+    expect(narrowest).toBeGreaterThan(122_880 / 2);
+    expect(narrowest).toBeLessThanOrEqual(122_880);
+  });
+
   it('writes newline-delimited JSON too', async () => {
     const root = mkdtempSync(join(tmpdir(), 'cf-lake-'));
     const writer = await open(root, 'append', 'json');

@@ -4,7 +4,9 @@ import { copyPerPartition, type EncodeRequest, type EncodedFile, type FormatEnco
 /**
  * Parquet through DuckDB's COPY: int64 → INT64, float64 → DOUBLE, decimal(p,s) → DECIMAL(p,s),
  * date → DATE (INT32), timestamp → INT64 TIMESTAMP(MICROS, isAdjustedToUTC=true), json → UTF8 string.
- * Files roll at the target size; partition folders come from the partition id.
+ * Files roll at the target size; partition folders come from the partition id. Row groups close at
+ * `rowGroupBytes` of DuckDB's in-memory data (ROW_GROUP_SIZE_BYTES), at most 122 880 rows (DuckDB's
+ * ROW_GROUP_SIZE default).
  */
 export const parquetEncoder: FormatEncoder = {
   extension: () => '.parquet',
@@ -12,7 +14,8 @@ export const parquetEncoder: FormatEncoder = {
     return copyPerPartition(
       request,
       request.query,
-      `FORMAT parquet, COMPRESSION ${compressionName(request.compression)}`,
+      `FORMAT parquet, COMPRESSION ${compressionName(request.compression)}` +
+        (request.rowGroupBytes !== undefined ? `, ROW_GROUP_SIZE_BYTES ${request.rowGroupBytes}` : ''),
       { returnStats: true },
     );
   },
