@@ -51,6 +51,24 @@ async function open(
   return writer;
 }
 
+/** An appending parquet writer of `tableSchema` with the writer's other options as given. */
+async function openAppend(root: string, tableSchema: TableSchema, over: { flushRows?: number } = {}) {
+  const store = new FileStore(root);
+  const writer = await LakeWriter.open({
+    store,
+    log: new PlainLog(store),
+    encoder: parquetEncoder,
+    format: 'parquet',
+    schema: tableSchema,
+    writeMode: 'append',
+    appId: 'a',
+    workDir: mkdtempSync(join(tmpdir(), 'cf-work-')),
+    ...over,
+  });
+  writers.push(writer);
+  return writer;
+}
+
 /** Reads the table as a folder-listing reader would (DuckDB with hive partitioning). */
 async function readFolder(root: string, format: 'parquet' | 'json' = 'parquet', dt = true) {
   const db = await DuckDBInstance.create(':memory:');
@@ -146,19 +164,7 @@ describe('LakeWriter on a plain parquet table', () => {
 
   it('streams many pages into rolled files without holding them all', async () => {
     const root = mkdtempSync(join(tmpdir(), 'cf-lake-'));
-    const store = new FileStore(root);
-    const writer = await LakeWriter.open({
-      store,
-      log: new PlainLog(store),
-      encoder: parquetEncoder,
-      format: 'parquet',
-      schema: schema({ partitionBy: [] }),
-      writeMode: 'append',
-      appId: 'a',
-      workDir: mkdtempSync(join(tmpdir(), 'cf-work-')),
-      flushRows: 5_000,
-    });
-    writers.push(writer);
+    const writer = await openAppend(root, schema({ partitionBy: [] }), { flushRows: 5_000 });
     function* pages() {
       for (let p = 0; p < 20; p++) yield Array.from({ length: 1000 }, (_, i) => row(p * 1000 + i, '1.00', '05'));
     }
@@ -174,18 +180,7 @@ describe('LakeWriter on a plain parquet table', () => {
     // Rows of ~300 bytes: DuckDB's default would hold 122 880 of them (~37 MB) per thread in one group.
     const wide = async (columns: TableSchema['columns'], fill: (i: number) => Record<string, unknown>) => {
       const root = mkdtempSync(join(tmpdir(), 'cf-lake-'));
-      const store = new FileStore(root);
-      const writer = await LakeWriter.open({
-        store,
-        log: new PlainLog(store),
-        encoder: parquetEncoder,
-        format: 'parquet',
-        schema: { columns, partitionBy: [], mergeKeys: [] },
-        writeMode: 'append',
-        appId: 'a',
-        workDir: mkdtempSync(join(tmpdir(), 'cf-work-')),
-      });
-      writers.push(writer);
+      const writer = await openAppend(root, { columns, partitionBy: [], mergeKeys: [] });
       function* pages() {
         for (let p = 0; p < 15; p++) yield Array.from({ length: 10_000 }, (_, i) => fill(p * 10_000 + i));
       }
