@@ -30,6 +30,7 @@ export interface OpenLakeWriterOptions {
   readonly store?: ObjectStore;
   readonly s3?: S3StoreOptions;
   readonly targetFileBytes?: number;
+  readonly rowGroupBytes?: number;
   readonly flushRows?: number;
   readonly memoryLimit?: string;
   /** Delta: write a checkpoint every this many commits (default 10). */
@@ -73,6 +74,7 @@ export async function openLakeWriter(options: OpenLakeWriterOptions): Promise<La
     workDir,
     ...(options.compression ? { compression: options.compression } : {}),
     ...(options.targetFileBytes !== undefined ? { targetFileBytes: options.targetFileBytes } : {}),
+    ...(options.rowGroupBytes !== undefined ? { rowGroupBytes: options.rowGroupBytes } : {}),
     ...(options.flushRows !== undefined ? { flushRows: options.flushRows } : {}),
     ...(options.memoryLimit !== undefined ? { memoryLimit: options.memoryLimit } : {}),
     ...(options.isDelete ? { isDelete: options.isDelete } : {}),
