@@ -68,14 +68,21 @@ function cursorMillis(value: unknown): number | undefined {
 }
 
 /**
- * A full refresh asks the source for rows in bulk (CSV text, or its binary form: `columnar`, the lake
- * columns of the fields) when they can go to the lake as they are (no PII to transform, no merge):
- * PostgreSQL's COPY output then never becomes JS objects.
+ * A full refresh asks the source for rows in bulk when they can go to the lake as they are (no PII to
+ * transform, no merge): in its binary form (`columnar`, the lake columns of the fields) or as CSV
+ * text (where every column's CSV text is what the lake takes). PostgreSQL's COPY output then never
+ * becomes JS objects.
  */
-function withBulk(mode: ReadMode, bulk: boolean, schema: TableSchema, fields: readonly string[]): ReadMode {
-  if (mode.strategy !== 'full_refresh' || !bulk) return mode;
-  const columnar = fields.map((name) => schema.columns.find((c) => c.name === name));
-  return { ...mode, csv: true, ...(columnar.every((c) => c !== undefined) ? { columnar: columnar as Column[] } : {}) };
+function withBulk(
+  mode: ReadMode,
+  bulk: { columnar: boolean; csv: boolean },
+  schema: TableSchema,
+  fields: readonly string[],
+): ReadMode {
+  if (mode.strategy !== 'full_refresh') return mode;
+  const columns = fields.map((name) => schema.columns.find((c) => c.name === name));
+  const columnar = bulk.columnar && columns.every((c) => c !== undefined) ? { columnar: columns as Column[] } : {};
+  return { ...mode, ...(bulk.csv ? { csv: true } : {}), ...columnar };
 }
 
 /** Counts nulls and finds the newest incremental-key time in a batch, for the quality and freshness metrics. */
@@ -149,8 +156,11 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
   const batchRows = options.batchRows ?? positiveInt(env.CF_BATCH_ROWS, 'CF_BATCH_ROWS');
   const created = createSource(manifest, env, chunkRows !== undefined ? { chunkRows } : {});
   const source = options.wrapSource ? options.wrapSource(created) : created;
-  const csvHandover =
-    (options.csvHandover ?? true) && !['off', '0', 'false'].includes((env.CF_CSV_HANDOVER ?? '').toLowerCase());
+  // Rows in bulk (binary or CSV) unless turned off; the manifest and the transformer decide the rest.
+  const bulk =
+    (options.csvHandover ?? true) &&
+    !['off', '0', 'false'].includes((env.CF_CSV_HANDOVER ?? '').toLowerCase()) &&
+    bulkHandoverPossible(manifest);
   const tablePath = tablePathOf(manifest, entity.name, env);
   let writer: Awaited<ReturnType<typeof openLakeWriter>> | undefined;
   try {
@@ -185,7 +195,7 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
           entity: ref,
           mode: withBulk(
             readModeOf(manifest, { once, entity: entity.name }),
-            csvHandover && bulkHandoverPossible(manifest) && transformer.passesCsv,
+            { columnar: bulk && transformer.passesBulk, csv: bulk && transformer.passesCsv },
             transformer.schema,
             ref.fields,
           ),

@@ -25,8 +25,8 @@ export type ReadMode =
        */
       readonly csv?: boolean;
       /**
-       * With `csv`: the lake columns of the entity's fields. A source with a binary export that can
-       * write every one of them hands rows over in that form instead (chunks with `columnar`).
+       * The lake columns of the entity's fields: a source with a binary export that can write every one
+       * of them hands rows over in that form (chunks with `columnar`), before CSV or rows.
        */
       readonly columnar?: readonly Column[];
     }

@@ -55,14 +55,19 @@ export interface Transformer {
    */
   apply(rows: readonly Row[], extractedAt?: Date): Row[];
   /**
-   * Whether rows may skip `apply` and go to the writer in bulk, as CSV text or columnar pages (no field
-   * is masked, hashed or encrypted and every one is of a kind DuckDB casts as the writer conforms):
-   * `csvPage` and `columnarPage` then wrap a source's rows with the metadata columns as constants.
+   * Whether rows may skip `apply` and go to the writer in bulk (no field is masked, hashed or
+   * encrypted, and the manifest types every field as the source's catalog does): `columnarPage` then
+   * wraps a source's rows with the metadata columns as constants.
+   */
+  readonly passesBulk: boolean;
+  /**
+   * `passesBulk`, and every field of a kind DuckDB's CSV reader casts as the writer conforms (not json):
+   * `csvPage` then does the same for CSV text.
    */
   readonly passesCsv: boolean;
   /** A CSV page of source rows (only when `passesCsv`); fields not in the schema are an error. */
   csvPage(csv: CsvRows, extractedAt: Date): CsvPage;
-  /** A columnar page of source rows, under the same conditions as `csvPage`. */
+  /** A columnar page of source rows (only when `passesBulk`); fields not in the schema are an error. */
   columnarPage(columnar: ColumnarRows, extractedAt: Date): ColumnarPage;
 }
 
@@ -228,14 +233,14 @@ export function createTransformer(
   // CSV text passes as it is only where the manifest types a field as the source's catalog does: a
   // text column declared datetime or date needs the row path's parsing (offsets, strictness).
   const catalogType = new Map((options.sourceColumns ?? []).map((c) => [c.name, c.type]));
-  const passesCsv =
+  const passesBulk =
     functions.every((fn) => fn === undefined) &&
-    csvCompatible(schema, plainNames) &&
     entity.fields.every((f) => f.pii === true || catalogType.get(f.name) === f.type);
+  const passesCsv = passesBulk && csvCompatible(schema, plainNames);
 
   // Bulk pages (CSV, columnar) carry the source's fields as they are, and the metadata as constants.
-  const checkBulk = (what: string, fields: readonly string[]) => {
-    if (!passesCsv)
+  const checkBulk = (what: string, passes: boolean, fields: readonly string[]) => {
+    if (!passes)
       throw new RuntimeError('internal', `transformer.${what}: this entity's rows need a transform; read them as rows`);
     const unknown = fields.filter((f) => !plainNames.includes(f));
     if (unknown.length > 0) {
@@ -252,9 +257,10 @@ export function createTransformer(
   });
 
   return {
+    passesBulk,
     passesCsv,
     csvPage(csv: CsvRows, extractedAt: Date): CsvPage {
-      checkBulk('csvPage', csv.fields);
+      checkBulk('csvPage', passesCsv, csv.fields);
       return {
         kind: 'csv',
         data: csv.data,
@@ -265,7 +271,7 @@ export function createTransformer(
       };
     },
     columnarPage(columnar: ColumnarRows, extractedAt: Date): ColumnarPage {
-      checkBulk('columnarPage', columnar.fields);
+      checkBulk('columnarPage', passesBulk, columnar.fields);
       return {
         kind: 'columnar',
         rows: columnar.rows,

@@ -233,6 +233,56 @@ describe('createTransformer: apply', () => {
   });
 });
 
+describe('createTransformer: bulk pages', () => {
+  const fields: Field[] = [
+    { name: 'id', type: 'number', nullable: false },
+    { name: 'doc', type: 'json', nullable: true },
+    { name: 'note', type: 'string', nullable: true },
+  ];
+  const columnsOf = (doc: FieldType): SourceColumn[] => [
+    { name: 'id', type: 'number', nullable: false, numberHint: 'int64', sourceType: 'int8' },
+    { name: 'doc', type: doc, nullable: true, sourceType: 'jsonb' },
+    { name: 'note', type: 'string', nullable: true, sourceType: 'text' },
+  ];
+  const open = (over: { fields?: Field[]; doc?: FieldType; piiHandling?: PiiHandling } = {}) =>
+    createTransformer(
+      manifest({
+        fields: over.fields ?? fields,
+        updateStrategy: 'full_refresh',
+        piiHandling: over.piiHandling ?? 'mask',
+      }),
+      'customers',
+      { sourceColumns: columnsOf(over.doc ?? 'json'), env },
+    );
+
+  it('lets a json column pass in binary form but not as CSV text (the row path parses it)', () => {
+    const t = open();
+    expect({ bulk: t.passesBulk, csv: t.passesCsv }).toEqual({ bulk: true, csv: false });
+    const fill = () => [];
+    expect(t.columnarPage({ rows: 1, fields: ['id', 'doc', 'note'], fill }, at).constants).toMatchObject({
+      _connector_id: 'connector_postgres_customers_v1',
+    });
+    expect(() =>
+      t.csvPage({ data: Buffer.from('1,{},x\n'), rows: 1, fields: ['id', 'doc', 'note'], longestRow: 7 }, at),
+    ).toThrow(/read them as rows/);
+  });
+
+  it('passes neither way when a field is transformed or typed apart from the catalog', () => {
+    const masked = open({ fields: fields.map((f) => (f.name === 'note' ? { ...f, pii: true } : f)) });
+    expect({ bulk: masked.passesBulk, csv: masked.passesCsv }).toEqual({ bulk: false, csv: false });
+    expect(() => masked.columnarPage({ rows: 1, fields: ['id', 'doc', 'note'], fill: () => [] }, at)).toThrow(
+      /read them as rows/,
+    );
+    const retyped = open({ doc: 'string' });
+    expect({ bulk: retyped.passesBulk, csv: retyped.passesCsv }).toEqual({ bulk: false, csv: false });
+  });
+
+  it('passes both ways when every field is as the catalog has it and CSV-safe', () => {
+    const t = open({ fields: fields.filter((f) => f.name !== 'doc') });
+    expect({ bulk: t.passesBulk, csv: t.passesCsv }).toEqual({ bulk: true, csv: true });
+  });
+});
+
 describe('createTransformer: keys that must survive PII handling', () => {
   const piiId: Field[] = [
     { name: 'id', type: 'string', nullable: false, pii: true },

@@ -197,7 +197,7 @@ export class PostgresSource implements Source {
             mode.columnar,
           )
         : undefined;
-      if (mode.csv === true && plan) {
+      if (plan) {
         // The binary hand-over: COPY's binary rows are decoded into the lake writer's spool.
         const copy = startCopyOut(
           client,
