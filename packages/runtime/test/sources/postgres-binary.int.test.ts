@@ -157,7 +157,19 @@ const rowArb = fc.record(rowArbShape);
 
 /** Rows every run checks (other columns null, `t` empty). */
 const EXAMPLES = [
-  ...['293961.125', '1.1', '16777217', '3.4028235e38', String(2 ** -126), String(2 ** 100), '-0', 'NaN'].map((f4) => ({
+  // 40058392: 40058390 rounds to it only as a tie, and float4out does not take it (8 digits, not 7).
+  ...[
+    '293961.125',
+    '40058392',
+    '170723808',
+    '1.1',
+    '16777217',
+    '3.4028235e38',
+    String(2 ** -126),
+    String(2 ** 100),
+    '-0',
+    'NaN',
+  ].map((f4) => ({
     f4,
   })),
   { jb: 'null' },

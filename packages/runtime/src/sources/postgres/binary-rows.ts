@@ -373,34 +373,49 @@ function floatText(value: number): string {
   return String(value);
 }
 
+/** A float4's bits, and the float4 of some bits. */
+const FLOAT4 = new Float32Array(1);
+const FLOAT4_BITS = new Uint32Array(FLOAT4.buffer);
+const float4Bits = (value: number) => ((FLOAT4[0] = value), FLOAT4_BITS[0]!);
+const float4OfBits = (bits: number) => ((FLOAT4_BITS[0] = bits), FLOAT4[0]!);
+
 /**
- * float4out with extra_float_digits above 0 (the session's 3): the shortest decimal that reads back as
- * this float4, the nearest of those when there are several, the one with an even last digit on a tie
- * (Ryu's rules). Per length, the nearest decimal of that many digits or one a step either side of it:
- * a float's interval is lopsided at a power of two. (Checked against numpy's shortest float32 text on
- * 3 M random floats and every power of two; the PostgreSQL property test checks it against float4out.)
+ * float4out with extra_float_digits above 0 (the session's 3): the shortest decimal strictly between
+ * the midpoints to the neighbouring float4s (PostgreSQL's Ryu does not take a decimal on a midpoint,
+ * though a reader would round it to this float), the nearest of those when there are several, the one
+ * with an even last digit on a tie. Per length, the nearest decimal of that many digits or one a step
+ * either side of it (a float's interval is lopsided at a power of two). Checked against float4out on
+ * 3 M random floats and every exponent's edge mantissas; the property test checks it too.
  */
 function float4Text(value: number): string {
   if (!Number.isFinite(value)) return floatText(value);
   if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  for (let digits = 1; digits < 9; digits++) {
-    const [mantissa = '', exponent = ''] = value.toExponential(digits - 1).split('e');
+  const magnitude = Math.abs(value);
+  // Midpoints are exact doubles (a float4 has 24 bits); past the largest float4 the step above is the one below.
+  const bits = float4Bits(magnitude);
+  const below = float4OfBits(bits - 1);
+  const above = float4OfBits(bits + 1);
+  const low = (below + magnitude) / 2;
+  const high = Number.isFinite(above) ? (magnitude + above) / 2 : magnitude + (magnitude - below) / 2;
+  for (let digits = 1; digits <= 9; digits++) {
+    const [mantissa = '', exponent = ''] = magnitude.toExponential(digits - 1).split('e');
     const nearest = BigInt(mantissa.replace('.', ''));
     const scale = Number(exponent) - digits + 1;
     let best: bigint | undefined;
     for (const m of [nearest - 1n, nearest, nearest + 1n]) {
-      if (Math.fround(Number(`${m}e${scale}`)) !== value) continue;
+      const candidate = Number(`${m}e${scale}`);
+      if (!(candidate > low && candidate < high)) continue;
       if (best === undefined) {
         best = m;
         continue;
       }
       // Halfway between the two decimals, as the double nearest to it: above it m is nearer.
       const middle = Number(`${(best + m) * 5n}e${scale - 1}`);
-      if (value > middle || (value === middle && m % 2n === 0n)) best = m;
+      if (magnitude > middle || (magnitude === middle && m % 2n === 0n)) best = m;
     }
-    if (best !== undefined) return String(Number(`${best}e${scale}`));
+    if (best !== undefined) return `${value < 0 ? '-' : ''}${String(Number(`${best}e${scale}`))}`;
   }
-  // Nine significant digits always read back as the same float4.
+  // Not reached: one of the nearest nine-digit decimals lies strictly inside.
   return String(Number(value.toPrecision(9)));
 }
 
