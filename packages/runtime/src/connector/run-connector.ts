@@ -43,7 +43,8 @@ export interface ConnectorOptions {
   readonly onListening?: (url: string) => void;
   /**
    * Hand full-refresh rows over in bulk (binary or CSV) where the source and transforms allow (default
-   * true; the environment variable CF_CSV_HANDOVER=off turns it off too): see ReadMode's `csv`.
+   * true; the environment variable CF_CSV_HANDOVER=off turns it off too): see ReadMode's `columnar`
+   * and `csv`. The name is the first hand-over's, kept so existing settings go on working.
    */
   readonly csvHandover?: boolean;
   /** Wraps the source the manifest names (instrumentation: tracing, tests). */

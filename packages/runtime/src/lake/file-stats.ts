@@ -59,20 +59,15 @@ export async function parquetFileStats(
     const nullCount: Record<string, number> = {};
     columns.forEach((c, i) => {
       nullCount[c.name] = Number(row[`n${i}`]);
-      const lo = row[`lo${i}`];
-      const hi = row[`hi${i}`];
-      const min =
-        lo === null || lo === undefined
+      // Integers and decimals only where a JSON number holds them exactly.
+      const bound = (value: unknown) =>
+        value === null || value === undefined
           ? undefined
           : c.physical.kind === 'int64' || c.physical.kind === 'decimal'
-            ? exactNumber(String(lo))
-            : lo;
-      const max =
-        hi === null || hi === undefined
-          ? undefined
-          : c.physical.kind === 'int64' || c.physical.kind === 'decimal'
-            ? exactNumber(String(hi))
-            : hi;
+            ? exactNumber(String(value))
+            : value;
+      const min = bound(row[`lo${i}`]);
+      const max = bound(row[`hi${i}`]);
       if (min !== undefined) minValues[c.name] = min;
       if (max !== undefined) maxValues[c.name] = max;
     });

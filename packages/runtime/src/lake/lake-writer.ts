@@ -69,9 +69,9 @@ export type Pages = AsyncIterable<Page> | Iterable<Page>;
  * 122 880 rows whatever their width: each encoding thread holds its open row group and the pages it
  * prepares from it, so with a row count the encoder's memory follows the table's width. A 10 M-row
  * PostgreSQL refresh of the bench's orders (30 720 rows a group at 4 MiB) peaked at 236–246 MB
- * against 343–349 MB, in the same time; its files were 8 % larger (75.2 against 69.4 MB: the bench's
- * synthetic columns repeat every 50 000 to 100 000 rows, which only larger groups catch). Narrow
- * tables still get groups of up to 122 880 rows.
+ * against 343–349 MB, no slower (8.8–9.0 s against 9.0–10.5 s); its files were 8 % larger (75.2
+ * against 69.4 MB: the bench's synthetic columns repeat every 50 000 to 100 000 rows, which only
+ * larger groups catch). Narrow tables still get groups of up to 122 880 rows.
  */
 const ROW_GROUP_BYTES = 4 << 20;
 

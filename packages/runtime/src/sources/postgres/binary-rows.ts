@@ -276,7 +276,7 @@ function codecFor(
       text,
       decode: (sink, i, data, at, length) => {
         const value = data.readFloatBE(at);
-        if (Number.isFinite(value)) sink.writer(i)(Number(float4Text(value)));
+        if (Number.isFinite(value)) sink.writer(i)(float4Decimal(value));
         else slow(text, sink, i, data, at, length);
       },
     };
@@ -379,17 +379,23 @@ const FLOAT4_BITS = new Uint32Array(FLOAT4.buffer);
 const float4Bits = (value: number) => ((FLOAT4[0] = value), FLOAT4_BITS[0]!);
 const float4OfBits = (bits: number) => ((FLOAT4_BITS[0] = bits), FLOAT4[0]!);
 
-/**
- * float4out with extra_float_digits above 0 (the session's 3): the shortest decimal strictly between
- * the midpoints to the neighbouring float4s (PostgreSQL's Ryu does not take a decimal on a midpoint,
- * though a reader would round it to this float), the nearest of those when there are several, the one
- * with an even last digit on a tie. Per length, the nearest decimal of that many digits or one a step
- * either side of it (a float's interval is lopsided at a power of two). Checked against float4out on
- * 3 M random floats and every exponent's edge mantissas; the property test checks it too.
- */
+/** float4out's text of a float4, with extra_float_digits above 0 (the session's 3): see float4Decimal. */
 function float4Text(value: number): string {
-  if (!Number.isFinite(value)) return floatText(value);
-  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
+  if (Object.is(value, -0)) return '-0';
+  return floatText(Number.isFinite(value) ? float4Decimal(value) : value);
+}
+
+/**
+ * The number float4out's text of a finite float4 reads as (extra_float_digits above 0, the session's
+ * 3): the shortest decimal strictly between the midpoints to the neighbouring float4s (PostgreSQL's
+ * Ryu does not take a decimal on a midpoint, though a reader would round it to this float), the
+ * nearest of those when there are several, the one with an even last digit on a tie. Per length, the
+ * nearest decimal of that many digits or one a step either side of it (a float's interval is lopsided
+ * at a power of two). Checked against float4out on 3 M random floats and every exponent's edge
+ * mantissas; the property test checks it too.
+ */
+function float4Decimal(value: number): number {
+  if (value === 0) return value;
   const magnitude = Math.abs(value);
   // Midpoints are exact doubles (a float4 has 24 bits); past the largest float4 the step above is the one below.
   const bits = float4Bits(magnitude);
@@ -413,10 +419,10 @@ function float4Text(value: number): string {
       const middle = Number(`${(best + m) * 5n}e${scale - 1}`);
       if (magnitude > middle || (magnitude === middle && m % 2n === 0n)) best = m;
     }
-    if (best !== undefined) return `${value < 0 ? '-' : ''}${String(Number(`${best}e${scale}`))}`;
+    if (best !== undefined) return Math.sign(value) * Number(`${best}e${scale}`);
   }
   // Not reached: one of the nearest nine-digit decimals lies strictly inside.
-  return String(Number(value.toPrecision(9)));
+  return Number(value.toPrecision(9));
 }
 
 /** jsonb's binary form: a version byte (1), then the value's text. */
