@@ -1,4 +1,4 @@
-export { RuntimeError, type RuntimeErrorCode } from './errors.js';
+export { RuntimeError, type RuntimeErrorCode, type SourceErrorData } from './errors.js';
 export type { ObjectInfo, ObjectStore } from './stores/object-store.js';
 export { FileStore } from './stores/file/file-store.js';
 export {
