@@ -64,11 +64,28 @@ export interface CdcTable {
   readonly identityColumns: readonly string[];
   /** The primary key's columns (empty without one). */
   readonly primaryKey: readonly string[];
+  /**
+   * A partitioned table (relkind p): published with `publish_via_partition_root`, so every partition's
+   * changes (partitions attached later included) arrive under this table's oid and columns.
+   */
+  readonly partitioned: boolean;
+  /** For a partitioned table, its leaf partitions whose updates or deletes carry no key (with why). */
+  readonly keylessPartitions: readonly string[];
+}
+
+/** The server's version as a number (`170002`). */
+export async function serverVersion(client: pg.Client): Promise<number> {
+  const rows = await catalog<{ version: number }>(
+    client,
+    `SELECT current_setting('server_version_num')::int AS version`,
+  );
+  return rows[0]?.version ?? 0;
 }
 
 /**
- * Resolves `entity.name` to an ordinary table: one name on the search_path, `schema.table` split at a
- * dot, or SQL syntax (`"My Schema".orders`). Only ordinary tables can be published row by row.
+ * Resolves `entity.name` to an ordinary or (PostgreSQL 13+) partitioned table: one name on the
+ * search_path, `schema.table` split at a dot, or SQL syntax (`"My Schema".orders`). Views, materialized
+ * views and foreign tables have no change log.
  */
 export async function resolveCdcTable(client: pg.Client, name: string): Promise<CdcTable> {
   const candidates = [quoteIdent(name)];
@@ -107,10 +124,18 @@ export async function resolveCdcTable(client: pg.Client, name: string): Promise<
   }
   const row = found[0]!;
   const sql = `${quoteIdent(row.nspname)}.${quoteIdent(row.relname)}`;
-  if (row.relkind !== 'r') {
+  const partitioned = row.relkind === 'p';
+  if (row.relkind !== 'r' && !partitioned) {
+    const kind = RELATION_KINDS[row.relkind] ?? `relkind ${row.relkind}`;
     throw new RuntimeError(
       'config',
-      `postgres cdc: ${sql} is not an ordinary table (relkind ${row.relkind}); logical replication captures ordinary tables only (publish partitions, or read views with full_refresh)`,
+      `postgres cdc: ${sql} is a ${kind}, which has no change log (logical replication captures tables and partitioned tables); read it with full_refresh or incremental`,
+    );
+  }
+  if (partitioned && (await serverVersion(client)) < 130000) {
+    throw new RuntimeError(
+      'config',
+      `postgres cdc: ${sql} is a partitioned table, which logical replication captures from PostgreSQL 13 on (publish_via_partition_root); this server is older: read it with incremental, or capture each partition as its own entity`,
     );
   }
   const indexed = await catalog<{ attname: string; primary: boolean; replident: boolean }>(
@@ -143,7 +168,46 @@ export async function resolveCdcTable(client: pg.Client, name: string): Promise<
     replicaIdentity: row.relreplident,
     identityColumns,
     primaryKey,
+    partitioned,
+    keylessPartitions: partitioned ? await keylessPartitions(client, row.oid) : [],
   };
+}
+
+const RELATION_KINDS: Readonly<Record<string, string>> = {
+  v: 'view',
+  m: 'materialized view',
+  f: 'foreign table',
+  S: 'sequence',
+  c: 'composite type',
+  i: 'index',
+  I: 'partitioned index',
+  t: 'TOAST table',
+};
+
+/**
+ * The leaf partitions of `oid` whose updates and deletes PostgreSQL cannot log with a key: REPLICA
+ * IDENTITY NOTHING, DEFAULT without a primary key, or USING INDEX on an index that is gone. (Each leaf
+ * logs with its own replica identity; the parent's is not inherited.)
+ */
+async function keylessPartitions(client: pg.Client, oid: number): Promise<string[]> {
+  const rows = await catalog<{ leaf: string; relreplident: string; has_key: boolean }>(
+    client,
+    `SELECT format('%I.%I', n.nspname, c.relname) AS leaf, c.relreplident,
+            EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisvalid
+                       AND (CASE c.relreplident WHEN 'd' THEN i.indisprimary WHEN 'i' THEN i.indisreplident ELSE false END)) AS has_key
+       FROM pg_partition_tree($1::regclass) t
+       JOIN pg_class c ON c.oid = t.relid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE t.isleaf
+      ORDER BY 1`,
+    [oid],
+  );
+  return rows
+    .filter((r) => r.relreplident === 'n' || (r.relreplident !== 'f' && !r.has_key))
+    .map(
+      (r) =>
+        `${r.leaf} (REPLICA IDENTITY ${r.relreplident === 'n' ? 'NOTHING' : r.relreplident === 'd' ? 'DEFAULT without a primary key' : 'USING INDEX without a valid index'})`,
+    );
 }
 
 /**
@@ -163,6 +227,12 @@ export function checkReplicaIdentity(table: CdcTable, entity: EntityRef): void {
     throw new RuntimeError(
       'config',
       `postgres cdc: ${table.sql} has REPLICA IDENTITY ${table.replicaIdentity === 'i' ? 'USING INDEX without a valid index' : 'DEFAULT but no primary key'}, so deletes would carry no key: ${fix}`,
+    );
+  }
+  if (table.keylessPartitions.length > 0) {
+    throw new RuntimeError(
+      'config',
+      `postgres cdc: partitions of ${table.sql} log updates and deletes without a key: ${table.keylessPartitions.join(', ')}; add the primary key to the partitioned table, or set REPLICA IDENTITY FULL on each of them`,
     );
   }
   const missing = entity.primaryKey.filter((k) => !table.identityColumns.includes(k));
@@ -249,26 +319,43 @@ export function selectCdcFields(
 
 /**
  * Makes sure `publication` publishes inserts, updates, deletes and truncates of `table`: creates it
- * (`FOR TABLE`) when absent, adds the table when the publication exists without it. Returns what it did.
+ * (`FOR TABLE`) when absent, adds the table when the publication exists without it. For a partitioned
+ * table the publication publishes via the partition root (`publish_via_partition_root = true`): set at
+ * creation, or on an existing publication that lacks it when no other partitioned table depends on the
+ * old setting. Returns what it did.
  */
 export async function ensurePublication(
   client: pg.Client,
   publication: string,
   table: CdcTable,
-): Promise<'created' | 'added' | 'present'> {
+): Promise<'created' | 'added' | 'altered' | 'present'> {
+  let altered = false;
   for (let attempt = 0; ; attempt++) {
     const state = await publicationState(client, publication, table);
     try {
       if (!state.exists) {
-        await client.query(`CREATE PUBLICATION ${quoteIdent(publication)} FOR TABLE ${table.sql}`);
+        const via = table.partitioned ? ' WITH (publish_via_partition_root = true)' : '';
+        await client.query(`CREATE PUBLICATION ${quoteIdent(publication)} FOR TABLE ${table.sql}${via}`);
         return 'created';
       }
       checkPublishes(state, publication);
+      if (table.partitioned && !state.viaRoot) {
+        if (state.allTables || state.otherPartitioned.length > 0) {
+          const others = state.allTables ? 'every table (FOR ALL TABLES)' : state.otherPartitioned.join(', ');
+          throw new RuntimeError(
+            'config',
+            `postgres cdc: publication ${publication} publishes partitioned tables by partition (publish_via_partition_root is off) and also covers ${others}, whose other readers rely on that; give this connector a publication of its own, or run ALTER PUBLICATION ${publication} SET (publish_via_partition_root = true)`,
+          );
+        }
+        await alterViaRoot(client, publication, table);
+        altered = true;
+        continue;
+      }
       if (!state.hasTable) {
         await client.query(`ALTER PUBLICATION ${quoteIdent(publication)} ADD TABLE ${table.sql}`);
         return 'added';
       }
-      return 'present';
+      return altered ? 'altered' : 'present';
     } catch (error) {
       // Another reader created the publication or added the table between our check and our command.
       if ((error as { code?: string }).code === '42710' && attempt < 3) continue;
@@ -277,10 +364,27 @@ export async function ensurePublication(
   }
 }
 
+async function alterViaRoot(client: pg.Client, publication: string, table: CdcTable): Promise<void> {
+  try {
+    await client.query(`ALTER PUBLICATION ${quoteIdent(publication)} SET (publish_via_partition_root = true)`);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42501') throw error;
+    throw new RuntimeError(
+      'config',
+      `postgres cdc: publication ${publication} must publish ${table.sql} via its partition root, and this user may not change it (not its owner): have the owner run ALTER PUBLICATION ${publication} SET (publish_via_partition_root = true)`,
+    );
+  }
+}
+
 interface PublicationState {
   readonly exists: boolean;
   readonly hasTable: boolean;
   readonly publishes: { insert: boolean; update: boolean; delete: boolean };
+  /** `publish_via_partition_root` (false before PostgreSQL 13). */
+  readonly viaRoot: boolean;
+  readonly allTables: boolean;
+  /** Partitioned tables in the publication other than the table asked about. */
+  readonly otherPartitioned: readonly string[];
 }
 
 export async function publicationState(
@@ -292,20 +396,38 @@ export async function publicationState(
     pubinsert: boolean;
     pubupdate: boolean;
     pubdelete: boolean;
+    puballtables: boolean;
+    via_root: boolean | null;
     has_table: boolean;
+    other_partitioned: string | null;
   }>(
     client,
-    `SELECT p.pubinsert, p.pubupdate, p.pubdelete,
-            EXISTS (SELECT 1 FROM pg_publication_tables t WHERE t.pubname = p.pubname AND t.schemaname = $2 AND t.tablename = $3) AS has_table
+    `SELECT p.pubinsert, p.pubupdate, p.pubdelete, p.puballtables,
+            (to_jsonb(p) ->> 'pubviaroot')::boolean AS via_root,
+            EXISTS (SELECT 1 FROM pg_publication_tables t WHERE t.pubname = p.pubname AND t.schemaname = $2 AND t.tablename = $3) AS has_table,
+            (SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ' ORDER BY n.nspname, c.relname)
+               FROM pg_publication_rel r JOIN pg_class c ON c.oid = r.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE r.prpubid = p.oid AND c.relkind = 'p' AND c.oid <> $4) AS other_partitioned
        FROM pg_publication p WHERE p.pubname = $1`,
-    [publication, table.schema, table.name],
+    [publication, table.schema, table.name, table.oid],
   );
   const row = rows[0];
-  if (!row) return { exists: false, hasTable: false, publishes: { insert: false, update: false, delete: false } };
+  if (!row)
+    return {
+      exists: false,
+      hasTable: false,
+      publishes: { insert: false, update: false, delete: false },
+      viaRoot: false,
+      allTables: false,
+      otherPartitioned: [],
+    };
   return {
     exists: true,
     hasTable: row.has_table,
     publishes: { insert: row.pubinsert, update: row.pubupdate, delete: row.pubdelete },
+    viaRoot: row.via_root === true,
+    allTables: row.puballtables,
+    otherPartitioned: row.other_partitioned ? row.other_partitioned.split(', ') : [],
   };
 }
 

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { copyTextChunks } from './copy-chunks.js';
 import { startCopyOut } from './copy-out.js';
 import { RuntimeError } from '../../errors.js';
+import { newRecord } from '../../lake/record.js';
 import type { Row } from '../../lake/stage.js';
 import { redactUrl } from '../env.js';
 import type { EntityRef, ReadMode, SourceChunk, SourceState, SqlConnectionOptions } from '../source.js';
@@ -38,6 +39,15 @@ export { dropReplication, formatLsn, parseLsn } from './postgres-cdc-slots.js';
  * The logical slot `mode.slot` uses pgoutput. Names are lower-case identifiers of at most 63 characters.
  * The table must have REPLICA IDENTITY DEFAULT with a primary key, USING INDEX, or FULL, covering the
  * entity's key; the reader never alters a user's table and fails with the fix otherwise.
+ *
+ * Partitioned tables (relkind p, PostgreSQL 13+). The publication publishes via the partition root
+ * (`publish_via_partition_root = true`, set when it is created, or on an existing one that lacks it when
+ * no other partitioned table in it relies on the old setting): every partition's changes arrive under the
+ * parent's relation, partitions attached while streaming included; a detached partition is another table
+ * from then on, so its later changes are not read (its rows stay in the lake: a detach logs no deletes,
+ * and rows a table held before it was attached log no inserts). The snapshot copies the parent, i.e. all
+ * partitions. A row moving between partitions arrives as a delete and an insert. Each leaf logs with its
+ * own replica identity; leaves whose updates or deletes would carry no key are refused at set-up.
  *
  * Initial snapshot (state undefined, or without `snapshotDone`). A left-over slot (a snapshot that never
  * finished) is dropped; the slot is created on a replication connection with
@@ -164,11 +174,9 @@ function cdcState(lsn: bigint): CdcState {
   return { lsn: formatLsn(lsn), snapshotDone: true };
 }
 
-/** Sets a field, also one named `__proto__` (as an own property). */
+/** Sets a field of a row made by `newRecord` (no Object.prototype: `__proto__` is an own field too). */
 function setField(row: MutableRow, name: string, value: unknown): void {
-  if (name === '__proto__')
-    Object.defineProperty(row, name, { value, enumerable: true, writable: true, configurable: true });
-  else row[name] = value;
+  row[name] = value;
 }
 
 // ---------------------------------------------------------------------------------------------- errors
@@ -634,7 +642,7 @@ class PgoutputDecoder {
     only?: readonly boolean[],
     unchanged?: (name: string) => void,
   ): MutableRow {
-    const row: MutableRow = {};
+    const row: MutableRow = newRecord();
     const fields = this.shape.fields;
     for (let f = 0; f < fields.length; f++) {
       const i = relation.fieldIndex[f]!;
@@ -1437,6 +1445,13 @@ export class PostgresCdcReader {
       // The slot may have confirmed beyond the saved state: only over quiet WAL (see the header).
       const confirmed = info.confirmedFlush ?? 0n;
       const pub = await publicationState(admin, publication, shape.table);
+      if (pub.exists && shape.table.partitioned && !pub.viaRoot) {
+        // Published by partition, the changes came under the partitions' names and were not read.
+        throw new RuntimeError(
+          'config',
+          `postgres cdc: the publication ${publication} no longer publishes the partitioned table ${shape.table.sql} via its root (publish_via_partition_root), so changes may have been missed; run ALTER PUBLICATION ${publication} SET (publish_via_partition_root = true) and ${reset}`,
+        );
+      }
       if (!pub.exists || !pub.hasTable) {
         throw new RuntimeError(
           'config',
@@ -1485,7 +1500,7 @@ export class PostgresCdcReader {
         const names = shape.fields.map((f) => f.name);
         const converters = shape.fields.map((f) => f.convert);
         const build = (values: (string | null)[]): Row => {
-          const row: MutableRow = {};
+          const row: MutableRow = newRecord();
           for (let i = 0; i < names.length; i++) {
             const text = values[i];
             setField(row, names[i]!, text === null || text === undefined ? null : converters[i]!(text));
@@ -1567,7 +1582,7 @@ export async function* readByXmin(
         types: rawTextPgTypes,
       });
       const rows: Row[] = result.rows.map((values) => {
-        const row: MutableRow = {};
+        const row: MutableRow = newRecord();
         fields.forEach((field, i) => {
           const text = values[i + 1];
           setField(row, field.name, text === null || text === undefined ? null : converters[i]!(text));
