@@ -95,6 +95,19 @@ export interface QuotedName extends Spanned {
   readonly name: string;
 }
 
+/** A table the words name explicitly: "the stream table", "table track", "member from Postgres", `sales.member`. */
+export interface TableMention extends Spanned {
+  /** As typed (never singularised or pluralised): the schema agent matches it against the live catalog. */
+  readonly name: string;
+  /** Which shape named it, for the explanation. */
+  readonly how: string;
+}
+
+/** The cursor column the words name: "incremental on modified_at", "using modified_at as the cursor", "by modified_at". */
+export interface CursorMention extends Spanned {
+  readonly column: string;
+}
+
 export interface EntityMention extends Spanned {
   readonly name: string;
   readonly meaning: string;
@@ -112,6 +125,9 @@ export interface ParsedDescription {
   readonly format?: FormatMention;
   readonly auth?: AuthMention;
   readonly quoted: readonly QuotedName[];
+  /** Table names read from their shape before any other phrase could take their words. */
+  readonly tables: readonly TableMention[];
+  readonly cursor?: CursorMention;
   readonly warnings: readonly string[];
 }
 
@@ -624,6 +640,195 @@ const AUTH_PATTERNS: ReadonlyArray<readonly [RegExp, AuthMethod | 'token']> = [
 ];
 
 // ---------------------------------------------------------------------------------------------------
+// Table names and cursor columns (read before intents, schedules and stop words can take their words)
+
+/**
+ * Everyday words that are common table names: read as one when their shape says so ("the stream
+ * table", "table sync", "event from Postgres"), even though they are also verbs, intents or stop words.
+ */
+const NAME_WORDS = new Set(
+  `track tracks stream sync syncs order orders user users event events group groups copy copies change
+  load loads log logs job jobs run runs session sessions message messages file files item items account accounts
+  archive archives backup backups store stores schedule schedules capture captures import imports export exports
+  type types system systems app apps team teams company test tests source sources destination destinations`.split(
+    /\s+/,
+  ),
+);
+/** Words that are never a table before "table" ("the same table", "a lake table", "each table"). */
+const NOT_BEFORE_TABLE = new Set(
+  `a an the and or but of to into onto in on at by for from with via as is are be it its this that these those my our
+  your their each every any all some one single same other entire whole full new main source target destination lake
+  staging landing raw custom standard first last big small following given that which what one's database db schema
+  sql postgres mysql delta parquet json avro`.split(/\s+/),
+);
+/** Determiners that make the next word a name: "the sync table", "our user table". */
+const DETERMINER = /(?:^|\s)(?:the|a|an|my|our|your|their|this|that)\s+$/i;
+/** A clause start: the sentence start, punctuation, or a joining word; the word there is a verb ("Copy table track"). */
+const CLAUSE_START = /(?:^|[,.;:!?]|\b(?:and|then|please|to)\s)\s*$/i;
+/** Whole words the intent patterns take ("stream", "changes", "once"): verbs, not tables, unless a determiner precedes. */
+const INTENT_WORD =
+  /^(?:stream(?:s|ing|ed)?|changes|cdc|replicat(?:e|es|ing|ion)|incremental(?:ly)?|full|once|snapshots?|deltas|upserts?|live|continuous(?:ly)?|backfill|everything)$/i;
+const NAME = String.raw`[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?`;
+const TABLE_AFTER_NAME_RE = new RegExp(String.raw`(?<![\w$.])(${NAME})\s+table\b`, 'g');
+const TABLE_BEFORE_NAME_RE = new RegExp(String.raw`\btable\s+(${NAME})(?![\w$.])`, 'g');
+const NAME_FROM_RE = new RegExp(String.raw`(?<![\w$.])(${NAME})\s+from\b`, 'g');
+const QUALIFIED_RE = /(?<![\w$.@/:-])([A-Za-z_][\w$]*)\.([A-Za-z_][\w$]*)(?![\w$.@/-])/g;
+const COLUMN = String.raw`["'\u0060]?([A-Za-z_][\w$]*)["'\u0060]?`;
+const CURSOR_PATTERNS: ReadonlyArray<{ re: RegExp; column: number; claimFrom: number }> = [
+  // "incremental on modified_at", "incrementally by updated_at", "cursor on x": the intent word stays an intent.
+  {
+    re: new RegExp(
+      String.raw`\b(?:incremental(?:ly)?|sync(?:ed)?|cursor|watermark)(\s+(?:on|by|using|over)\s+(?:the\s+)?(?:column\s+)?${COLUMN}(?:\s+column)?)`,
+      'gi',
+    ),
+    column: 2,
+    claimFrom: 1,
+  },
+  // "using modified_at as the cursor", "with updated_at as incremental key".
+  {
+    re: new RegExp(
+      String.raw`\b(?:using|with)\s+(?:the\s+)?(?:column\s+)?${COLUMN}(?:\s+column)?\s+as\s+(?:the\s+|an?\s+)?(?:cursor|incremental\s+(?:key|column|cursor|field)|watermark|high[\s-]water[\s-]?mark)(?:\s+(?:column|field))?`,
+      'gi',
+    ),
+    column: 1,
+    claimFrom: 0,
+  },
+  // "cursor column modified_at", "cursor: modified_at", "the cursor is modified_at".
+  {
+    re: new RegExp(String.raw`\bcursor(?:\s+(?:column|field))?(?:\s+is|\s*[:=])?\s+${COLUMN}`, 'gi'),
+    column: 1,
+    claimFrom: 0,
+  },
+];
+/** "by <column>": only a column-shaped word (snake_case, or a time/version name), and not "partitioned by". */
+const BY_COLUMN_RE = new RegExp(
+  String.raw`(?<!\b(?:partition(?:ed)?|group(?:ed)?|cluster(?:ed)?|split)\s+)\bby\s+${COLUMN}`,
+  'gi',
+);
+const COLUMN_SHAPE = /_|(?:at|date|time|timestamp|ts|stamp|version|seq|sequence|modified|updated|changed)$/i;
+
+/** The jdbc providers' names and aliases, normalised. */
+function databaseKeys(registry: ProviderRegistry): Set<string> {
+  const keys = new Set<string>();
+  for (const provider of registry.list()) {
+    if (provider.type !== 'jdbc') continue;
+    for (const key of [provider.provider, ...provider.aliases]) keys.add(normalise(key));
+  }
+  return keys;
+}
+
+/** Whether the text at `offset` names a database: a jdbc provider's name or alias, its connection URL, or an env reference. */
+function namesDatabase(text: string, keys: ReadonlySet<string>): boolean {
+  const rest = text.replace(/^\s*(?:(?:the|my|our|a|an|local|production|prod|staging|dev)\s+)*/i, '');
+  if (/^(?:jdbc:)?(?:postgres(?:ql)?|pgsql|mysql|mariadb)(?:\+\w+)?:\/\//i.test(rest) || /^\$\{\w+\}/.test(rest))
+    return true;
+  const words = rest.split(/[\s,.;:!?()]+/).slice(0, 3);
+  for (let n = words.length; n >= 1; n--) {
+    if (keys.has(normalise(words.slice(0, n).join('')))) return true;
+  }
+  return /^(?:database|db)\b/i.test(rest);
+}
+
+/** Reads the cursor column phrases; the first is kept, any other is a warning. */
+function parseCursor(scanner: Scanner, warnings: string[]): CursorMention | undefined {
+  const found: Array<CursorMention & { end: number; claimStart: number }> = [];
+  const take = (match: RegExpMatchArray, start: number, end: number, column: number, claimFrom: number) => {
+    const name = match[column]!;
+    if (STOP_WORDS.has(name.toLowerCase()) && !COLUMN_SHAPE.test(name)) return;
+    const claimStart = claimFrom === 0 ? start : start + match[0].indexOf(match[claimFrom]!);
+    found.push({ column: name, words: match[0].trim(), start, end, claimStart });
+  };
+  for (const { re, column, claimFrom } of CURSOR_PATTERNS) {
+    for (const { match, start, end } of scanner.find(re)) {
+      take(match, start, end, column, claimFrom);
+      const last = found[found.length - 1];
+      if (last !== undefined && last.start === start) scanner.claim(last.claimStart, end);
+    }
+  }
+  for (const { match, start, end } of scanner.find(BY_COLUMN_RE)) {
+    if (!COLUMN_SHAPE.test(match[1]!)) continue;
+    take(match, start, end, 1, 0);
+    scanner.claim(start, end);
+  }
+  found.sort((a, b) => a.start - b.start);
+  const columns = [...new Set(found.map((f) => f.column))];
+  if (columns.length > 1) {
+    warnings.push(
+      `used the cursor column ${columns[0]}; ignored ${columns.slice(1).join(', ')} (a connector has one cursor)`,
+    );
+  }
+  const first = found[0];
+  return first === undefined ? undefined : { column: first.column, words: first.words, start: first.start };
+}
+
+/**
+ * Table names by their shape, before intents, schedules and stop words can take their words: "the X
+ * table", "X table", "table X", "X from <database>", `schema.X`. Each name is claimed and kept as typed.
+ */
+function parseTables(scanner: Scanner, registry: ProviderRegistry): TableMention[] {
+  const keys = databaseKeys(registry);
+  const text = scanner.text;
+  const tables: TableMention[] = [];
+  const isProvider = (name: string) => registry.find(normalise(name)) !== undefined;
+  const stopWord = (name: string) => STOP_WORDS.has(name.toLowerCase()) && !NAME_WORDS.has(name.toLowerCase());
+  const add = (name: string, start: number, how: string) => {
+    tables.push({ name, words: name, start, how });
+    scanner.claim(start, start + name.length);
+  };
+  // "table X" first: in "Copy table track" the verb before "table" is no name.
+  for (const { match, start, end } of scanner.find(TABLE_BEFORE_NAME_RE)) {
+    const name = match[1]!;
+    // Nothing claimed in between: "Copy <schema.table> from" is no "Copy from".
+    if (text.slice(start, start + match[0].length) !== match[0]) continue;
+    const lower = name.toLowerCase();
+    if (stopWord(name) || NOT_BEFORE_TABLE.has(lower) || isProvider(name)) continue;
+    if (INTENT_WORD.test(name) && !NAME_WORDS.has(lower)) continue;
+    add(name, end - name.length, 'named after "table"');
+  }
+  for (const { match, start } of scanner.find(TABLE_AFTER_NAME_RE)) {
+    const name = match[1]!;
+    // Nothing claimed in between: "Copy <schema.table> from" is no "Copy from".
+    if (text.slice(start, start + match[0].length) !== match[0]) continue;
+    const lower = name.toLowerCase();
+    if (NOT_BEFORE_TABLE.has(lower) || isProvider(name)) continue;
+    const before = text.slice(0, start);
+    const determined = DETERMINER.test(before);
+    const verbLike = stopWord(name) || INTENT_WORD.test(name) || NAME_WORDS.has(lower);
+    // "Copy table track": a verb at the start of a clause; "Copy the sync table": a name.
+    if (!determined && verbLike && CLAUSE_START.test(before)) continue;
+    if (!determined && stopWord(name)) continue;
+    add(name, start, `named before "table"`);
+  }
+  const words = text.split(/[^A-Za-z0-9_$]+/).filter(Boolean);
+  const database =
+    /\b(?:postgres|mysql|mariadb)\w*:\/\//i.test(text) ||
+    words.some((_, i) =>
+      [1, 2, 3].some((n) => i + n <= words.length && keys.has(normalise(words.slice(i, i + n).join('')))),
+    );
+  if (!database) return tables;
+  for (const { match, start } of scanner.find(QUALIFIED_RE)) {
+    if (isProvider(match[1]!)) continue;
+    add(match[0], start, 'a schema-qualified table name');
+  }
+  for (const { match, start, end } of scanner.find(NAME_FROM_RE)) {
+    const name = match[1]!;
+    // Nothing claimed in between: "Copy <schema.table> from" is no "Copy from".
+    if (text.slice(start, start + match[0].length) !== match[0]) continue;
+    const lower = name.toLowerCase();
+    if (!namesDatabase(text.slice(end), keys)) continue;
+    if (stopWord(name) || isProvider(name) || NOT_BEFORE_TABLE.has(lower)) continue;
+    const before = text.slice(0, start);
+    if (INTENT_WORD.test(name) && !NAME_WORDS.has(lower) && !DETERMINER.test(before)) continue;
+    // Only right after the verb or a determiner: "Load member from Postgres", "Copy the event from MySQL".
+    const clause = before.slice(before.search(/[^,.;:!?]*$/));
+    if (!DETERMINER.test(before) && !/^\s*(?:(?:please|then|and)\s+)?(?:[A-Za-z]+\s+)?$/i.test(clause)) continue;
+    const next = text.slice(end).trim().split(/\s+/)[0] ?? '';
+    add(name, start, `the table before "from" ${/[:$]/.test(next) ? 'a connection string' : next}`);
+  }
+  return tables.sort((a, b) => a.start - b.start);
+}
+
+// ---------------------------------------------------------------------------------------------------
 // The parser
 
 /** Reads a description: every phrase it understands, and the words left for provider and entity matching. */
@@ -742,6 +947,8 @@ export function parseDescription(text: string, registry: ProviderRegistry): Pars
     scanner.claim(start, end);
   }
 
+  const cursor = parseCursor(scanner, warnings);
+
   const QUOTED_RE =
     /(?<=^|[\s(,:])(["'`\u201c\u2018])([^"'`\u201c\u201d\u2018\u2019\n]{1,80})(["'`\u201d\u2019])(?=$|[\s),.;:!?])/g;
   for (const { match, start, end } of scanner.find(QUOTED_RE)) {
@@ -760,6 +967,7 @@ export function parseDescription(text: string, registry: ProviderRegistry): Pars
   }
 
   const schedule = parseSchedule(scanner, warnings);
+  const tables = parseTables(scanner, registry);
 
   const intents: IntentMention[] = [];
   const addIntents = (pattern: RegExp, intent: IntentKind, changes: boolean) => {
@@ -815,6 +1023,8 @@ export function parseDescription(text: string, registry: ProviderRegistry): Pars
     ...(format ? { format } : {}),
     ...(auth ? { auth } : {}),
     quoted,
+    tables,
+    ...(cursor ? { cursor } : {}),
     warnings,
   };
 }
@@ -987,13 +1197,15 @@ export function findEntities(
   }
   const vocabularyForms = new Set<string>();
   for (const word of options.vocabulary ?? []) for (const form of entityForms(word)) vocabularyForms.add(form);
-  const canonical = (name: string) => formsOf.get(normalise(name)) ?? name;
+  const isDatabase = provider.type === 'jdbc';
+  // A database's table names are used as typed: the schema agent matches them against the live catalog.
+  const canonical = (name: string) => (isDatabase ? name : (formsOf.get(normalise(name)) ?? name));
   const add = (name: string, token: Token | { start: number; words: string }, meaning: string) => {
     const words = 'words' in token ? token.words : token.text;
     found.push({ name, words, start: token.start, meaning });
   };
-  const isDatabase = provider.type === 'jdbc';
 
+  for (const table of parsed.tables) add(canonical(table.name), table, `table ${canonical(table.name)} (${table.how})`);
   for (const q of parsed.quoted) add(canonical(q.name), q, `entity ${canonical(q.name)} (quoted)`);
 
   // Names next to a keyword: "orders table", "tables orders, customers and products", "the Invoice__c object".
@@ -1082,8 +1294,9 @@ export function findEntities(
       if (run.some((t, k) => taken.has(i + k) || (k > 0 && !t.adjacent))) continue;
       const key = run.map((t) => t.norm).join('');
       const first = run[0]!;
+      const common = formsOf.get(key);
       const entity =
-        formsOf.get(key) ??
+        (common !== undefined && isDatabase && n === 1 ? first.text : common) ??
         (vocabularyForms.has(key)
           ? n === 1
             ? first.text
@@ -1170,7 +1383,9 @@ export function findEntities(
     }
     if (!best) return;
     taken.add(index);
-    add(best.entity, token, `entity ${best.entity} ("${token.text}" read as a typo)`);
+    if (isDatabase)
+      add(token.text, token, `table ${token.text} (close to ${best.entity}; matched against the catalog)`);
+    else add(best.entity, token, `entity ${best.entity} ("${token.text}" read as a typo)`);
   });
 
   const seen = new Set<string>();

@@ -21,6 +21,8 @@ export interface StrategyHint {
   readonly reason: string;
   /** The cursor field an incremental sync would use, when the registry or the OpenAPI document names one. */
   readonly incrementalKey?: string;
+  /** The cursor column the user named ("incremental on modified_at"): the schema agent checks it against the table. */
+  readonly namedCursor?: string;
 }
 
 /** An IR schedule plus why it was chosen; drop `reason` to get the IR `ScheduleSpec`. */
