@@ -30,6 +30,7 @@ export {
 export { composeManifest, type ComposeOptions } from './manifest/compose-manifest.js';
 export * from './agents/codegen/index.js';
 export { factoryHome } from './home.js';
+export * from './secrets/index.js';
 export type * from './store/state-store.js';
 export { defaultStateLocation, openStateStore } from './store/open-state-store.js';
 export { AuditLog, type AuditProblem, type AuditProblemKind, type AuditVerification } from './audit/audit-log.js';

@@ -1,0 +1,14 @@
+export {
+  SECRETS_KEY_VARIABLE,
+  SecretStore,
+  checkSecretName,
+  missingVariablesHint,
+  provideVariableHint,
+  referencedVariables,
+  secretsFile,
+  secretsKeyFile,
+  withStoredSecrets,
+  type SecretEntry,
+  type SecretStoreOptions,
+} from './secret-store.js';
+export { keepConnectionSecret, literalDatabaseUrl, type KeptConnection } from './connection-secret.js';
