@@ -54,3 +54,13 @@ export { runConnector, tablePathOf, type ConnectorOptions } from './connector/ru
 export { connectorMain, loadManifest } from './connector/connector-main.js';
 export { PostgresCdcReader } from './sources/postgres/postgres-cdc.js';
 export { dropReplication } from './sources/postgres/postgres-cdc-slots.js';
+export {
+  enforceConnectorRetention,
+  enforceRetention,
+  retentionDateColumn,
+  RETENTION_APP_ID,
+  type ConnectorRetentionOptions,
+  type RetentionFile,
+  type RetentionOptions,
+  type RetentionReport,
+} from './lake/retention.js';

@@ -27,7 +27,7 @@ export interface TableSnapshot {
 /** One atomic change: files added and removed, stamped with the batch that made it. */
 export interface TableChange {
   readonly readVersion: number;
-  readonly operation: 'WRITE' | 'MERGE' | 'CREATE OR REPLACE TABLE';
+  readonly operation: 'WRITE' | 'MERGE' | 'CREATE OR REPLACE TABLE' | 'DELETE';
   readonly appId: string;
   readonly sequence: number;
   readonly add: readonly TableFile[];

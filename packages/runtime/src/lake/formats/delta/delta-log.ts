@@ -149,7 +149,7 @@ function parseCommit(bytes: Uint8Array, key: string): DeltaAction[] {
 }
 
 /** Milliseconds of `delta.deletedFileRetentionDuration` ("interval 1 week"); one week when absent or unreadable. */
-function tombstoneRetention(metadata: Metadata | undefined): number {
+export function tombstoneRetention(metadata: Metadata | undefined): number {
   const week = 7 * 24 * 3600 * 1000;
   const text = metadata?.configuration['delta.deletedFileRetentionDuration'];
   const match = text === undefined ? null : /^\s*interval\s+(\d+)\s+([a-z]+?)s?\s*$/i.exec(text);
