@@ -1,6 +1,7 @@
 import { RuntimeError } from '../errors.js';
 import { duckdbType, quoteLiteral } from '../engine/duckdb-engine.js';
 import { conformValue } from './conform.js';
+import { newRecord } from './record.js';
 import type { Row } from './stage.js';
 import type { Column, PhysicalType, TableSchema } from './table-schema.js';
 
@@ -182,7 +183,7 @@ export function splitCsvRows(text: string): string[] {
 
 /** A row object from CSV fields, by field name. */
 export function csvRowObject(fields: readonly string[], values: readonly (string | null)[]): Row {
-  const row: Record<string, unknown> = {};
+  const row = newRecord();
   fields.forEach((name, i) => (row[name] = values[i] ?? null));
   return row;
 }

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral } from '../engine/duckdb-engine.js';
 import type { FileStats } from './table-log.js';
+import { newRecord } from './record.js';
 import { isoMicros } from './spool/row-values.js';
 import type { Column } from './table-schema.js';
 
@@ -54,9 +55,10 @@ export async function parquetFileStats(
     `SELECT filename, ${selects.join(', ')} FROM read_parquet(${list}, filename = true) GROUP BY filename`,
   );
   for (const row of reader.getRowObjectsJS()) {
-    const minValues: Record<string, unknown> = {};
-    const maxValues: Record<string, unknown> = {};
-    const nullCount: Record<string, number> = {};
+    // Keyed by column name: no Object.prototype, so a column named `__proto__` gets its statistics.
+    const minValues = newRecord();
+    const maxValues = newRecord();
+    const nullCount = newRecord() as Record<string, number>;
     columns.forEach((c, i) => {
       nullCount[c.name] = Number(row[`n${i}`]);
       // Integers and decimals only where a JSON number holds them exactly.
@@ -132,9 +134,9 @@ export function fileStatsFromCopy(
   columns: readonly Column[],
 ): FileStats {
   const byKey = new Map(statistics.map((entry) => [entry.key, new Map(entry.value.map((v) => [v.key, v.value]))]));
-  const minValues: Record<string, unknown> = {};
-  const maxValues: Record<string, unknown> = {};
-  const nullCount: Record<string, number> = {};
+  const minValues = newRecord();
+  const maxValues = newRecord();
+  const nullCount = newRecord() as Record<string, number>;
   for (const column of columns) {
     const stats = byKey.get(quoteIdent(column.name)) ?? byKey.get(column.name);
     nullCount[column.name] = Number(stats?.get('null_count') ?? 0);

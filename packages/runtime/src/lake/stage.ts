@@ -96,7 +96,13 @@ function compileFill(columns: readonly Column[], dtFrom: number): RowFill {
   const body = columns
     .map((c, i) => {
       const write = i === dtFrom ? `{ writers[${i}](v); day = spool.lastDays(${i}); }` : `writers[${i}](v);`;
-      return `v = row[${JSON.stringify(c.name)}];\nif (v === null || v === undefined) onNull(${i}, v, deleted); else ${write}`;
+      // A name Object.prototype has (`__proto__`, `constructor`) is read as an own field only: a
+      // plain-object row without it would otherwise hand over the prototype's member.
+      const read =
+        c.name in Object.prototype
+          ? `Object.hasOwn(row, ${JSON.stringify(c.name)}) ? row[${JSON.stringify(c.name)}] : undefined`
+          : `row[${JSON.stringify(c.name)}]`;
+      return `v = ${read};\nif (v === null || v === undefined) onNull(${i}, v, deleted); else ${write}`;
     })
     .join('\n');
   return new Function(

@@ -1,5 +1,6 @@
 import type { ConnectorManifest, Entity, FieldType, PiiHandling } from '@connector-factory/ir';
 import { RuntimeError } from '../errors.js';
+import { newRecord } from '../lake/record.js';
 import type { Row } from '../lake/stage.js';
 import { checkTableSchema, columnOf, type Column, type TableSchema } from '../lake/table-schema.js';
 import type { ColumnarPage } from '../lake/columnar-page.js';
@@ -51,7 +52,8 @@ export interface Transformer {
    * writer conforms them), PII handled, metadata set; `_op` is copied from the source row for cdc.
    * A field missing from a source row stays missing (the writer quarantines it if it is not
    * nullable). Never throws for any row value. The rows share one `_extracted_at` Date: treat it as
-   * read-only.
+   * read-only. They have no Object.prototype (see `newRecord`): any field name, `__proto__` too, is
+   * an own field.
    */
   apply(rows: readonly Row[], extractedAt?: Date): Row[];
   /**
@@ -165,8 +167,6 @@ export function createTransformer(
   const metadataNames = cdc ? METADATA_COLUMNS : METADATA_COLUMNS.filter((n) => n !== OP);
 
   for (const field of entity.fields) {
-    if (field.name === '__proto__')
-      throw new RuntimeError('config', `entity "${entity.name}": a field cannot be named __proto__`);
     if (metadataNames.includes(field.name)) {
       throw new RuntimeError(
         'config',
@@ -205,7 +205,7 @@ export function createTransformer(
       functions.push(undefined);
     }
     names.push(field.name);
-    // `row.toString` of a row without the field would read Object.prototype's.
+    // A plain-object row without the field would read Object.prototype's `toString` (or `__proto__`).
     inherited.push(field.name in Object.prototype);
   }
   columns.push(metadataColumn(EXTRACTED_AT, 'datetime'), metadataColumn(CONNECTOR_ID, 'string'));
@@ -291,7 +291,8 @@ export function createTransformer(
       const out = new Array<Row>(rows.length);
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;
-        const target: Record<string, unknown> = {};
+        // No Object.prototype in the chain: a field named `__proto__` is an own field like any other.
+        const target = newRecord();
         for (let i = 0; i < count; i++) {
           const name = names[i]!;
           const value = row[name];

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Connection as CoreConnection, ConnectionOptions, SslOptions } from 'mysql2';
 import type { Connection } from 'mysql2/promise';
 import { RuntimeError } from '../../errors.js';
+import { newRecord } from '../../lake/record.js';
 import type { Row } from '../../lake/stage.js';
 import { redactUrl } from '../env.js';
 import type {
@@ -727,16 +728,10 @@ function pick(table: Table, names: readonly string[], entity: string): MysqlColu
 function rowBuilder(columns: readonly MysqlColumn[]): (raw: unknown[]) => Row {
   const names = columns.map((c) => c.source.name);
   const converters: Converter[] = columns.map(converterFor);
-  const unsafe = names.includes('__proto__');
   return (raw) => {
-    const row: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i] as string;
-      const value = (converters[i] as Converter)(raw[i]);
-      if (unsafe && name === '__proto__')
-        Object.defineProperty(row, name, { value, enumerable: true, writable: true, configurable: true });
-      else row[name] = value;
-    }
+    // No Object.prototype in the chain: a column named __proto__ is an own field like any other.
+    const row = newRecord();
+    for (let i = 0; i < names.length; i++) row[names[i] as string] = (converters[i] as Converter)(raw[i]);
     return row;
   };
 }

@@ -4,6 +4,7 @@ import { copyTextChunks } from './copy-chunks.js';
 import { binaryPlan, binaryRowsStart, fillBinaryRows } from './binary-rows.js';
 import { startCopyOut } from './copy-out.js';
 import { RuntimeError } from '../../errors.js';
+import { newRecord } from '../../lake/record.js';
 import type { Row } from '../../lake/stage.js';
 import type {
   EntityRef,
@@ -567,12 +568,11 @@ export function hasBcValue(data: Buffer): boolean {
 function rowBuilder(columns: readonly CatalogColumn[]): (values: readonly (string | null)[]) => Row {
   const names = columns.map((c) => c.column.name);
   const converters = columns.map((c) => c.convert);
-  // A column named __proto__ must become an own property, not the object's prototype.
-  const define = names.includes('__proto__');
   return (values) => {
     if (values.length < names.length)
       throw new RuntimeError('internal', `postgres: a row has ${values.length} values for ${names.length} columns`);
-    const row: Record<string, unknown> = {};
+    // No Object.prototype in the chain: a column named __proto__ is an own field like any other.
+    const row = newRecord();
     for (let i = 0; i < names.length; i++) {
       const text = values[i];
       let value: unknown = null;
@@ -587,9 +587,7 @@ function rowBuilder(columns: readonly CatalogColumn[]): (values: readonly (strin
           );
         }
       }
-      if (define)
-        Object.defineProperty(row, names[i]!, { value, enumerable: true, writable: true, configurable: true });
-      else row[names[i]!] = value;
+      row[names[i]!] = value;
     }
     return row;
   };
