@@ -1,13 +1,14 @@
 import type { CdcConfig, UpdateStrategy } from '@connector-factory/ir';
-import type { IntrospectedField, IntrospectionCapabilities } from './introspector.js';
+import type { ChangeCapture, IntrospectedField, IntrospectionCapabilities } from './introspector.js';
 import type { EntityStrategy } from './schema-definition.js';
 
 /**
  * How to keep the lake up to date, in order of preference:
  *
- * 1. cdc — when asked for (`wantCdc`), the source can stream its log (`capabilities.logicalReplication`)
- *    and the entity has a primary key (updates and deletes are merged by key; PostgreSQL publishes
- *    them only for tables with a replica identity). The cursor is the log position:
+ * 1. cdc — when asked for (`wantCdc`), the source can stream its log (`capabilities.logicalReplication`),
+ *    the entity's own checks pass (`changeCapture`: a table or partitioned table, a replica identity that
+ *    logs a key, a user who may publish it) and it has a primary key (updates and deletes are merged by
+ *    key). Each refusal says why and what to run. The cursor is the log position:
  *    `{ cursorField: 'lsn', cursorType: 'log_position' }`.
  * 2. incremental — on the best cursor column: a datetime whose name says "last changed" (updated_at,
  *    modified_at, last_modified, updatedAt, SystemModstamp, …), a NOT NULL one before a nullable one
@@ -81,6 +82,7 @@ export interface StrategyEntity {
   readonly name: string;
   readonly fields: readonly IntrospectedField[];
   readonly primaryKey: readonly string[];
+  readonly changeCapture?: ChangeCapture;
 }
 
 /** The strategy for one entity on its own, with one sentence saying why. */
@@ -116,14 +118,20 @@ export function inferEntityStrategy(
     const reason = capabilities?.reason ?? 'the source cannot stream its change log';
     return fallback(`cdc was asked for but is not available (${reason}); falling back to `);
   }
+  const capture = entity.changeCapture;
+  if (capture !== undefined && !capture.supported) {
+    const reason = capture.reason ?? 'the source cannot capture its changes';
+    return fallback(`cdc was asked for, but ${reason}; falling back to `);
+  }
   if (entity.primaryKey.length === 0) {
     return fallback('cdc was asked for, but the entity has no primary key to merge changes on; falling back to ');
   }
+  const how = capture?.reason !== undefined ? ` (${capture.reason})` : '';
   return {
     entity: entity.name,
     updateStrategy: 'cdc',
     ...mergeKeys,
-    why: `cdc from the source's change log, merged on ${entity.primaryKey.join(', ')}`,
+    why: `cdc from the source's change log, merged on ${entity.primaryKey.join(', ')}${how}`,
   };
 }
 

@@ -40,6 +40,19 @@ export interface EntityDescription {
   readonly sample: readonly SampleRow[];
   /** Anything the introspector wants a reviewer to know (mapped types, skipped sampling, …). */
   readonly notes?: readonly string[];
+  /** Whether this entity's changes can be captured from the source's log, and why (see `ChangeCapture`). */
+  readonly changeCapture?: ChangeCapture;
+}
+
+/**
+ * What the source can tell about capturing one entity's changes before anything is generated: the
+ * relation's kind, its replica identity and key, and what the user may do with it. `supported: false`
+ * says why CDC cannot work (and what to run to make it work); `supported: true` may say how it will work.
+ * Server-wide conditions (wal_level, the REPLICATION attribute, free slots) are `IntrospectionCapabilities`.
+ */
+export interface ChangeCapture {
+  readonly supported: boolean;
+  readonly reason?: string;
 }
 
 export interface IntrospectionCapabilities {

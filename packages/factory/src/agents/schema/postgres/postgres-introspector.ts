@@ -6,6 +6,7 @@ import { FactoryError } from '../../../errors.js';
 import { driverError, redactConnectionUrl } from '../connection.js';
 import {
   DEFAULT_SAMPLE_ROWS,
+  type ChangeCapture,
   type EntityDescription,
   type ForeignKey,
   type IntrospectedField,
@@ -76,7 +77,25 @@ interface RelationRow {
   readonly oid: number;
   readonly kind: string;
   readonly estimate: number;
+  /** relreplident: d default (the primary key), f full, i using index, n nothing. */
+  readonly replicaIdentity: string;
+  /** The current user owns the relation (directly, through a role, or as a superuser). */
+  readonly owned: boolean;
+  /** The current user may SELECT from it (the whole table, or at least one column). */
+  readonly readable: boolean;
+  readonly user: string;
+  /** The current user may create publications in this database (CREATE on it). */
+  readonly mayPublish: boolean;
+  readonly serverVersion: number;
 }
+
+const RELATION_KINDS: Readonly<Record<string, string>> = {
+  r: 'table',
+  p: 'partitioned table',
+  v: 'view',
+  m: 'materialized view',
+  f: 'foreign table',
+};
 
 /**
  * Reads a PostgreSQL schema from the catalog (pg_catalog; every name a parameter, every identifier in
@@ -162,7 +181,12 @@ export class PostgresIntrospector implements SchemaIntrospector {
   async #relation(entity: string): Promise<RelationRow> {
     const rows = await this.#query<RelationRow>(
       `describing "${entity}"`,
-      `SELECT c.oid::int8::float8 AS oid, c.relkind AS kind, c.reltuples::float8 AS estimate
+      `SELECT c.oid::int8::float8 AS oid, c.relkind AS kind, c.reltuples::float8 AS estimate,
+              c.relreplident AS "replicaIdentity", pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owned,
+              (pg_catalog.has_table_privilege(c.oid, 'SELECT') OR pg_catalog.has_any_column_privilege(c.oid, 'SELECT')) AS readable,
+              current_user AS user,
+              pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE') AS "mayPublish",
+              current_setting('server_version_num')::int AS "serverVersion"
          FROM pg_catalog.pg_class c
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relname = $2`,
@@ -209,6 +233,13 @@ export class PostgresIntrospector implements SchemaIntrospector {
   async describe(entity: string): Promise<EntityDescription> {
     const relation = await this.#relation(entity);
     const what = `describing "${entity}"`;
+    const qualified = `${quotePgIdent(this.schema)}.${quotePgIdent(entity)}`;
+    if (!relation.readable) {
+      throw new FactoryError(
+        'source_permission',
+        `postgres: user "${relation.user}" may not read ${qualified} (no SELECT privilege): run GRANT SELECT ON ${qualified} TO ${quotePgIdent(relation.user)}`,
+      );
+    }
     const columns = await this.#query<{
       name: string;
       notNull: boolean;
@@ -291,7 +322,106 @@ export class PostgresIntrospector implements SchemaIntrospector {
     }));
 
     const sample = await this.#sample(entity, relation, fields, notes);
-    return { name: entity, fields, primaryKey, uniqueKeys, foreignKeys, sample, notes };
+    const changeCapture = await this.#changeCapture(entity, relation, primaryKey);
+    return { name: entity, fields, primaryKey, uniqueKeys, foreignKeys, sample, notes, changeCapture };
+  }
+
+  /**
+   * What the runtime's CDC reader will need of this relation, checked now: a table or (PostgreSQL 13+)
+   * partitioned table, a replica identity that logs a key with updates and deletes (on every leaf
+   * partition, as each logs with its own), covering the primary key; and a user who may create the
+   * connector's publication for it (the table's owner, CREATE on the database).
+   */
+  async #changeCapture(entity: string, relation: RelationRow, primaryKey: readonly string[]): Promise<ChangeCapture> {
+    const qualified = `${quotePgIdent(this.schema)}.${quotePgIdent(entity)}`;
+    const kind = RELATION_KINDS[relation.kind] ?? `relation of kind ${relation.kind}`;
+    const partitioned = relation.kind === 'p';
+    if (relation.kind !== 'r' && !partitioned) {
+      return {
+        supported: false,
+        reason: `${entity} is a ${kind}, which has no change log (logical replication captures tables and partitioned tables)`,
+      };
+    }
+    if (partitioned && relation.serverVersion < 130000) {
+      return {
+        supported: false,
+        reason: `${entity} is a partitioned table, which logical replication captures from PostgreSQL 13 on (publish_via_partition_root); this server is ${Math.floor(relation.serverVersion / 10000)}`,
+      };
+    }
+    const failed: string[] = [];
+    const what = `checking the replica identity of "${entity}"`;
+    const identity = relation.replicaIdentity;
+    if (identity === 'n') {
+      failed.push(
+        `${entity} has REPLICA IDENTITY NOTHING, so its updates and deletes cannot be captured (ALTER TABLE ${qualified} REPLICA IDENTITY DEFAULT, with a primary key)`,
+      );
+    } else if (identity === 'd' && primaryKey.length === 0) {
+      failed.push(
+        `${entity} has no primary key, and with REPLICA IDENTITY DEFAULT its updates and deletes carry no key (add a primary key, or ALTER TABLE ${qualified} REPLICA IDENTITY FULL and declare the key)`,
+      );
+    } else if (identity === 'i') {
+      const rows = await this.#query<{ columns: string[] | null }>(
+        what,
+        `SELECT (SELECT json_agg(a.attname ORDER BY k.ord)
+                   FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                   JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum) AS columns
+           FROM pg_catalog.pg_index i WHERE i.indrelid = $1::oid AND i.indisreplident AND i.indisvalid`,
+        [relation.oid],
+      );
+      const columns = rows[0]?.columns ?? [];
+      const missing = primaryKey.filter((column) => !columns.includes(column));
+      if (columns.length === 0) {
+        failed.push(
+          `${entity} has REPLICA IDENTITY USING INDEX without a valid index, so its deletes carry no key (ALTER TABLE ${qualified} REPLICA IDENTITY DEFAULT)`,
+        );
+      } else if (missing.length > 0) {
+        failed.push(
+          `the replica identity index of ${entity} (${columns.join(', ')}) does not cover its primary key (${missing.join(', ')}), so deletes could not be matched (ALTER TABLE ${qualified} REPLICA IDENTITY DEFAULT)`,
+        );
+      }
+    }
+    let leaves = 0;
+    if (partitioned) {
+      const rows = await this.#query<{ leaf: string; identity: string; keyed: boolean }>(
+        what,
+        `SELECT format('%I.%I', n.nspname, c.relname) AS leaf, c.relreplident AS identity,
+                EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisvalid
+                          AND (CASE c.relreplident WHEN 'd' THEN i.indisprimary WHEN 'i' THEN i.indisreplident ELSE false END)) AS keyed
+           FROM pg_catalog.pg_partition_tree($1::oid) t
+           JOIN pg_catalog.pg_class c ON c.oid = t.relid
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE t.isleaf
+          ORDER BY 1`,
+        [relation.oid],
+      );
+      leaves = rows.length;
+      const keyless = rows
+        .filter((row) => row.identity === 'n' || (row.identity !== 'f' && !row.keyed))
+        .map(
+          (row) =>
+            `${row.leaf} (REPLICA IDENTITY ${row.identity === 'n' ? 'NOTHING' : row.identity === 'd' ? 'DEFAULT without a primary key' : 'USING INDEX without a valid index'})`,
+        );
+      if (keyless.length > 0) {
+        failed.push(
+          `partitions of ${entity} log updates and deletes without a key: ${keyless.join(', ')} (add the primary key to ${qualified}, or set REPLICA IDENTITY FULL on each)`,
+        );
+      }
+    }
+    if (!relation.owned) {
+      failed.push(
+        `user "${relation.user}" does not own ${qualified}, so it cannot add it to the connector's publication (CREATE PUBLICATION … FOR TABLE needs the table's owner: connect as the owner, or have the owner create the publication)`,
+      );
+    } else if (!relation.mayPublish) {
+      failed.push(
+        `user "${relation.user}" may not create publications in this database (GRANT CREATE ON DATABASE … TO ${quotePgIdent(relation.user)})`,
+      );
+    }
+    if (failed.length > 0) return { supported: false, reason: failed.join('; ') };
+    if (!partitioned) return { supported: true };
+    return {
+      supported: true,
+      reason: `a partitioned table with ${leaves} ${leaves === 1 ? 'partition' : 'partitions'}: the publication publishes via its root (publish_via_partition_root), so the changes of every partition, including partitions attached later, arrive as ${entity}; a detached partition's rows stay in the lake`,
+    };
   }
 
   /**
