@@ -228,4 +228,20 @@ describe('PostgresCdcReader on a range-partitioned table', () => {
       ),
     );
   });
+
+  it('fails clearly on TRUNCATE of the parent; a TRUNCATE of one partition is not published by PostgreSQL (via the root)', async () => {
+    const f = await partitioned();
+    const puller = new Puller(reader().read(f.entity, f.mode, undefined));
+    await puller.until(() => true);
+    await admin.query(`INSERT INTO ${f.parent} VALUES (1, '2024-01-15', 10, 'a'), (2, '2024-05-15', 20, 'b')`);
+    await admin.query(`TRUNCATE ${f.schema}.payments_q1`);
+    await admin.query(`INSERT INTO ${f.parent} VALUES (3, '2024-08-15', 30, 'c')`);
+    expect(changes(await puller.until((rows) => rows.length === 3))).toEqual([
+      'c 1 2024-01-15',
+      'c 2 2024-05-15',
+      'c 3 2024-08-15',
+    ]);
+    await admin.query(`TRUNCATE ${f.parent}`);
+    await expect(puller.until(() => false)).rejects.toThrow(/payments.* was truncated.*new snapshot/);
+  });
 });

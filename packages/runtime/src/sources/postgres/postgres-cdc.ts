@@ -45,8 +45,9 @@ export { dropReplication, formatLsn, parseLsn } from './postgres-cdc-slots.js';
  * no other partitioned table in it relies on the old setting): every partition's changes arrive under the
  * parent's relation, partitions attached while streaming included; a detached partition is another table
  * from then on, so its later changes are not read (its rows stay in the lake: a detach logs no deletes,
- * and rows a table held before it was attached log no inserts). The snapshot copies the parent, i.e. all
- * partitions. A row moving between partitions arrives as a delete and an insert. Each leaf logs with its
+ * and rows a table held before it was attached log no inserts; likewise PostgreSQL publishes no TRUNCATE of
+ * a single partition via the root, while a TRUNCATE of the parent fails the read as above). The snapshot
+ * copies the parent, i.e. all partitions. A row moving between partitions arrives as a delete and an insert. Each leaf logs with its
  * own replica identity; leaves whose updates or deletes would carry no key are refused at set-up.
  *
  * Initial snapshot (state undefined, or without `snapshotDone`). A left-over slot (a snapshot that never
