@@ -64,3 +64,5 @@ export {
   type RetentionOptions,
   type RetentionReport,
 } from './lake/retention.js';
+export * from './http/index.js';
+export * from './auth/index.js';
