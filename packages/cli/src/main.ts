@@ -12,6 +12,7 @@ import { registerGenerate } from './commands/generate.js';
 import { registerMonitor } from './commands/monitor.js';
 import { registerProviders } from './commands/providers.js';
 import { registerReplication } from './commands/replication.js';
+import { registerRetention } from './commands/retention.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
@@ -59,6 +60,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerRun(program, io, setExit);
   registerDecrypt(program, io, setExit);
   registerReplication(program, io, setExit);
+  registerRetention(program, io, setExit);
   registerApprovals(program, io, setExit);
   registerAudit(program, io, setExit);
   // Subcommands inherit exitOverride/configureOutput when created; no command at all is a usage error.

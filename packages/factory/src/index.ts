@@ -59,6 +59,7 @@ export { openFactoryContext, type FactoryContext, type FactoryContextOptions } f
 export { createConnector, type CreateOptions, type CreateSummary } from './orchestrator/create-connector.js';
 export {
   ACTIVE_STATUSES,
+  RUNNING_STATUSES,
   declaredEnv,
   deployConnector,
   newDeploymentId,
@@ -111,3 +112,9 @@ export {
   type Observation,
 } from './agents/certification/certification.js';
 export { scrapeMetrics, type ScrapedMetrics } from './runtime.js';
+export {
+  enforceManifestRetention,
+  RETENTION_ACTION,
+  type ManifestRetentionOptions,
+  type RetentionReport,
+} from './agents/monitor/retention.js';

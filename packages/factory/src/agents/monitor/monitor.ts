@@ -26,6 +26,7 @@ import { AlertManager } from './alert-manager.js';
 import type { AlertSink } from './alert-sinks.js';
 import { classifyDrift, proposeManifest } from './drift.js';
 import { failureKind } from './failure-kind.js';
+import { enforceManifestRetention } from './retention.js';
 import { evaluateSlos, type SloResult } from './slo.js';
 
 export interface MonitorOptions {
@@ -51,6 +52,13 @@ export interface MonitorOptions {
   readonly pauseOnCritical?: boolean;
   /** How often the schema agent re-runs per connector; 0 = only when a failure names the schema. Default 1 h. */
   readonly driftEveryMs?: number;
+  /**
+   * How often each running connector's governance.retentionDays is enforced on its lake tables (an
+   * `enforce_retention` receipt each time); 0 = never. Default 24 h, the first time on the first tick.
+   */
+  readonly retentionEveryMs?: number;
+  /** Delta: how long removed files stay before the enforcement deletes them (default: the table's, else 7 days). */
+  readonly vacuumDelayMs?: number;
   readonly clock?: () => Date;
   /** One line per thing worth a log line. */
   readonly log?: (line: string) => void;
@@ -104,6 +112,7 @@ export class Monitor {
   private readonly manifests = new Map<string, ConnectorManifest>();
   private readonly lastHealthy = new Map<string, string>();
   private readonly lastDrift = new Map<string, number>();
+  private readonly lastRetention = new Map<string, number>();
 
   constructor(private readonly options: MonitorOptions) {
     this.clock = options.clock ?? (() => new Date());
@@ -130,7 +139,57 @@ export class Monitor {
         this.log(`${deployment.id}: could not be monitored: ${(error as Error).message}`);
       }
     }
+    // A paused connector's rows age too: its lake tables are kept within their retention as well.
+    for (const deployment of await store.deployments.list({ statuses: [...RUNNING_STATUSES, 'paused'] })) {
+      await this.retention(deployment);
+    }
     return reports;
+  }
+
+  /**
+   * Enforces a running or paused connector's retention once every retentionEveryMs (per connector,
+   * whichever of its deployments comes first); a failure is a warning alert, resolved by the next success.
+   */
+  private async retention(deployment: DeploymentRecord): Promise<void> {
+    const every = this.options.retentionEveryMs ?? 24 * HOUR;
+    if (every <= 0) return;
+    const now = this.clock();
+    const last = this.lastRetention.get(deployment.connectorId);
+    if (last !== undefined && now.getTime() - last < every) return;
+    this.lastRetention.set(deployment.connectorId, now.getTime());
+    try {
+      const manifest = await this.manifestOf(deployment);
+      const reports = await enforceManifestRetention({
+        manifest,
+        audit: this.options.audit,
+        riskOf: this.options.riskOf,
+        actor: 'monitor',
+        agent: 'monitor',
+        now,
+        workingDir: deployment.workingDir,
+        ...(this.options.env ? { env: this.options.env } : {}),
+        ...(this.options.vacuumDelayMs !== undefined ? { vacuumDelayMs: this.options.vacuumDelayMs } : {}),
+      });
+      await this.alerts.clear(deployment.id, 'retention', now);
+      const rows = reports.reduce((sum, r) => sum + r.rowsExpired, 0);
+      const files = reports.reduce((sum, r) => sum + r.quarantine.files.length + r.vacuum.deleted.length, 0);
+      if (rows > 0 || files > 0) {
+        this.log(
+          `${deployment.connectorId}: retention ${manifest.governance.retentionDays} days: ${rows} rows removed, ${files} quarantine and vacuumed files deleted`,
+        );
+      }
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0] ?? '';
+      this.log(`${deployment.connectorId}: retention could not be enforced: ${message}`);
+      await this.alerts.raise(
+        deployment,
+        'retention',
+        'warning',
+        `retention could not be enforced: ${message}`,
+        {},
+        now,
+      );
+    }
   }
 
   /** Ticks every `intervalMs` until the signal aborts. */
