@@ -79,6 +79,8 @@ const ACTION_RISK: Readonly<Record<string, RiskLevel>> = {
   pause: 'medium',
   resume: 'medium',
   certify: 'medium',
+  // Deletes lake rows, files and quarantine past the manifest's own governance.retentionDays.
+  enforce_retention: 'medium',
 };
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ConnectorManifest, LakeFormat } from '@connector-factory/ir';
@@ -733,6 +733,8 @@ export interface ConnectorRetentionOptions {
   readonly dryRun?: boolean;
   readonly now?: Date;
   readonly vacuumDelayMs?: number;
+  /** The folder the connector runs in: a relative lake path is relative to it (default: the current folder). */
+  readonly workingDir?: string;
   /** A store per table location (default: openStore). */
   readonly openStore?: (location: string) => ObjectStore;
 }
@@ -746,7 +748,9 @@ export async function enforceConnectorRetention(options: ConnectorRetentionOptio
   const env = options.env ?? process.env;
   const reports: RetentionReport[] = [];
   for (const entity of manifest.schema.entities) {
-    const location = tablePathOf(manifest, entity.name, env);
+    const path = tablePathOf(manifest, entity.name, env);
+    const relative = !/^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(path) && !isAbsolute(path);
+    const location = relative && options.workingDir !== undefined ? resolve(options.workingDir, path) : path;
     const store = options.openStore ? options.openStore(location) : openStore(location);
     reports.push(
       await enforceRetention({

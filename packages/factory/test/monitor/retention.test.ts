@@ -1,0 +1,125 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { columnOf, openLakeWriter } from '@connector-factory/runtime';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import { LocalSupervisor } from '../../src/agents/deploy/local/local-supervisor.js';
+import { Monitor } from '../../src/agents/monitor/monitor.js';
+import { openStateStore } from '../../src/store/open-state-store.js';
+
+// The Monitor enforces each running connector's retention once a day, on the table in the
+// deployment's working folder, with an audit receipt each time.
+
+const DAY = 86_400_000;
+
+describe('Monitor: scheduled retention', () => {
+  it('enforces on the first tick, then once a day, running or paused, with a receipt each time', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cf-monitor-retention-'));
+    const store = await openStateStore(join(home, 'state.db'));
+    try {
+      const workingDir = join(home, 'run');
+      const packageDir = join(home, 'package');
+      mkdirSync(workingDir);
+      mkdirSync(packageDir);
+      const manifest = JSON.parse(
+        readFileSync(new URL('../../../../examples/postgres-orders-cdc.json', import.meta.url), 'utf8'),
+      ) as Record<string, Record<string, unknown>>;
+      delete manifest.$schema;
+      // A relative lake path: the connector (and so retention) resolves it in its working folder.
+      manifest.destination = { ...manifest.destination, lakePath: 'lake/orders', writeMode: 'append' };
+      manifest.governance = { ...manifest.governance, retentionDays: 30 };
+      writeFileSync(join(packageDir, 'manifest.json'), JSON.stringify(manifest));
+
+      const start = Date.now();
+      const at = (days: number) => new Date(start - days * DAY).toISOString();
+      const writer = await openLakeWriter({
+        lakePath: join(workingDir, 'lake/orders'),
+        format: 'delta',
+        writeMode: 'append',
+        appId: 'connector_postgres_orders_v1',
+        schema: {
+          columns: [
+            columnOf({ name: 'id', type: 'number', nullable: false }, 'int64'),
+            columnOf({ name: '_extracted_at', type: 'datetime', nullable: false }),
+          ],
+          partitionBy: [],
+          mergeKeys: ['id'],
+        },
+      });
+      try {
+        await writer.writeBatch(1, [[{ id: 1, _extracted_at: at(45) }]]);
+        await writer.writeBatch(2, [[{ id: 2, _extracted_at: at(20) }]]);
+      } finally {
+        await writer.close();
+      }
+      const time = new Date(start).toISOString();
+      await store.deployments.insert({
+        id: 'dep_retention_1',
+        connectorId: 'connector_postgres_orders_v1',
+        version: '1.0.0',
+        environment: 'dev',
+        target: 'local',
+        status: 'healthy',
+        packageDir,
+        workingDir,
+        packageDigest: 'sha256:00',
+        manifestDigest: 'sha256:00',
+        envNames: [],
+        instanceId: null,
+        endpoint: null,
+        healthUrl: null,
+        previousDeploymentId: null,
+        actor: 'alice',
+        lastError: null,
+        createdAt: time,
+        updatedAt: time,
+      });
+
+      let now = new Date(start);
+      const monitor = new Monitor({
+        store,
+        target: new LocalSupervisor({ home }),
+        audit: new AuditLog(store),
+        riskOf: () => 'medium',
+        home,
+        sinks: [],
+        driftEveryMs: 0,
+        clock: () => now,
+      });
+      const receipts = async () => (await store.audit.all()).filter((r) => r.action === 'enforce_retention');
+      const versions = () => readdirSync(join(workingDir, 'lake/orders/_delta_log')).filter((f) => f.endsWith('.json'));
+
+      await monitor.tick();
+      const [first, ...others] = await receipts();
+      expect(others).toEqual([]);
+      expect(first).toMatchObject({
+        agent: 'monitor',
+        actor: 'monitor',
+        resource: 'connector_postgres_orders_v1',
+        result: 'success',
+        details: { retentionDays: 30, rowsExpired: 1 },
+      });
+      expect(versions()).toHaveLength(3);
+
+      // Within the day: no second enforcement.
+      now = new Date(start + 3_600_000);
+      await monitor.tick();
+      expect(await receipts()).toHaveLength(1);
+
+      // The look paused it (it runs nowhere, so its freshness SLO breached); its rows age all the same.
+      expect((await store.deployments.get('dep_retention_1'))?.status).toBe('paused');
+      // Eleven days later the second row is past 30 days too: the next daily enforcement removes it.
+      now = new Date(start + 11 * DAY);
+      await monitor.tick();
+      const all = await receipts();
+      expect(all).toHaveLength(2);
+      expect(all[1]).toMatchObject({ details: { rowsExpired: 1 } });
+      expect(versions()).toHaveLength(4);
+    } finally {
+      await store.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
