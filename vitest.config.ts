@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -23,6 +25,8 @@ export default defineConfig({
     },
   },
   test: {
+    // The audit signing key a command creates on first use goes here, never into the real ~/.config.
+    env: { CONNECTOR_FACTORY_CONFIG: join(tmpdir(), 'connector-factory-test-config') },
     projects: [
       {
         extends: true,

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { FactoryError } from '@connector-factory/factory';
+import { FactoryError, isSourceError } from '@connector-factory/factory';
 import { registerApprovals } from './commands/approvals.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCreate } from './commands/create.js';
@@ -26,6 +26,7 @@ function exitFor(error: FactoryError): ExitCode {
   if (error.code === 'usage') return EXIT.usage;
   if (error.code === 'forbidden') return EXIT.forbidden;
   if (error.code === 'approval_required') return EXIT.pending;
+  if (isSourceError(error)) return EXIT.source;
   return EXIT.internal;
 }
 
@@ -44,7 +45,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .addHelpText(
       'after',
       '\nExit status: 0 ok, 1 invalid input, 2 usage error, 3 internal error, 4 forbidden by policy,\n' +
-        '5 waiting for an approval (or refused one).\n' +
+        '5 waiting for an approval (or refused one), 6 the source database refused (unreachable, wrong\n' +
+        'credentials or missing privileges; the last line names the cause).\n' +
         'Run `connector-factory <command> --help` for a command.',
     );
   registerValidate(program, io, setExit);

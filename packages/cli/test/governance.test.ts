@@ -12,6 +12,7 @@ import {
   openStateStore,
   type ApprovalRecord,
 } from '@connector-factory/factory';
+import { receiptHash } from '../../factory/src/audit/receipt-hash.js';
 import { main } from '../src/main.js';
 
 // In-process: main() with an Io that collects what the command prints.
@@ -60,6 +61,16 @@ async function pendingDeploy(attempt = 1): Promise<ApprovalRecord> {
 }
 
 const common = () => ['--state', state, '--policy', policy];
+
+/** The receipts as the store holds them now. */
+async function openReceipts() {
+  const store = await openStateStore(state);
+  try {
+    return await store.audit.all();
+  } finally {
+    await store.close();
+  }
+}
 
 describe('connector-factory approvals', () => {
   it('lists and shows a pending request with its evidence', async () => {
@@ -146,7 +157,9 @@ describe('connector-factory audit', () => {
     ]);
     expect(await cli('audit', 'verify', ...common())).toEqual({
       code: 0,
-      stdout: 'audit log intact: 3 receipts, unsigned\n',
+      stdout: expect.stringMatching(
+        /^audit log intact: 3 receipts, signed, signatures checked against sha256:[0-9a-f]{64}\n$/,
+      ),
       stderr: '',
     });
 
@@ -201,9 +214,62 @@ describe('connector-factory audit', () => {
     });
   });
 
+  it('signs with the default key: audit head prints the head and its signature, verify --head catches a rewrite', async () => {
+    expect(await cli('audit', 'head', ...common())).toMatchObject({ code: 0, stdout: 'the audit log is empty\n' });
+    const { id } = await pendingDeploy();
+    expect((await cli('approvals', 'approve', id, '--actor', 'carol', ...common())).code).toBe(0);
+
+    const head = await cli('audit', 'head', ...common());
+    expect(head.code).toBe(0);
+    expect(head.stdout).toMatch(
+      /^receipt {4}2 \(\S+\)\nhash {7}[0-9a-f]{64}\nsignature {2}[A-Za-z0-9+/]+=*\nkey {8}sha256:[0-9a-f]{64}\n/,
+    );
+    const kept = JSON.parse((await cli('audit', 'head', '--json', ...common())).stdout) as Record<string, unknown>;
+    expect(kept).toMatchObject({
+      seq: 2,
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      signature: expect.any(String),
+      keyId: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
+    expect(head.stdout).toContain(`audit verify --head 2:${kept.hash as string}`);
+    const intact = await cli('audit', 'verify', '--head', `2:${kept.hash as string}`, ...common());
+    expect(intact).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/signed, .*; nothing was rewritten up to the head you kept \(receipt 2\)\n$/),
+    });
+
+    // Someone with write access to the state store but not the key rewrites receipt 1 and every hash after it.
+    const receipts = await openReceipts();
+    const db = new Database(state);
+    let prevHash = '0'.repeat(64);
+    for (const receipt of receipts) {
+      const body = { ...receipt, prevHash, actor: receipt.seq === 1 ? 'mallory' : receipt.actor };
+      const hash = receiptHash(body);
+      db.prepare(
+        'update cf_audit_receipts set actor = ?, prev_hash = ?, hash = ?, signature = null, key_id = null where seq = ?',
+      ).run(body.actor, prevHash, hash, receipt.seq);
+      prevHash = hash;
+    }
+    db.prepare('update cf_audit_head set hash = ? where id = 1').run(prevHash);
+    db.close();
+
+    const plain = await cli('audit', 'verify', ...common());
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toMatch(/^broken: no receipt is signed, yet receipt 1 was recorded .* after signing began/);
+    const anchored = await cli('audit', 'verify', '--head', kept.hash as string, '--json', ...common());
+    expect(anchored.code).toBe(1);
+    expect(JSON.parse(anchored.stdout)).toMatchObject({
+      ok: false,
+      anchor: { hash: kept.hash, found: false },
+      problems: expect.arrayContaining([expect.objectContaining({ kind: 'rewritten' })]),
+    });
+    expect(await cli('audit', 'verify', '--head', 'abc', ...common())).toMatchObject({ code: 2 });
+  });
+
   it('documents the exit statuses', async () => {
     const help = await cli('--help');
     expect(help.stdout).toContain('4 forbidden by policy');
     expect(help.stdout).toContain('5 waiting for an approval');
+    expect(help.stdout).toContain('6 the source database refused');
   });
 });

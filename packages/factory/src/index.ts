@@ -1,4 +1,10 @@
-export { FactoryError, type FactoryErrorCode } from './errors.js';
+export {
+  FactoryError,
+  isSourceError,
+  SOURCE_ERROR_CODES,
+  type FactoryErrorCode,
+  type SourceErrorCode,
+} from './errors.js';
 export { parseStructuredText, type ParsedText, type TextPosition } from './source-text.js';
 export {
   loadManifestFile,
@@ -33,9 +39,18 @@ export { factoryHome } from './home.js';
 export * from './secrets/index.js';
 export type * from './store/state-store.js';
 export { defaultStateLocation, openStateStore } from './store/open-state-store.js';
-export { AuditLog, type AuditProblem, type AuditProblemKind, type AuditVerification } from './audit/audit-log.js';
 export {
+  AuditLog,
+  parseAuditAnchor,
+  type AuditAnchor,
+  type AuditProblem,
+  type AuditProblemKind,
+  type AuditVerification,
+} from './audit/audit-log.js';
+export {
+  configHome,
   createAuditSigner,
+  defaultAuditKeyFile,
   generateAuditKey,
   keyIdOf,
   loadAuditSigner,

@@ -4,7 +4,7 @@ import type { AuditReceipt, ReceiptInput, StateStore } from '../store/state-stor
 import { keyIdOf, verifySignature, type AuditSigner } from './audit-signer.js';
 import { DIGEST } from './canonical-json.js';
 import { GENESIS_HASH, receiptHash } from './receipt-hash.js';
-import { assertNoSecrets } from './secret-guard.js';
+import { assertNoSecrets, redactSecrets } from './secret-guard.js';
 
 /** What is wrong with one receipt (or, for `missing`, the receipt that is not there). */
 export type AuditProblemKind =
@@ -15,7 +15,8 @@ export type AuditProblemKind =
   | 'head_mismatch' // the last receipt is not the one the head records
   | 'unsigned' // no signature where one is expected
   | 'bad_signature'
-  | 'unknown_key'; // signed by a key other than the verification keys
+  | 'unknown_key' // signed by a key other than the verification keys
+  | 'rewritten'; // the head kept elsewhere (`verify --head`) is no longer in the log where it was
 
 export interface AuditProblem {
   readonly seq: number;
@@ -35,12 +36,28 @@ export interface AuditVerification {
   readonly keyIds: readonly string[];
   /** The recorded head: keep it elsewhere to notice later that the newest receipts were cut off with it. */
   readonly head: { readonly seq: number; readonly hash: string } | null;
+  /** The head kept elsewhere that this verification checked (`verify --head`), and whether it is still there. */
+  readonly anchor: { readonly hash: string; readonly seq: number | null; readonly found: boolean } | null;
   readonly problems: readonly AuditProblem[];
+}
+
+/** A head an operator kept elsewhere (`audit head`): its hash, and the receipt's seq when known. */
+export interface AuditAnchor {
+  readonly hash: string;
+  readonly seq?: number;
+}
+
+/** Parses `<hash>`, `sha256:<hash>` or `<seq>:<hash>` as `audit head` prints it; undefined when it is none of them. */
+export function parseAuditAnchor(text: string): AuditAnchor | undefined {
+  const match = /^(?:(\d+):)?(?:sha256:)?([0-9a-f]{64})$/i.exec(text.trim());
+  if (!match) return undefined;
+  return { hash: match[2]!.toLowerCase(), ...(match[1] !== undefined ? { seq: Number(match[1]) } : {}) };
 }
 
 /**
  * The evidence log of every agent action: receipts chained by hash, signed when a key is configured, and
- * verifiable end to end. Receipts are refused when they would carry a secret.
+ * verifiable end to end. A success's receipt is refused when it would carry a secret; a failure's
+ * details are redacted, so every failed action leaves its receipt.
  */
 export class AuditLog {
   constructor(
@@ -63,17 +80,27 @@ export class AuditLog {
         }
       }
     }
-    const { action, agent, actor, resource, details } = input;
+    // A failed or refused action is always recorded: its details (the error, which may quote a
+    // connection string) are redacted rather than refused. A success's details are the agent's own
+    // facts, and a secret there is a bug.
+    const details =
+      input.result === 'success' || input.details === undefined ? input.details : redactSecrets(input.details);
+    const { action, agent, actor, resource } = input;
     assertNoSecrets({ action, agent, actor, resource, details }, `the ${action} receipt`);
     const signer = this.signer;
-    return this.store.audit.append(input, signer && ((hash) => signer.sign(hash)));
+    return this.store.audit.append(
+      details === undefined ? input : { ...input, details },
+      signer && ((hash) => signer.sign(hash)),
+    );
   }
 
   /**
    * Checks the whole log: every hash, every link, no gap, the recorded head, and the signatures —
-   * against `publicKeys`, else the configured signer's key. Every broken receipt is named.
+   * against `publicKeys`, else the configured signer's key. With `head` (a head kept elsewhere), also
+   * that this receipt is still in the log at its place, so nothing up to it was rewritten. Every broken
+   * receipt is named.
    */
-  async verify(publicKeys?: readonly KeyObject[]): Promise<AuditVerification> {
+  async verify(publicKeys?: readonly KeyObject[], options: { head?: AuditAnchor } = {}): Promise<AuditVerification> {
     const receipts = await this.store.audit.all();
     const head = await this.store.audit.head();
     const keys = new Map(
@@ -148,12 +175,27 @@ export class AuditLog {
     }
 
     const last = previous;
+    const since = publicKeys === undefined ? this.signer?.signingSince : undefined;
     if (keys.size > 0 && last && signedFrom === null) {
-      problem(
-        last.seq,
-        'unsigned',
-        `no receipt is signed, yet a verification key was given: the signatures were stripped, or the log was never signed`,
-      );
+      if (since === undefined) {
+        problem(
+          last.seq,
+          'unsigned',
+          `no receipt is signed, yet a verification key was given: the signatures were stripped, or the log was never signed`,
+        );
+      } else {
+        // The default key: a log recorded before it existed is unsigned, and intact. A receipt recorded
+        // after it was created carries a signature, unless someone rewrote the log without the key.
+        const after = receipts.find((receipt) => Date.parse(receipt.time) > since.getTime());
+        if (after) {
+          problem(
+            after.seq,
+            'unsigned',
+            `no receipt is signed, yet receipt ${after.seq} was recorded (${after.time}) after signing began ` +
+              `(${since.toISOString()}): the log was rewritten without the signing key`,
+          );
+        }
+      }
     }
     if (head === undefined && last) {
       problem(last.seq, 'head_mismatch', `the recorded head is empty, but the log has ${receipts.length} receipts`);
@@ -171,6 +213,23 @@ export class AuditLog {
       );
     }
 
+    let anchor: AuditVerification['anchor'] = null;
+    if (options.head) {
+      const kept = options.head;
+      const found = receipts.find((receipt) => receipt.hash === kept.hash);
+      const where = `the head you kept (${kept.seq !== undefined ? `receipt ${kept.seq}, ` : ''}${kept.hash.slice(0, 12)}…)`;
+      if (!found) {
+        problem(
+          kept.seq ?? last?.seq ?? 0,
+          'rewritten',
+          `${where} is no longer in the log: the receipts up to it were rewritten or deleted`,
+        );
+      } else if (kept.seq !== undefined && found.seq !== kept.seq) {
+        problem(found.seq, 'rewritten', `${where} is now receipt ${found.seq}: the log was renumbered`);
+      }
+      anchor = { hash: kept.hash, seq: found?.seq ?? null, found: found !== undefined };
+    }
+
     problems.sort((a, b) => a.seq - b.seq);
     return {
       ok: problems.length === 0,
@@ -180,6 +239,7 @@ export class AuditLog {
       signedFrom: signedFrom !== null && signedFrom > (receipts[0]?.seq ?? 1) ? signedFrom : null,
       keyIds: [...keys.keys()],
       head: head ?? null,
+      anchor,
       problems,
     };
   }

@@ -32,8 +32,8 @@ export interface FactoryContextOptions {
 
 /**
  * Opens the factory for one command: the policy first (a bad policy file fails before anything opens),
- * then the state store (migrated), the audit log (signed when CONNECTOR_FACTORY_AUDIT_KEY names a key)
- * and the CARS gate. Close it when done.
+ * then the state store (migrated), the audit log (signed with CONNECTOR_FACTORY_AUDIT_KEY's key, else the
+ * user's default key, created on first use outside the state store) and the CARS gate. Close it when done.
  */
 export async function openFactoryContext(options: FactoryContextOptions = {}): Promise<FactoryContext> {
   const env = { ...(options.env ?? process.env) };

@@ -542,7 +542,8 @@ describe('Schema Agent on PostgreSQL', () => {
     const badPassword = await failure(() =>
       extractSchema({ ...source, connectionString: '${WRONG_URL}' }, { schema, env }),
     );
-    expect(badPassword.code).toBe('invalid_input');
+    expect(badPassword.code).toBe('source_auth');
+    expect(badPassword.sqlstate).toBe('28P01');
     expect(badPassword.message).toMatch(/password authentication failed/);
     expect(badPassword.message).toContain(':***@');
 
@@ -551,7 +552,8 @@ describe('Schema Agent on PostgreSQL', () => {
     expect(unknown.message).toContain('"nope"');
 
     const down = await failure(() => extractSchema({ ...source, connectionString: '${DOWN_URL}' }, { schema, env }));
-    expect(down.code).toBe('invalid_input');
+    expect(down.code).toBe('source_unavailable');
+    expect(down.retryable).toBe(true);
 
     const missing = await failure(() => extractSchema({ ...source, connectionString: '${NO_SUCH_VAR_X}' }, { schema }));
     expect(missing.message).toContain('NO_SUCH_VAR_X is not set');
@@ -802,7 +804,8 @@ describe('Schema Agent on MariaDB', () => {
     const badPassword = await failure(() =>
       extractSchema(source, { env: { ...process.env, SCHEMA_TEST_MYSQL_URL: wrong.toString() } }),
     );
-    expect(badPassword.code).toBe('invalid_input');
+    expect(badPassword.code).toBe('source_auth');
+    expect(badPassword.sqlstate).toBe('28000');
     expect(badPassword.message).toContain('Access denied');
     const literal = await failure(() => extractSchema({ ...source, connectionString: url }));
     const unknown = await failure(() => extractSchema(source, { env: env(), entities: ['nope'] }));

@@ -1,0 +1,98 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AuditLog, digestOf, openStateStore, type ReceiptInput, type StateStore } from '@connector-factory/factory';
+import { redactSecrets, redactSecretText } from '../../src/audit/secret-guard.js';
+
+// A failed action always leaves its receipt: the error it quotes is redacted, not refused.
+
+const open: StateStore[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((store) => store.close()));
+});
+
+async function freshLog() {
+  const store = await openStateStore(join(mkdtempSync(join(tmpdir(), 'cf-failed-')), 'state.db'));
+  open.push(store);
+  return { store, log: new AuditLog(store) };
+}
+
+const failure = (details: Record<string, unknown>): ReceiptInput => ({
+  action: 'extract_schema',
+  agent: 'schema',
+  actor: 'alice',
+  resource: 'postgres:orders',
+  riskLevel: 'low',
+  inputs: {},
+  outputs: {},
+  result: 'failure',
+  details,
+});
+
+describe('the receipt of a failed action', () => {
+  it('is stored when its error quotes a URL whose password is already masked', async () => {
+    const { log, store } = await freshLog();
+    const error =
+      'postgres: connecting failed (postgresql://cf:***@127.0.0.1:54329/cf): password authentication failed for user "cf"';
+    await log.record(failure({ error }));
+    expect((await store.audit.all()).map((r) => r.details)).toEqual([{ error }]);
+    expect((await log.verify()).ok).toBe(true);
+  });
+
+  it('is stored with a real password, a credential parameter and a token replaced by ***', async () => {
+    const { log, store } = await freshLog();
+    await log.record(
+      failure({
+        error: 'connect to postgresql://app:hunter2@db:5432/shop failed',
+        dsn: 'host=db user=app password=hunter2 dbname=shop',
+        odd: 'postgresql://app:pa/ss@wo:rd@db/shop refused',
+        header: 'sent Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXN0dWZm',
+        nested: [{ apiKey: 'hunter2hunter2' }],
+      }),
+    );
+    const [receipt] = await store.audit.all();
+    expect(receipt!.result).toBe('failure');
+    expect(receipt!.details).toEqual({
+      error: 'connect to postgresql://app:***@db:5432/shop failed',
+      dsn: 'host=db user=app password=*** dbname=shop',
+      odd: 'postgresql://app:***@db/shop refused',
+      header: 'sent Bearer ***',
+      nested: [{ apiKey: '***' }],
+    });
+    expect(JSON.stringify(await store.audit.all())).not.toMatch(/hunter2|pa\/ss|wo:rd|eyJ/);
+    expect((await log.verify()).ok).toBe(true);
+  });
+
+  it('a refused action is redacted the same way; a success holding a secret is still refused', async () => {
+    const { log, store } = await freshLog();
+    await log.record({ ...failure({ error: 'postgresql://app:hunter2@db/shop' }), result: 'refused' });
+    expect((await store.audit.all())[0]!.details).toEqual({ error: 'postgresql://app:***@db/shop' });
+    const success: ReceiptInput = {
+      ...failure({ connection: 'postgresql://app:hunter2@db/shop' }),
+      result: 'success',
+      inputs: { source: digestOf('x') },
+    };
+    await expect(log.record(success)).rejects.toThrow(
+      /refusing to store the extract_schema receipt: details\.connection .*password/,
+    );
+    // A masked URL is no secret, in a success's details too.
+    await log.record({ ...success, details: { connection: 'postgresql://app:***@db/shop' } });
+    expect(await store.audit.all()).toHaveLength(2);
+  });
+});
+
+describe('redactSecrets', () => {
+  it('leaves masked values, env-var references and plain text alone', () => {
+    const text = 'postgresql://app:${PG_PASSWORD}@db/shop, postgresql://app:***@db/shop password=*** ok';
+    expect(redactSecretText(text)).toBe(text);
+    expect(redactSecrets({ a: ['x', 1, null, { b: true }] })).toEqual({ a: ['x', 1, null, { b: true }] });
+  });
+
+  it('keeps a key named __proto__ as data', () => {
+    const value = JSON.parse('{"__proto__": {"password": "hunter2"}}') as Record<string, unknown>;
+    const redacted = redactSecrets(value);
+    expect(Object.getPrototypeOf(redacted)).toBe(Object.prototype);
+    expect(JSON.stringify(redacted)).toBe('{"__proto__":{"password":"***"}}');
+  });
+});
