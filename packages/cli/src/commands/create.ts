@@ -1,7 +1,13 @@
 import { createInterface } from 'node:readline/promises';
 import { type Command } from 'commander';
 import { LAKE_FORMATS, type LakeFormat } from '@connector-factory/ir';
-import { createConnector, FactoryError, loadProviderRegistry, type Environment } from '@connector-factory/factory';
+import {
+  createConnector,
+  FactoryError,
+  loadProviderRegistry,
+  type EntityQuestion,
+  type Environment,
+} from '@connector-factory/factory';
 import { parseDuration } from '../duration.js';
 import { withFactory, withFactoryOptions, type FactoryOptions } from '../factory-options.js';
 import { EXIT, printJson, type ExitCode, type Io } from '../io.js';
@@ -35,6 +41,28 @@ async function confirm(question: string): Promise<boolean> {
   try {
     const answer = (await rl.question(`${question} [Y/n] `)).trim().toLowerCase();
     return answer === '' || answer === 'y' || answer === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+/** Asks on the terminal which table is meant: a number from the list or a name; Enter gives up. */
+async function chooseTable(io: Io, question: EntityQuestion): Promise<string | undefined> {
+  io.err(`${question.reason}; which table?`);
+  const shown = question.tables.slice(0, 60);
+  shown.forEach((table, index) => io.err(`  ${String(index + 1).padStart(3)}  ${table}`));
+  if (question.tables.length > shown.length)
+    io.err(`  … and ${question.tables.length - shown.length} more (type the name)`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question('table (number or name; Enter stops) ')).trim();
+    if (answer === '') return undefined;
+    const number = Number(answer);
+    if (Number.isInteger(number) && number >= 1 && number <= shown.length) return shown[number - 1];
+    return (
+      question.tables.find((table) => table === answer) ??
+      question.tables.find((table) => table.toLowerCase() === answer.toLowerCase())
+    );
   } finally {
     rl.close();
   }
@@ -99,6 +127,9 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
               ...(options.waitApproval !== undefined ? { approvalTimeoutMs: options.waitApproval } : {}),
               ...(options.certifyAfter !== undefined ? { certifyAfterMs: options.certifyAfter } : {}),
               ...(options.yes ? {} : { confirmDeploy: (question: string) => confirm(question) }),
+              ...(options.yes || !interactive
+                ? {}
+                : { chooseTable: (question: EntityQuestion) => chooseTable(io, question) }),
             },
             { ...context, target },
           );

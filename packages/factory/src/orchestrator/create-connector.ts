@@ -9,6 +9,7 @@ import { packageDigest } from '../agents/deploy/package-digest.js';
 import { discover } from '../agents/discovery/discover.js';
 import type { SourceManifest } from '../agents/discovery/source-manifest.js';
 import { extractSchema } from '../agents/schema/extract-schema.js';
+import type { ChooseEntity } from '../agents/schema/match-entities.js';
 import { FactoryError } from '../errors.js';
 import { composeManifest } from '../manifest/compose-manifest.js';
 import type { ProviderRegistry } from '../registry/provider-registry.js';
@@ -35,6 +36,11 @@ export interface CreateOptions {
   readonly certifyAfterMs?: number;
   /** Asked before the deploy (an interactive `create`); false stops after the package is written. */
   readonly confirmDeploy?: (question: string) => Promise<boolean>;
+  /**
+   * Asked (an interactive `create`) when a table name matches no live table or several, or when the
+   * description names none and the database has several; without it those stop with the list of tables.
+   */
+  readonly chooseTable?: ChooseEntity;
   readonly progress?: ProgressListener;
   readonly signal?: AbortSignal;
 }
@@ -145,6 +151,10 @@ export async function createConnector(options: CreateOptions, context: DeployCon
         {
           env,
           ...(source.suggestedEntities.length > 0 ? { entities: source.suggestedEntities } : {}),
+          // No table named: the only one, else a question, else the list; every table only when the words say so.
+          unnamed: source.allEntities === true ? 'all' : 'one',
+          ...(options.chooseTable ? { choose: options.chooseTable } : {}),
+          ...(source.strategy.namedCursor !== undefined ? { incrementalKey: source.strategy.namedCursor } : {}),
           ...(source.strategy.updateStrategy === 'cdc' ? { wantCdc: true } : {}),
         },
       );

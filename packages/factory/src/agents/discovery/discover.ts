@@ -119,7 +119,7 @@ export async function discover(input: DiscoverInput, registry: ProviderRegistry)
   parsed.warnings.forEach((w) => notes.warn(w));
   const inputs = await readInputs(input, parsed, registry, notes);
   const { provider, named } = resolveProvider(parsed, inputs, registry, notes);
-  const { entities, entityEndpoints } = chooseEntities(parsed, provider, inputs.openapi, registry, notes);
+  const { entities, entityEndpoints, allEntities } = chooseEntities(parsed, provider, inputs.openapi, registry, notes);
 
   const decided = decideStrategy(provider, parsed.intents, entities, inputs.openapi, notes);
   const { streamFallback } = decided;
@@ -154,6 +154,7 @@ export async function discover(input: DiscoverInput, registry: ProviderRegistry)
         }
       : {}),
     suggestedEntities: entities,
+    ...(allEntities !== undefined ? { allEntities: true as const } : {}),
     ...(entityEndpoints !== undefined ? { entityEndpoints } : {}),
     strategy,
     schedule,
@@ -321,7 +322,7 @@ function chooseEntities(
   openapi: OpenApiFacts | undefined,
   registry: ProviderRegistry,
   notes: Notes,
-): { entities: string[]; entityEndpoints?: Record<string, string> } {
+): { entities: string[]; entityEndpoints?: Record<string, string>; allEntities?: string } {
   const generic = isGenericSource(provider);
   const documentEntities = openapi?.entities ?? [];
   const mentions = findEntities(parsed, provider, {
@@ -350,12 +351,24 @@ function chooseEntities(
     notes.warn(
       `no entity named: suggesting ${provider.displayName}'s common ones (${entities.join(', ')}); name the ones you want`,
     );
+  } else if (provider.type === 'jdbc') {
+    const all = ALL_TABLES_RE.exec(parsed.text);
+    if (all !== null) {
+      notes.match(all[0], 'every table of the database (the schema agent reads them all)', all.index);
+      return { entities, allEntities: all[0] };
+    }
+    notes.warn(
+      'no table named: the schema agent takes the only table there is, or asks which one (on a terminal), or lists them; name one (e.g. "the orders table") or say "all tables"',
+    );
   } else {
-    const what = provider.type === 'jdbc' ? 'table' : 'entity';
-    notes.warn(`no ${what} named: name the ones you want (e.g. "orders table"), or let the schema agent list them`);
+    notes.warn(`no entity named: name the ones you want (e.g. "orders table"), or let the schema agent list them`);
   }
   return { entities };
 }
+
+/** Words that ask for every table of a database. */
+const ALL_TABLES_RE =
+  /\b(?:(?:all|every|each)\s+(?:of\s+)?(?:the\s+|its\s+)?tables?|(?:the\s+)?(?:whole|entire|full)\s+(?:database|db|schema)|everything)\b/i;
 
 function chooseDestination(parsed: ParsedDescription, notes: Notes): DestinationHint | undefined {
   const destinations = parsed.locations.filter((l) => l.role === 'destination');

@@ -51,6 +51,8 @@ export interface SourceManifest {
   readonly auth: Auth;
   readonly rateLimit?: RateLimit;
   readonly suggestedEntities: string[];
+  /** The words ask for every table ("all tables", "the whole database", "everything"); otherwise none named is a question. */
+  readonly allEntities?: true;
   /** API path of each suggested entity, when an OpenAPI document gave them. */
   readonly entityEndpoints?: Readonly<Record<string, string>>;
   readonly strategy: StrategyHint;

@@ -80,3 +80,11 @@ export {
   type JdbcSchemaSource,
   type SchemaSource,
 } from './extract-schema.js';
+export {
+  chooseUnnamedEntity,
+  matchEntity,
+  resolveEntities,
+  type ChooseEntity,
+  type EntityMatch,
+  type EntityQuestion,
+} from './match-entities.js';
