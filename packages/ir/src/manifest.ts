@@ -140,6 +140,24 @@ export const Governance = z.strictObject({
   }),
 });
 
+/** The share of a batch the quarantine may take before the batch fails, when a manifest sets none (1 %). */
+export const DEFAULT_MAX_QUARANTINE_SHARE = 0.01;
+
+export const Quality = z
+  .strictObject({
+    maxQuarantineShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        'Extension to the spec: the largest share of a batch (0..1) that may go to the quarantine. A batch above it ' +
+          'fails: nothing of it is committed, the checkpoint stays, the run fails and the Monitor alerts. Default 0.01 ' +
+          '(1 %); 1 never fails.',
+      ),
+  })
+  .describe('Extension to the spec: data quality limits a run enforces.');
+
 /** The Connector IR: the contract every agent reads and enriches, carried by a connector as manifest.json. */
 export const ConnectorManifest = z
   .strictObject({
@@ -155,6 +173,7 @@ export const ConnectorManifest = z
     destination: Destination,
     schedule: ScheduleSpec,
     governance: Governance,
+    quality: Quality.optional(),
   })
   .describe('Connector Factory manifest (Connector IR).');
 
@@ -172,4 +191,5 @@ export type Destination = z.infer<typeof Destination>;
 export type ScheduleSpec = z.infer<typeof ScheduleSpec>;
 export type Slo = z.infer<typeof Slo>;
 export type Governance = z.infer<typeof Governance>;
+export type Quality = z.infer<typeof Quality>;
 export type ConnectorManifest = z.infer<typeof ConnectorManifest>;

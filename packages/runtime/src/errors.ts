@@ -8,6 +8,7 @@ export type RuntimeErrorCode =
   | 'source_auth' // the source refused the credentials (refresh them; retrying does not help)
   | 'source_permission' // the credentials are good but lack a right the connector needs
   | 'source_protocol' // the source answered something the connector cannot read (a bad page, a broken body)
+  | 'quality' // a batch broke a data quality limit (too much of it went to the quarantine): nothing was committed
   | 'internal';
 
 /** What a source error carries besides its message: the status the source gave, for alerts and retries. */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Cron } from 'croner';
 import type { ConnectorManifest } from '@connector-factory/ir';
-import { slug } from '@connector-factory/ir';
+import { DEFAULT_MAX_QUARANTINE_SHARE, slug } from '@connector-factory/ir';
 import { RuntimeError } from '../errors.js';
 import { parseTimestampMicros } from '../lake/conform.js';
 import { isoMicros } from '../lake/spool/row-values.js';
@@ -204,6 +204,7 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
           writer: openWriter,
           checkpoints,
           ...(batchRows !== undefined ? { batchRows } : {}),
+          maxQuarantineShare: manifest.quality?.maxQuarantineShare ?? DEFAULT_MAX_QUARANTINE_SHARE,
           ...(manifest.schema.updateStrategy === 'cdc' ? { flushIntervalMs: options.flushIntervalMs ?? 1000 } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
           onProgress: ({ rowsRead, elapsedMs }) =>

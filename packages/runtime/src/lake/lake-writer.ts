@@ -12,7 +12,7 @@ import { partitionPath } from './partitioning.js';
 import { isColumnarPage, type ColumnarPage } from './columnar-page.js';
 import { isCsvPage, type CsvPage } from './csv-page.js';
 import { avroCsvColumn, avroFileToCsv } from './formats/avro/avro-reader.js';
-import { writeQuarantine } from './quarantine.js';
+import { failedQuarantineKey, writeQuarantine } from './quarantine.js';
 import { DELETED, PART, SEQ, Stage, type RejectedRow, type Row, type SpoolRead } from './stage.js';
 import type { CommittedBatch, TableChange, TableFile, TableLog, TableSnapshot } from './table-log.js';
 import { checkTableSchema, type Column, type TableSchema } from './table-schema.js';
@@ -56,6 +56,53 @@ export interface BatchResult {
   readonly quarantineKey?: string;
   /** Nulls and fields among rows that came as CSV or columnar pages (object rows are counted by the caller). */
   readonly bulkNulls?: { readonly nulls: number; readonly fields: number };
+}
+
+/** A share as people read it: 80 %, 1 %, 0.5 %, 0.01 %. */
+function percent(share: number): string {
+  const value = share * 100;
+  return `${value >= 10 ? Math.round(value) : Number(value.toPrecision(2))} %`;
+}
+
+/**
+ * The columns rejected rows did not fit, most first, with the column's type: `"tags" (string) 80000
+ * rows`. Names only, never a value: the message goes to logs, metrics and alerts.
+ */
+function misfits(rejected: readonly RejectedRow[], schema: TableSchema): string {
+  // Longest names first: a reason names its column as `column "<name>"`, and a name may hold quotes.
+  const columns = [...schema.columns].sort((a, b) => b.name.length - a.name.length);
+  const counts = new Map<string, number>();
+  for (const { reason } of rejected) {
+    const column = columns.find((c) => reason.startsWith(`column "${c.name}"`));
+    const label = column ? `${JSON.stringify(column.name)} (${column.type})` : 'the row as a whole';
+    counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
+  const top = [...counts].sort((a, b) => b[1] - a[1]);
+  const listed = top.slice(0, 3).map(([label, n]) => `${label} ${n} ${n === 1 ? 'row' : 'rows'}`);
+  return `${listed.join(', ')}${top.length > 3 ? `, ${top.length - 3} more columns` : ''}`;
+}
+
+/**
+ * A batch sent more of its rows to the quarantine than the table's limit allows; nothing of it was
+ * committed. The message is one line naming the batch, the counts, the limit, the columns the rows
+ * did not fit (names, never values) and the quarantine file that holds the rows and reasons.
+ */
+export class QuarantineLimitError extends RuntimeError {
+  constructor(
+    readonly batchId: string,
+    readonly rowsQuarantined: number,
+    readonly rows: number,
+    readonly maxQuarantineShare: number,
+    readonly columns: string,
+    readonly quarantineKey: string,
+  ) {
+    super(
+      'quality',
+      `batch ${batchId}: ${rowsQuarantined} of ${rows} rows (${percent(rowsQuarantined / Math.max(rows, 1))}) did not fit ` +
+        `the table schema and went to the quarantine, above quality.maxQuarantineShare ${percent(maxQuarantineShare)}; ` +
+        `nothing of the batch was committed (did not fit: ${columns}; the rows and reasons: ${quarantineKey})`,
+    );
+  }
 }
 
 /** A page: rows as objects, or (append and overwrite) rows as CSV text or in a source's binary form. */
@@ -159,12 +206,15 @@ export class LakeWriter {
   /**
    * Writes and commits one batch; a no-op returning `committed: false` if the batch is already in.
    * `state` (where the source resumes after this batch) is committed with the data; pass a function
-   * when the state is only known once the pages are consumed.
+   * when the state is only known once the pages are consumed. With `maxQuarantineShare`, a batch
+   * whose quarantined rows are more than that share of its rows is not committed: its rejected rows
+   * go to `failedQuarantineKey` (to look at; a retry of the batch replaces it) and a RuntimeError 'quality'
+   * (a QuarantineLimitError) is thrown, so the table and the caller's checkpoint stay where they were.
    */
   async writeBatch(
     sequence: number,
     pages: Pages,
-    options: { extractedAt?: Date; state?: unknown; stateAfter?: () => unknown } = {},
+    options: { extractedAt?: Date; state?: unknown; stateAfter?: () => unknown; maxQuarantineShare?: number } = {},
   ): Promise<BatchResult> {
     const extractedAt = options.extractedAt ?? new Date();
     const { appId, log, schema, writeMode } = this.options;
@@ -190,6 +240,7 @@ export class LakeWriter {
       changes: writeMode === 'merge',
     });
     const rejected: RejectedRow[] = [];
+    let rowsIn = 0;
     const added: TableFile[] = [];
     let removed: TableFile[] = [];
     let rowsWritten = 0;
@@ -240,6 +291,7 @@ export class LakeWriter {
         if (bulk && writeMode === 'merge') {
           throw new RuntimeError('internal', 'bulk pages cannot be merged (their rows carry no arrival order)');
         }
+        rowsIn += bulk ? page.rows : page.length;
         if (isCsvPage(page)) stage.appendCsv(page, extractedAt);
         else if (isColumnarPage(page)) rejected.push(...(await stage.appendColumnar(page, extractedAt)));
         else rejected.push(...(await stage.append(page, extractedAt, isDelete)));
@@ -278,6 +330,12 @@ export class LakeWriter {
         if (writeMode === 'overwrite') removed = [...snapshot.files.values()];
       }
       rejected.push(...stage.takeCsvRejected());
+      const limit = options.maxQuarantineShare;
+      if (limit !== undefined && rejected.length > 0 && rejected.length > limit * rowsIn) {
+        const failedKey = failedQuarantineKey(appId, sequence);
+        await writeQuarantine(this.options.store, appId, sequence, rejected, extractedAt, failedKey);
+        throw new QuarantineLimitError(batchId, rejected.length, rowsIn, limit, misfits(rejected, schema), failedKey);
+      }
       const quarantineKey = await writeQuarantine(this.options.store, appId, sequence, rejected, extractedAt);
       const change: TableChange = {
         readVersion: snapshot.version,

@@ -7,6 +7,15 @@ export function quarantineKey(appId: string, sequence: number): string {
 }
 
 /**
+ * Where the rejected records of a batch that was not committed (too much of it went to the
+ * quarantine) go: beside the batch's own file, so a later run that commits the batch never finds
+ * its rows counted twice.
+ */
+export function failedQuarantineKey(appId: string, sequence: number): string {
+  return quarantineKey(appId, sequence).replace(/\.jsonl$/, '.failed.jsonl');
+}
+
+/**
  * Writes rejected records with their reasons as JSON lines. The key is fixed per batch, so a rerun of
  * the same batch replaces the file instead of adding a second copy.
  */
@@ -16,9 +25,9 @@ export async function writeQuarantine(
   sequence: number,
   rejected: readonly RejectedRow[],
   at: Date,
+  key: string = quarantineKey(appId, sequence),
 ): Promise<string | undefined> {
   if (rejected.length === 0) return undefined;
-  const key = quarantineKey(appId, sequence);
   const lines = rejected.map((r) =>
     JSON.stringify(
       { batchId: `${appId}@${sequence}`, rejectedAt: at.toISOString(), reason: r.reason, record: r.row },

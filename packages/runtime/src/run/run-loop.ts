@@ -52,6 +52,12 @@ export interface RunOptions {
    */
   readonly onProgress?: (progress: { readonly rowsRead: number; readonly elapsedMs: number }) => void;
   readonly progressEveryMs?: number;
+  /**
+   * Fail a batch when more than this share (0..1) of its rows goes to the quarantine: nothing of it is
+   * committed, the checkpoint stays and the source is not acknowledged, so the next run reads the same
+   * rows again; the run throws a RuntimeError 'quality'. Default: no limit.
+   */
+  readonly maxQuarantineShare?: number;
 }
 
 export interface RunSummary {
@@ -173,14 +179,23 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
           clearTimeout(timer);
         }
       };
-      const result = await writer.writeBatch(sequence + 1, pages(), {
-        extractedAt,
-        stateAfter: () => {
-          if (batchState === undefined)
-            throw new RuntimeError('internal', 'the source ended a batch without a resumable state');
-          return batchState;
-        },
-      });
+      let result: BatchResult;
+      try {
+        result = await writer.writeBatch(sequence + 1, pages(), {
+          extractedAt,
+          stateAfter: () => {
+            if (batchState === undefined)
+              throw new RuntimeError('internal', 'the source ended a batch without a resumable state');
+            return batchState;
+          },
+          ...(options.maxQuarantineShare !== undefined ? { maxQuarantineShare: options.maxQuarantineShare } : {}),
+        });
+      } catch (error) {
+        // Nothing of the batch is in the lake: the checkpoint and the source's position stay.
+        if (error instanceof RuntimeError && error.code === 'quality')
+          throw new RuntimeError('quality', `${error.message}; the checkpoint stays at ${sequence}`, { cause: error });
+        throw error;
+      }
       sequence += 1;
       state = batchState!;
       await checkpoints.save(connectorId, { sequence, state, updatedAt: new Date().toISOString() });

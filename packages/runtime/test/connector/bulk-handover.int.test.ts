@@ -188,15 +188,19 @@ describe('full refresh: the bulk hand-overs land what the row path lands', () =>
       const lake = mkdtempSync(join(tmpdir(), 'cf-csv-'));
       const counts: HandoverCounts = { binary: 0, csv: 0, rows: 0 };
       const summary = await runConnector({
-        manifest: pgTestManifest(other, {
-          fields: [
-            { name: 'id', type: 'number', nullable: false },
-            { name: 'at', type: 'datetime', nullable: true },
-          ],
-          strategy: { updateStrategy: 'full_refresh' },
-          destination: { lakePath: lake, writeMode: 'overwrite', format: 'parquet' },
-          schedule: { type: 'interval', intervalSeconds: 60 },
-        }),
+        manifest: {
+          ...pgTestManifest(other, {
+            fields: [
+              { name: 'id', type: 'number', nullable: false },
+              { name: 'at', type: 'datetime', nullable: true },
+            ],
+            strategy: { updateStrategy: 'full_refresh' },
+            destination: { lakePath: lake, writeMode: 'overwrite', format: 'parquet' },
+            schedule: { type: 'interval', intervalSeconds: 60 },
+          }),
+          // One row of two is junk on purpose.
+          quality: { maxQuarantineShare: 1 },
+        },
         once: true,
         env: { ...process.env, CF_TEST_PG_URL: url! },
         stateDir: mkdtempSync(join(tmpdir(), 'cf-csv-state-')),

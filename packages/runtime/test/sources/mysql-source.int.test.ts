@@ -240,7 +240,7 @@ describe('MysqlSource: types', () => {
       expect(chunks[0]?.state).toMatchObject({ strategy: 'full_refresh' });
       expect(Date.parse(String(chunks[0]?.state?.completedAt))).toBeGreaterThan(Date.now() - 60_000);
       const rows = [...rowsOf(chunks)].sort((a, b) => Number(a.id) - Number(b.id));
-      expect(rows[0]).toStrictEqual({
+      expect({ ...rows[0] }).toStrictEqual({
         id: 1,
         b: true,
         ti: 127,
@@ -271,8 +271,8 @@ describe('MysqlSource: types', () => {
         bt: 21,
         bt64: '18446744073709551615',
       });
-      expect(rows[1]).toStrictEqual({ ...Object.fromEntries(fields.map((f) => [f, null])), id: 2 });
-      expect(rows[2]).toStrictEqual({
+      expect({ ...rows[1] }).toStrictEqual({ ...Object.fromEntries(fields.map((f) => [f, null])), id: 2 });
+      expect({ ...rows[2] }).toStrictEqual({
         id: 3,
         b: false,
         ti: -128,

@@ -183,12 +183,16 @@ async function land(binary: boolean) {
   const counts: HandoverCounts = { binary: 0, csv: 0, rows: 0 };
   try {
     const summary = await runConnector({
-      manifest: pgTestManifest(table, {
-        fields: FIELDS,
-        strategy: { updateStrategy: 'full_refresh' },
-        destination: { lakePath: lake, writeMode: 'overwrite', format: 'parquet' },
-        schedule: { type: 'interval', intervalSeconds: 60 },
-      }),
+      manifest: {
+        ...pgTestManifest(table, {
+          fields: FIELDS,
+          strategy: { updateStrategy: 'full_refresh' },
+          destination: { lakePath: lake, writeMode: 'overwrite', format: 'parquet' },
+          schedule: { type: 'interval', intervalSeconds: 60 },
+        }),
+        // Random values quarantine freely here: what matters is that both paths quarantine alike.
+        quality: { maxQuarantineShare: 1 },
+      },
       once: true,
       env: { ...process.env, CF_TEST_PG_URL: url!, CF_CHUNK_ROWS: '37' },
       stateDir: state,

@@ -350,6 +350,19 @@ export class Monitor {
     } else if (healthy) {
       await this.alerts.clear(deployment.id, 'auth', now);
     }
+    if (kind === 'quality') {
+      await this.alerts.raise(
+        deployment,
+        'quality',
+        'critical',
+        `a batch did not fit the table schema and was not committed; the connector does not advance until it does (${reason}): ` +
+          `correct the manifest's field types (\`connector-factory deploy\` checks them against the source), or raise quality.maxQuarantineShare to accept the loss`,
+        { reason },
+        now,
+      );
+    } else if (healthy) {
+      await this.alerts.clear(deployment.id, 'quality', now);
+    }
     let drift: DriftReport | null = null;
     const every = this.options.driftEveryMs ?? HOUR;
     const lastDrift = this.lastDrift.get(deployment.id) ?? 0;
