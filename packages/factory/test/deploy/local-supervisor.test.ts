@@ -127,14 +127,4 @@ describe('LocalSupervisor', () => {
     const again = await supervisor.start({ ...spec(), port });
     expect(again.endpoint).toBe(first.endpoint);
   });
-
-  it('stops a connector and forgets it', async () => {
-    await supervisor.start(spec());
-    await until(async () => (await supervisor.status('dep_test_1'))?.pid !== null);
-    const pid = (await supervisor.status('dep_test_1'))!.pid!;
-    await supervisor.stop('dep_test_1');
-    expect(await supervisor.status('dep_test_1')).toBeUndefined();
-    expect(() => process.kill(pid, 0)).toThrow();
-    expect(events.at(-1)).toEqual({ type: 'stopped', deploymentId: 'dep_test_1' });
-  });
 });
