@@ -15,6 +15,7 @@ import { registerReplication } from './commands/replication.js';
 import { registerRetention } from './commands/retention.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
+import { registerSecrets } from './commands/secrets.js';
 import { registerServe } from './commands/serve.js';
 import { registerValidate } from './commands/validate.js';
 import { EXIT, processIo, type ExitCode, type Io } from './io.js';
@@ -65,6 +66,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerRetention(program, io, setExit);
   registerApprovals(program, io, setExit);
   registerAudit(program, io, setExit);
+  registerSecrets(program, io, setExit);
   // Subcommands inherit exitOverride/configureOutput when created; no command at all is a usage error.
   if (argv.length === 0) {
     program.outputHelp({ error: true });

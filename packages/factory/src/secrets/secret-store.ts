@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, link, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { configHome } from '../audit/audit-signer.js';
 import { FactoryError } from '../errors.js';
 import { factoryHome } from '../home.js';
 
@@ -10,8 +10,9 @@ import { factoryHome } from '../home.js';
  * The local secret store: named values (connection strings, tokens) that manifests reference as
  * `${NAME}`, kept in `<factory home>/secrets.enc`, encrypted at rest with AES-256-GCM. The key comes
  * from `CONNECTOR_FACTORY_SECRETS_KEY` (64 hex digits or base64 of 32 bytes), else from a key file in
- * the OS user's config folder (`$XDG_CONFIG_HOME/connector-factory/secrets.key`, default
- * `~/.config/connector-factory/secrets.key`), created on first write with mode 0600 — never under the
+ * the OS user's config folder (`secrets.key` in `CONNECTOR_FACTORY_CONFIG`, else
+ * `$XDG_CONFIG_HOME/connector-factory`, else `~/.config/connector-factory`), created on first write
+ * with mode 0600 — never under the
  * factory home, so a copy of the state folder alone opens nothing. Values never appear in errors.
  */
 
@@ -56,11 +57,9 @@ export function secretsFile(home: string): string {
   return join(home, 'secrets.enc');
 }
 
-/** `$XDG_CONFIG_HOME/connector-factory/secrets.key`, else `~/.config/connector-factory/secrets.key`. */
+/** `secrets.key` in the user's config folder (`CONNECTOR_FACTORY_CONFIG`, else `$XDG_CONFIG_HOME/connector-factory`, else `~/.config/connector-factory`). */
 export function secretsKeyFile(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env['XDG_CONFIG_HOME'];
-  const config = xdg !== undefined && xdg !== '' && isAbsolute(xdg) ? xdg : join(env['HOME'] || homedir(), '.config');
-  return join(config, 'connector-factory', 'secrets.key');
+  return join(configHome(env), 'secrets.key');
 }
 
 /** Throws `usage` unless `name` can be an environment variable the factory does not use itself. */
