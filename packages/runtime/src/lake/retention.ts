@@ -34,6 +34,8 @@ import type { Column, PhysicalType } from './table-schema.js';
 export const RETENTION_APP_ID = 'connector-factory-retention';
 
 const DAY = 86_400_000;
+/** Plans and commits a retention this many times when concurrent commits keep removing the same files. */
+const CONFLICT_ATTEMPTS = 3;
 
 /** What one enforcement is asked to do. */
 export interface RetentionOptions {
@@ -222,7 +224,15 @@ class RetentionRun {
       cutoff: new Date(this.cutoff).toISOString(),
       dryRun: dryRun === true,
     };
-    const table = format === 'delta' ? await this.delta() : await this.plain();
+    // A concurrent commit that removed one of the same files (a merge, an overwrite): plan again on top of it.
+    let table: Awaited<ReturnType<RetentionRun['delta']>> | undefined;
+    for (let attempt = 1; table === undefined; attempt++) {
+      try {
+        table = format === 'delta' ? await this.delta() : await this.plain();
+      } catch (error) {
+        if (!(error instanceof RuntimeError && error.code === 'conflict') || attempt >= CONFLICT_ATTEMPTS) throw error;
+      }
+    }
     const quarantine = await this.quarantine();
     const rowsExpired = [...table.filesRemoved, ...table.filesRewritten].reduce((sum, f) => sum + f.rowsExpired, 0);
     return { ...base, ...table, rowsExpired, quarantine };
@@ -523,6 +533,7 @@ class RetentionRun {
           },
           readVersion: snapshot.version,
           isBlindAppend: false,
+          readsOnlyRemovedFiles: true,
         });
         committed = true;
       } catch (error) {
@@ -579,27 +590,35 @@ class RetentionRun {
     const { store, dryRun } = this.options;
     const log = new PlainLog(store);
     const snapshot = await log.snapshot();
-    const token = this.token;
+    const token = `${this.token}-${this.counter++}`;
+    const uploaded: string[] = [];
     const plan = await this.plan(snapshot.files.values(), async (path, local) => {
+      uploaded.push(log.uploadKey(path, token));
       await store.putFile(log.uploadKey(path, token), local);
     });
     let version = snapshot.version;
     let committed = false;
     if (!dryRun && (plan.removed.length > 0 || plan.rewritten.length > 0)) {
       const gone = new Set([...plan.removed, ...plan.rewritten].map((f) => f.path));
-      version = await log.commit(
-        {
-          readVersion: snapshot.version,
-          operation: 'DELETE',
-          appId: RETENTION_APP_ID,
-          sequence: (snapshot.txns.get(RETENTION_APP_ID) ?? -1) + 1,
-          add: plan.added,
-          remove: [...snapshot.files.values()].filter((f) => gone.has(f.path)),
-          dataChange: true,
-          parameters: { retentionDays: String(this.options.retentionDays), dateColumn: this.options.dateColumn },
-        },
-        token,
-      );
+      version = await log
+        .commit(
+          {
+            readVersion: snapshot.version,
+            operation: 'DELETE',
+            appId: RETENTION_APP_ID,
+            sequence: (snapshot.txns.get(RETENTION_APP_ID) ?? -1) + 1,
+            add: plan.added,
+            remove: [...snapshot.files.values()].filter((f) => gone.has(f.path)),
+            dataChange: true,
+            parameters: { retentionDays: String(this.options.retentionDays), dateColumn: this.options.dateColumn },
+          },
+          token,
+        )
+        .catch(async (error: unknown) => {
+          // Not committed: the staged rewrites are nobody's.
+          await store.delete(uploaded);
+          throw error;
+        });
       committed = true;
     }
     return {

@@ -50,6 +50,7 @@ async function write(
   format: LakeFormat,
   partitionBy: string[],
   batches: Array<{ rows: Array<Record<string, unknown>>; extractedAt?: Date }>,
+  first = 1,
 ): Promise<void> {
   const writer = await openLakeWriter({
     lakePath: path,
@@ -61,7 +62,7 @@ async function write(
   try {
     for (const [i, batch] of batches.entries()) {
       await writer.writeBatch(
-        i + 1,
+        first + i,
         [batch.rows as never],
         batch.extractedAt ? { extractedAt: batch.extractedAt } : {},
       );
@@ -162,6 +163,45 @@ describe.each(['local', 's3'] as const)('retention of a Delta table on %s', (whe
     const remaining = await keys(store);
     for (const gone of removed) expect(remaining).not.toContain(gone);
     expect(ids((await readLake('delta', path)).rows)).toEqual([2, 4, 7, 8]);
+  });
+});
+
+describe('retention of a Delta table with a concurrent writer', () => {
+  it('commits on top of a batch appended while it worked, without removing what it did not read', async () => {
+    const path = location('local', 'delta-race');
+    const now = new Date();
+    const old = (days: number) => new Date(now.getTime() - days * DAY);
+    await write(path, 'delta', [], [{ rows: [row(1, old(400)), row(2, old(5))] }, { rows: [row(3, old(500))] }]);
+    const base = openStore(path);
+    const version = (await readLake('delta', path)).delta!.version;
+    let raced = false;
+    // The connector commits a batch (an old row among them) just before retention's commit.
+    const racing = new Proxy(base, {
+      get(target, property) {
+        if (property === 'putIfAbsent') {
+          return async (key: string, data: Uint8Array | string) => {
+            if (!raced && key.startsWith('_delta_log/') && key.endsWith('.json')) {
+              raced = true;
+              await write(path, 'delta', [], [{ rows: [row(9, old(1)), row(10, old(600))] }], 3);
+            }
+            return target.putIfAbsent(key, data);
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const done = await enforceRetention({
+      store: racing,
+      format: 'delta',
+      retentionDays: 365,
+      dateColumn: 'updated_at',
+      now,
+    });
+    expect(raced).toBe(true);
+    // Planned once, committed after the concurrent batch: row 10 waits for the next enforcement.
+    expect(done).toMatchObject({ committed: true, rowsExpired: 2, tableVersion: version + 2 });
+    expect(ids((await readLake('delta', path)).rows)).toEqual([2, 9, 10]);
   });
 });
 

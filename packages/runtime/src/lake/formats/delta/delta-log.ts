@@ -76,6 +76,12 @@ export interface DeltaCommitOptions {
   readonly isBlindAppend: boolean;
   /** Overrides DeltaLogOptions.maxRetries for this commit. */
   readonly maxRetries?: number;
+  /**
+   * True when the commit depends only on the files it removes, not on the rest of the table (a
+   * retention DELETE: what it removes is decided per file): data a concurrent commit added does not
+   * conflict with it; a concurrent removal of one of its files still does.
+   */
+  readonly readsOnlyRemovedFiles?: boolean;
 }
 
 /** Internal replay state; published states are never mutated (snapshot() hands out copies). */
@@ -487,7 +493,7 @@ export class DeltaLog {
           );
         }
       }
-      if ('add' in action && action.add.dataChange && !options.isBlindAppend) {
+      if ('add' in action && action.add.dataChange && !options.isBlindAppend && !options.readsOnlyRemovedFiles) {
         throw conflict(`it added data (${action.add.path}) that this commit, which read the table, did not see`);
       }
     }
