@@ -17,6 +17,7 @@ import type {
 import { requiredEnv } from '../codegen/common/environment.js';
 import { CertificationWorkflow, DEFAULT_CERTIFY_AFTER_MS } from '../certification/certification.js';
 import { buildPackage, readPackageManifest, type ProgressListener, type StepReport } from './build-package.js';
+import { checkSourceTypes } from './check-source-types.js';
 import type { DeployTarget, InstanceSpec } from './deploy-target.js';
 import { diffManifests, type ManifestChange } from './manifest-diff.js';
 import { packageDigest } from './package-digest.js';
@@ -56,6 +57,11 @@ export interface DeployOptions {
   readonly workingDir?: string;
   /** Where the declared variables' values come from. Default process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Compare the manifest's field types with the live source's catalog before building, and refuse a
+   * column that cannot hold what the source sends (default true).
+   */
+  readonly checkSourceTypes?: boolean;
   /** Default 60 s. */
   readonly healthTimeoutMs?: number;
   /** How long to wait for a CARS approval; 0 (the default) returns at once with 'approval_required'. */
@@ -222,6 +228,16 @@ export async function deployConnector(
     });
     return error;
   };
+
+  // The manifest's types against the live catalog first: a column that cannot hold what the source
+  // sends would quarantine rows on every run, which no sandboxed test of an empty lake would show.
+  if (options.checkSourceTypes ?? true) {
+    try {
+      await checkSourceTypes(manifest, values);
+    } catch (error) {
+      throw error instanceof FactoryError ? await fail('failed', error) : error;
+    }
+  }
 
   let built;
   try {
