@@ -151,7 +151,9 @@ export async function createConnector(options: CreateOptions, context: DeployCon
         {
           env,
           ...(source.suggestedEntities.length > 0 ? { entities: source.suggestedEntities } : {}),
-          // No table named: the only one, else a question, else the list; every table only when the words say so.
+          // Names as the user typed them, matched against the live catalog; none named: the only table, else
+          // a question, else the list; every table only when the words say so.
+          match: 'typed',
           unnamed: source.allEntities === true ? 'all' : 'one',
           ...(options.chooseTable ? { choose: options.chooseTable } : {}),
           ...(source.strategy.namedCursor !== undefined ? { incrementalKey: source.strategy.namedCursor } : {}),

@@ -91,6 +91,7 @@ async function fromSentence(
     {
       env,
       sampleRows: 0,
+      match: 'typed',
       ...(source.suggestedEntities.length > 0 ? { entities: source.suggestedEntities } : {}),
       unnamed: source.allEntities === true ? 'all' : 'one',
       ...(source.strategy.namedCursor !== undefined ? { incrementalKey: source.strategy.namedCursor } : {}),
@@ -184,6 +185,17 @@ describe('names matched against the live catalog', () => {
       /^postgres: no table "invoices" at .*; the tables there: member, stream, sync, user$/,
     );
     expect(error.message).not.toContain(new URL(baseUrl).password || '\u0000');
+  });
+
+  it("a manifest's names (the default) are exact: a dropped table is no near one", async () => {
+    const error = await failure(() =>
+      extractSchema(
+        { type: 'jdbc', provider: 'postgres', connectionString: `\${${VARIABLE}}` },
+        { env, sampleRows: 0, entities: ['members'] },
+      ),
+    );
+    expect(error.code).toBe('not_found');
+    expect(error.message).toMatch(/no table "members" .*; the tables there: member, stream, sync, user$/);
   });
 
   it('on a terminal, a name that matches nothing is asked about', async () => {

@@ -22,11 +22,16 @@ export type SchemaSource = JdbcSchemaSource;
 
 export interface ExtractSchemaOptions {
   /**
-   * Only these entities (tables), in this order, each matched against the live catalog (exact, then
-   * another case, singular/plural, a small typo; each non-exact match explained in `notes`). A
-   * schema-qualified name (`sales.member`) reads that schema and keeps the qualified name. Default: see `unnamed`.
+   * Only these entities (tables), in this order. A schema-qualified name (`sales.member`) reads that
+   * schema and keeps the qualified name. Default: see `unnamed`.
    */
   readonly entities?: readonly string[];
+  /**
+   * How `entities` are found: `exact` names (the default: a manifest's), or `typed` by a user, matched
+   * against the live catalog (exact, then another case, singular/plural, a small typo; each non-exact
+   * match explained in `notes`).
+   */
+  readonly match?: 'exact' | 'typed';
   /** Without `entities`: `all` tables of the schema (the default), or `one`: the only one, else `choose`, else an error listing them. */
   readonly unnamed?: 'all' | 'one';
   /** Asks which table is meant when a name matches nothing or several (on a terminal); without it those fail with the list. */
@@ -121,7 +126,7 @@ export async function extractSchemaFrom(
   introspector: SchemaIntrospector,
   options: Pick<
     ExtractSchemaOptions,
-    'entities' | 'wantCdc' | 'piiThreshold' | 'unnamed' | 'choose' | 'incrementalKey'
+    'entities' | 'match' | 'wantCdc' | 'piiThreshold' | 'unnamed' | 'choose' | 'incrementalKey'
   > & {
     /** Entities come out as `<qualifier>.<name>` (the schema the user qualified them with). */
     readonly qualifier?: string;
@@ -135,6 +140,7 @@ export async function extractSchemaFrom(
   const where = {
     provider: introspector.provider,
     location: introspector.location,
+    exact: options.match !== 'typed',
     ...(options.choose ? { choose: options.choose } : {}),
   };
   const selected =

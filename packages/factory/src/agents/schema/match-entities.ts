@@ -102,6 +102,8 @@ export interface ResolveOptions {
   readonly location: string;
   /** Asks on a terminal; without it, anything but one clear match fails with the list of tables. */
   readonly choose?: ChooseEntity;
+  /** Exact names only (a manifest's, not a user's typing): no other case, number or typo is taken. */
+  readonly exact?: boolean;
 }
 
 /**
@@ -117,7 +119,9 @@ export async function resolveEntities(
   const names: string[] = [];
   const notes: string[] = [];
   for (const name of asked) {
-    const { match, candidates } = matchEntity(name, catalog);
+    const { match, candidates } = options.exact
+      ? { match: catalog.includes(name) ? { name } : undefined, candidates: [] }
+      : matchEntity(name, catalog);
     if (match !== undefined) {
       if (match.how !== undefined) notes.push(match.how);
       if (!names.includes(match.name)) names.push(match.name);
@@ -128,7 +132,8 @@ export async function resolveEntities(
         ? `"${name}" could be ${candidates.join(' or ')}`
         : `no table "${name}" at ${options.location}`;
     const tables = candidates.length > 1 ? candidates : catalog;
-    const chosen = tables.length > 0 ? await options.choose?.({ asked: name, reason, tables }) : undefined;
+    const chosen =
+      tables.length > 0 && options.exact !== true ? await options.choose?.({ asked: name, reason, tables }) : undefined;
     if (chosen !== undefined && catalog.includes(chosen)) {
       notes.push(`"${name}" is ${chosen} (chosen: ${reason})`);
       if (!names.includes(chosen)) names.push(chosen);
@@ -156,7 +161,7 @@ export async function chooseUnnamedEntity(
   if (catalog.length === 1) {
     return { names: [catalog[0]!], notes: [`no table named: ${catalog[0]!} is the only table at ${options.location}`] };
   }
-  const reason = `no table named, and ${options.location} has ${catalog.length} tables`;
+  const reason = `no table named, and there are ${catalog.length} at ${options.location}`;
   const chosen = catalog.length > 0 ? await options.choose?.({ reason, tables: catalog }) : undefined;
   if (chosen !== undefined && catalog.includes(chosen)) {
     return { names: [chosen], notes: [`no table named: ${chosen} chosen of ${catalog.length}`] };
