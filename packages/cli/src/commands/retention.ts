@@ -117,7 +117,7 @@ export function registerRetention(program: Command, io: Io, setExit: (code: Exit
       'after',
       '\nRows are dated by the incremental key when it is a date or datetime, else by _extracted_at. Each\n' +
         'enforcement is an `enforce_retention` audit receipt; the Monitor (`monitor`, `serve`) enforces every\n' +
-        'running connector once a day. See docs/retention.md.\n' +
+        'running or paused connector once a day. See docs/retention.md.\n' +
         '\nExamples:\n  connector-factory retention connector_postgres_orders_v1 --dry-run\n' +
         '  connector-factory retention manifest.json --json',
     )
