@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import {
+  certificationEvidence,
   CertificationWorkflow,
+  connectorStatuses,
+  deploymentOf,
   FactoryError,
   findSupervisor,
   lineSink,
@@ -10,7 +13,6 @@ import {
   resumeDeployment,
   webhookSink,
   type AlertSink,
-  type DeploymentRecord,
   type DeployTarget,
   type FactoryContext,
   type SloResult,
@@ -68,16 +70,6 @@ export async function monitorFor(context: FactoryContext, io: Io, settings: Moni
   const info = await findSupervisor(context.home);
   const target = info ? new RemoteSupervisor(info) : new LocalSupervisor({ home: context.home });
   return buildMonitor(context, io, target, settings);
-}
-
-/** The newest deployment a name refers to (a connector id or a deployment id). */
-async function deploymentOf(context: FactoryContext, ref: string): Promise<DeploymentRecord> {
-  const byId = await context.store.deployments.get(ref);
-  if (byId) return byId;
-  const [newest] = await context.store.deployments.list({ connectorId: ref });
-  if (!newest)
-    throw new FactoryError('not_found', `no deployment of ${ref}; see \`connector-factory deployments --all\``);
-  return newest;
 }
 
 function sloText(slos: readonly SloResult[]): string {
@@ -143,38 +135,7 @@ export function registerMonitor(program: Command, io: Io, setExit: (code: ExitCo
       .option('--json', 'print it as JSON'),
   ).action(async (ref: string | undefined, options: FactoryOptions & { json?: boolean }) => {
     await withFactory(options, async (context) => {
-      const records = ref
-        ? [await deploymentOf(context, ref)]
-        : await context.store.deployments.list({
-            statuses: ['starting', 'healthy', 'unhealthy', 'paused', 'awaiting_approval'],
-          });
-      const rows = [];
-      for (const record of records) {
-        const certification = await context.store.certifications.get(record.id);
-        const metrics = (await context.store.monitor.latestMetrics(record.id))?.metrics as
-          Record<string, unknown> | undefined;
-        const [check] = (
-          await context.store.monitor.checks(record.id, new Date(Date.now() - 3_600_000).toISOString())
-        ).slice(-1);
-        const alerts = await context.store.alerts.list({ deploymentId: record.id, state: 'firing' });
-        rows.push({
-          connectorId: record.connectorId,
-          deploymentId: record.id,
-          version: record.version,
-          environment: record.environment,
-          status: record.status,
-          health: check ? (check.healthy ? 'ok' : `failing: ${check.reason ?? ''}`) : 'not checked yet',
-          slos:
-            alerts
-              .filter((a) => a.key.startsWith('slo:'))
-              .map((a) => `${a.key.slice(4)} breached`)
-              .join(', ') || (check ? 'met' : '–'),
-          certification: certification?.state ?? null,
-          lastRun: (metrics?.lastSuccessfulRun as string | null | undefined) ?? null,
-          lastError: record.lastError ?? (metrics?.lastError as string | undefined) ?? null,
-          firingAlerts: alerts.map((a) => a.key),
-        });
-      }
+      const rows = await connectorStatuses(context.store, ref);
       if (options.json) printJson(io, ref ? rows[0] : rows);
       else if (rows.length === 0) io.out('no connector is deployed');
       else
@@ -206,7 +167,7 @@ export function registerMonitor(program: Command, io: Io, setExit: (code: ExitCo
       .option('--json', 'print them as JSON'),
   ).action(async (ref: string, options: FactoryOptions & { json?: boolean }) => {
     await withFactory(options, async (context) => {
-      const record = await deploymentOf(context, ref);
+      const record = await deploymentOf(context.store, ref);
       const snapshot = await context.store.monitor.latestMetrics(record.id);
       if (!snapshot) {
         io.err(
@@ -233,7 +194,7 @@ export function registerMonitor(program: Command, io: Io, setExit: (code: ExitCo
       .option('--json', 'print the report as JSON'),
   ).action(async (ref: string, options: FactoryOptions & { check?: boolean; json?: boolean }) => {
     await withFactory(options, async (context) => {
-      const record = await deploymentOf(context, ref);
+      const record = await deploymentOf(context.store, ref);
       const report = options.check
         ? await (await monitorFor(context, io, {})).checkDrift(record)
         : (await context.store.drift.list({ deploymentId: record.id }))[0];
@@ -270,23 +231,13 @@ export function registerMonitor(program: Command, io: Io, setExit: (code: ExitCo
       throw new FactoryError('usage', `"${action}" is not a certification action: review, approve, reject or retry`);
     }
     await withFactory(options, async (context) => {
-      const record = await deploymentOf(context, ref);
+      const record = await deploymentOf(context.store, ref);
       const workflow = new CertificationWorkflow({
         store: context.store,
         audit: context.audit,
         riskOf: (a) => context.cars.riskOf(a),
       });
-      const evidence = async () => ({
-        metrics: (await context.store.monitor.latestMetrics(record.id))?.metrics ?? null,
-        alerts: (await context.store.alerts.list({ deploymentId: record.id })).map((a) => ({
-          key: a.key,
-          severity: a.severity,
-          state: a.state,
-          firstAt: a.firstAt,
-          resolvedAt: a.resolvedAt,
-        })),
-        certification: await context.store.certifications.get(record.id),
-      });
+      const evidence = async () => ({ ...(await certificationEvidence(context.store, record.id)) });
       let result: unknown;
       if (action === 'review')
         result = {
