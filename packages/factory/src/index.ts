@@ -133,4 +133,10 @@ export {
   type ManifestRetentionOptions,
   type RetentionReport,
 } from './agents/monitor/retention.js';
-export { certificationEvidence, connectorStatuses, deploymentOf, type CertificationEvidence, type ConnectorStatus } from './views/index.js';
+export {
+  certificationEvidence,
+  connectorStatuses,
+  deploymentOf,
+  type CertificationEvidence,
+  type ConnectorStatus,
+} from './views/index.js';
