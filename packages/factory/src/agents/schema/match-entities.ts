@@ -95,6 +95,11 @@ export function listed(names: readonly string[], count = 30): string {
   return names.length > count ? `${shown} and ${names.length - count} more` : shown;
 }
 
+/** The whole list as a detail line, when the one-line message had to cut it. */
+function moreTables(catalog: readonly string[]): string[] {
+  return catalog.length > 30 ? [`all tables: ${catalog.join(', ')}`] : [];
+}
+
 export interface ResolveOptions {
   /** e.g. `postgres`. */
   readonly provider: string;
@@ -144,7 +149,7 @@ export async function resolveEntities(
       candidates.length > 1
         ? `${options.provider}: ${reason}; name one of them`
         : `${options.provider}: no table "${name}" at ${options.location}; the tables there: ${listed(catalog)}`,
-      [`tables: ${listed(catalog, 200)}`],
+      moreTables(catalog),
     );
   }
   return { names, notes };
@@ -169,6 +174,6 @@ export async function chooseUnnamedEntity(
   throw new FactoryError(
     'invalid_input',
     `${options.provider}: name the table to read (e.g. "the ${catalog[0] ?? 'orders'} table", or "all tables"); the tables at ${options.location}: ${listed(catalog)}`,
-    [`tables: ${listed(catalog, 200)}`],
+    moreTables(catalog),
   );
 }
