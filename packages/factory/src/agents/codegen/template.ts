@@ -1,12 +1,11 @@
 import type ts from 'typescript';
-import type { ConnectorManifest } from '@connector-factory/ir';
+import { TEMPLATE_KINDS, type ConnectorManifest, type TemplateKind } from '@connector-factory/ir';
 import { FactoryError } from '../../errors.js';
 import type { EntityNames, PackageNames } from './common/names.js';
 import type { Workload } from './common/schedule.js';
 
-/** The spec's six connector templates. */
-export const TEMPLATE_KINDS = ['rest-api', 'graphql', 'jdbc', 'file', 'kafka', 'webhook'] as const;
-export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
+// The kinds are the IR's (TEMPLATE_KINDS, which providers name too): one list, defined once.
+export { TEMPLATE_KINDS, type TemplateKind };
 
 /** What the generator knows about a manifest before any template runs; shared by every file. */
 export interface CodegenContext {
