@@ -9,6 +9,7 @@ import { packageDigest } from '../agents/deploy/package-digest.js';
 import { discover } from '../agents/discovery/discover.js';
 import type { SourceManifest } from '../agents/discovery/source-manifest.js';
 import { extractSchema } from '../agents/schema/extract-schema.js';
+import { cdcVerdict } from '../agents/schema/infer-strategy.js';
 import type { ChooseEntity } from '../agents/schema/match-entities.js';
 import { FactoryError } from '../errors.js';
 import { composeManifest } from '../manifest/compose-manifest.js';
@@ -170,7 +171,7 @@ export async function createConnector(options: CreateOptions, context: DeployCon
       };
     },
     ({ definition, manifest: composed }) => ({
-      detail: `${definition.entities.map((e) => `${e.name} (${e.fields.length} fields)`).join(', ')}; ${composed.schema.updateStrategy} → ${composed.destination.format} ${composed.destination.writeMode}`,
+      detail: `${definition.entities.map((e) => `${e.name} (${e.fields.length} fields)`).join(', ')}; ${composed.schema.updateStrategy} → ${composed.destination.format} ${composed.destination.writeMode}${cdcVerdict(definition, source.strategy.updateStrategy === 'cdc')}`,
       inputs: { source: digestOf({ provider, connectionString }) },
       outputs: { schema: digestOf(definition), manifest: digestOf(composed) },
     }),

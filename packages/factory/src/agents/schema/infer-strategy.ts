@@ -203,3 +203,13 @@ export function inferUpdateStrategy(
   }
   return { updateStrategy: 'full_refresh', ...mergeKeys(), strategies, notes };
 }
+
+/**
+ * What a step report adds about change data capture once the schema is read: nothing unless it was asked
+ * for; else each entity's reason, why it falls back or how it streams (a partitioned table through its
+ * root), e.g. ` (silent_events: cdc was asked for, but … REPLICA IDENTITY NOTHING …; falling back to …)`.
+ */
+export function cdcVerdict(definition: { readonly strategies: readonly EntityStrategy[] }, asked: boolean): string {
+  if (!asked || definition.strategies.length === 0) return '';
+  return ` (${definition.strategies.map((own) => `${own.entity}: ${own.why}`).join('; ')})`;
+}

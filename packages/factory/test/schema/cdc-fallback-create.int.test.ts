@@ -1,0 +1,128 @@
+/**
+ * `create` with a sentence that asks for change data capture on a table that cannot stream (REPLICA
+ * IDENTITY NOTHING) or a view: the schema step says why it falls back before anything is generated; a partitioned table streams and the step says how. Runs in a database of its
+ * own on the PostgreSQL at PG_URL, dropped afterwards; stops before code generation.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import { resolveActor } from '../../src/cars/actor.js';
+import { Cars } from '../../src/cars/cars.js';
+import { parsePolicy } from '../../src/cars/policy.js';
+import type { DeployContext } from '../../src/agents/deploy/deploy.js';
+import { LocalSupervisor } from '../../src/agents/deploy/local/local-supervisor.js';
+import { createConnector } from '../../src/orchestrator/create-connector.js';
+import { loadProviderRegistry } from '../../src/registry/provider-registry.js';
+import { openStateStore } from '../../src/store/open-state-store.js';
+import type { StateStore } from '../../src/store/state-store.js';
+import { requirePgUrl } from '../support/live-postgres.js';
+
+const baseUrl = requirePgUrl();
+const database = `cf_cdcfall_${randomBytes(4).toString('hex')}`;
+const VARIABLE = 'PG_CDC_FALLBACK_URL';
+const dbUrl = (() => {
+  const url = new URL(baseUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+})();
+const env = { ...process.env, [VARIABLE]: dbUrl };
+
+async function run(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+let work: string;
+let store: StateStore;
+let supervisor: LocalSupervisor;
+let context: DeployContext;
+
+beforeAll(async () => {
+  await run(baseUrl, `CREATE DATABASE ${database}`);
+  await run(
+    dbUrl,
+    `CREATE TABLE silent_events (id bigint PRIMARY KEY, kind text, updated_at timestamptz NOT NULL);
+     ALTER TABLE silent_events REPLICA IDENTITY NOTHING;
+     CREATE TABLE payments (id bigint NOT NULL, paid_at date NOT NULL, amount numeric(12,2), PRIMARY KEY (id, paid_at))
+       PARTITION BY RANGE (paid_at);
+     CREATE TABLE payments_h1 PARTITION OF payments FOR VALUES FROM ('2024-01-01') TO ('2024-07-01');
+     CREATE TABLE payments_h2 PARTITION OF payments FOR VALUES FROM ('2024-07-01') TO ('2025-01-01');
+     CREATE VIEW big_payments AS SELECT id, paid_at, amount FROM payments WHERE amount > 100;`,
+  );
+  work = await mkdtemp(join(tmpdir(), 'cf-cdcfall-'));
+  store = await openStateStore(join(work, 'state.db'));
+  const policy = parsePolicy('roles:\n  ops: operator\ndefaultRole: viewer\n', join(work, 'policy.yaml'));
+  const audit = new AuditLog(store);
+  supervisor = new LocalSupervisor({ home: work });
+  context = {
+    store,
+    target: supervisor,
+    cars: new Cars(store, policy, audit),
+    audit,
+    actor: resolveActor({ flag: 'ops', policy }),
+    home: work,
+  };
+}, 60_000);
+
+afterAll(async () => {
+  await supervisor?.close();
+  await store?.close();
+  await rm(work, { recursive: true, force: true });
+  await run(baseUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+});
+
+/** Runs `create` up to the schema step; the step's report. */
+async function schemaStep(description: string): Promise<{ detail: string }> {
+  let detail: string | undefined;
+  const stop = new Error('stopped before code generation');
+  try {
+    await createConnector(
+      {
+        description,
+        connection: `\${${VARIABLE}}`,
+        environment: 'dev',
+        outDir: join(work, 'connectors'),
+        registry: await loadProviderRegistry(),
+        env,
+        workingDir: work,
+        progress: (event) => {
+          if (event.step === 'schema' && event.report !== undefined) detail = event.report.detail;
+          if (event.step === 'generate') throw stop;
+        },
+      },
+      context,
+    );
+  } catch (error) {
+    if (error !== stop) throw error;
+  }
+  if (detail === undefined) throw new Error('no schema step');
+  return { detail };
+}
+
+describe('create: CDC asked for, checked at the schema step', () => {
+  it('says why a table with REPLICA IDENTITY NOTHING is polled instead', async () => {
+    const { detail } = await schemaStep('Stream changes from silent_events table in Postgres');
+    expect(detail).toMatch(/^silent_events \(3 fields\); incremental /);
+    expect(detail).toMatch(/REPLICA IDENTITY NOTHING.*updates and deletes cannot be captured/);
+  });
+
+  it('says why a view is polled instead', async () => {
+    const { detail } = await schemaStep('Stream changes from big_payments table in Postgres');
+    expect(detail).toMatch(/big_payments is a view, which has no change log/);
+  });
+
+  it('streams a partitioned table and says how', async () => {
+    const { detail } = await schemaStep('Stream changes from payments table in Postgres');
+    expect(detail).toMatch(/^payments \(3 fields\); cdc /);
+    expect(detail).toMatch(/partitioned table with 2 partitions.*publish_via_partition_root/);
+  });
+});
