@@ -184,6 +184,12 @@ export function registerSchema(program: Command, io: Io, setExit: (code: ExitCod
                 : discovery && discovery.suggestedEntities.length > 0
                   ? { entities: discovery.suggestedEntities }
                   : {}),
+              // Names a user typed, matched against the live catalog; a manifest gets one table unless asked for all.
+              match: 'typed',
+              ...(options.manifest !== undefined && discovery?.allEntities !== true ? { unnamed: 'one' } : {}),
+              ...(discovery?.strategy.namedCursor !== undefined
+                ? { incrementalKey: discovery.strategy.namedCursor }
+                : {}),
               ...(options.schema !== undefined ? { schema: options.schema } : {}),
               ...(options.cdc === true || discovery?.strategy.updateStrategy === 'cdc' ? { wantCdc: true } : {}),
               ...(options.sampleRows !== undefined ? { sampleRows: options.sampleRows } : {}),
