@@ -1,5 +1,6 @@
 export * from './enums.js';
 export * from './manifest.js';
+export { RUNTIME_COLUMN_NAMES, unsupportedFieldNames, type UnsupportedFieldName } from './field-names.js';
 export * from './provider.js';
 export * from './problem.js';
 export { cronError } from './cron.js';

@@ -1,5 +1,6 @@
 import { cronError } from './cron.js';
 import { DERIVED_PARTITION_COLUMNS, FORMAT_COMPRESSIONS, type LakeFormat } from './enums.js';
+import { unsupportedFieldNames } from './field-names.js';
 import { CONNECTOR_ID, SEMVER } from './patterns.js';
 import { closest, describeValue, type JsonPath, type Problem } from './problem.js';
 
@@ -392,6 +393,21 @@ function governanceRules(out: Collector, m: Obj): void {
   }
 }
 
+/** Field names no lake table can hold beside the others: a runtime column's, or a case-only twin. */
+function fieldNameRules(out: Collector, m: Obj, entities: readonly EntityView[]): void {
+  const cdc = obj(m.schema).updateStrategy === 'cdc';
+  for (const entity of entities) {
+    const names = arr(obj(arr(obj(m.schema).entities)[entity.index]).fields).map((field) => str(obj(field).name) ?? '');
+    for (const problem of unsupportedFieldNames(names, cdc)) {
+      out.error(
+        'unsupported_field_name',
+        ['schema', 'entities', entity.index, 'fields', problem.index, 'name'],
+        `entity "${entity.name}": ${problem.reason}`,
+      );
+    }
+  }
+}
+
 /** Runs every cross-field rule over a (possibly malformed) manifest document. */
 export function checkRules(document: unknown): Problem[] {
   const m = obj(document);
@@ -400,6 +416,7 @@ export function checkRules(document: unknown): Problem[] {
   identityRules(out, m, entities);
   sourceRules(out, m);
   schemaRules(out, m, entities);
+  fieldNameRules(out, m, entities);
   destinationRules(out, m, entities);
   scheduleRules(out, m);
   governanceRules(out, m);

@@ -1,4 +1,4 @@
-import { Schema, type Entity, type Field } from '@connector-factory/ir';
+import { Schema, unsupportedFieldNames, type Entity, type Field } from '@connector-factory/ir';
 import { FactoryError } from '../../errors.js';
 import { resolveConnection, type JdbcProvider } from './connection.js';
 import { inferUpdateStrategy, type CombinedStrategy } from './infer-strategy.js';
@@ -239,6 +239,20 @@ export async function extractSchemaFrom(
     strategies: strategy.strategies,
     notes,
   };
+  // Every name a database allows is carried, but for two kinds a lake table cannot hold: say so now,
+  // before anything is generated, rather than have every run fail.
+  const unsupported = entities.flatMap((entity) =>
+    unsupportedFieldNames(
+      entity.fields.map((field) => field.name),
+      definition.updateStrategy === 'cdc',
+    ).map((problem) => `${entity.name}: ${problem.reason}`),
+  );
+  if (unsupported.length > 0) {
+    throw new FactoryError(
+      'invalid_input',
+      `${introspector.provider}: ${unsupported.length === 1 ? 'a column' : 'columns'} no lake table can hold: ${unsupported.join('; ')}`,
+    );
+  }
   // The IR schema section must validate as it is; anything else is a bug here.
   const check = Schema.safeParse({
     entities: definition.entities,
