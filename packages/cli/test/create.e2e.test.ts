@@ -154,7 +154,8 @@ describe('connector-factory create --yes --json', () => {
     );
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe(
-      'error: connector_postgres_cli_orders_v1 reads PG_URL from the environment: set it before deploying\n',
+      'error: connector_postgres_cli_orders_v1 reads PG_URL, which neither the environment nor the secret store holds: ' +
+        'run `export PG_URL=…` or `connector-factory secrets set PG_URL`\n',
     );
   });
 });

@@ -77,6 +77,7 @@ export {
   RUNNING_STATUSES,
   declaredEnv,
   deployConnector,
+  resolveDeclaredEnv,
   newDeploymentId,
   type DeployContext,
   type DeployGate,

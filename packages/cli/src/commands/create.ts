@@ -77,7 +77,7 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
       .argument('<description...>', 'what to connect, e.g. "Stream changes from orders table in Postgres"')
       .option(
         '--connection <url>',
-        'the source: an env-var reference such as ${PG_URL} (a literal URL is turned into one)',
+        'the source: an env-var reference such as ${PG_URL}, or a URL (kept encrypted in the secret store)',
       )
       .option('--lake <path>', 'where the table lands (default ./lake/<provider>/<entity>/)')
       .option('--format <format>', `lake format: ${LAKE_FORMATS.join(', ')}`, parseFormat)
@@ -96,7 +96,10 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
   )
     .addHelpText(
       'after',
-      '\nSteps and timings go to stderr; a CARS gate that needs an approval stops the run and prints the\n' +
+      '\nA literal --connection URL is kept in the secret store (`connector-factory secrets list`) as\n' +
+        'POSTGRES_<DATABASE>_CONNECTION_STRING (MYSQL_… for MySQL; _2, _3 … when that name holds another URL);\n' +
+        'the manifest references only ${NAME}. A variable set in the environment wins over the store.\n' +
+        '\nSteps and timings go to stderr; a CARS gate that needs an approval stops the run and prints the\n' +
         'command that continues (exit 5).\n' +
         '\nExample:\n  connector-factory create "Stream changes from orders table in Postgres" --connection \'${PG_URL}\' \\\n' +
         '    --lake ./lake --env dev --yes --json',

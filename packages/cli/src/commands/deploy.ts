@@ -1,6 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import {
-  declaredEnv,
   deployConnector,
   ensureSupervisor,
   findDeployments,
@@ -8,6 +7,7 @@ import {
   LocalSupervisor,
   readPackageManifest,
   RemoteSupervisor,
+  resolveDeclaredEnv,
   undeployConnector,
   type DeploymentRecord,
   type DeployTarget,
@@ -105,8 +105,9 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
   )
     .addHelpText(
       'after',
-      '\nThe variables the manifest references are read from this environment and handed to the connector;\n' +
-        'they are never stored. Steps and timings go to stderr.\n' +
+      '\nThe variables the manifest references are read from this environment, else from the secret store\n' +
+        '(`connector-factory secrets`), and handed to the connector; the deployment records their names only.\n' +
+        'Steps and timings go to stderr.\n' +
         'Exit status: 0 healthy, 1 invalid package or missing variable, 3 build, tests or health failed (rolled back),\n' +
         '4 not allowed for this actor, 5 waiting for an approval.\n' +
         '\nExamples:\n  connector-factory deploy ./connectors/connector-postgres-orders-v1 --env dev\n' +
@@ -116,7 +117,7 @@ export function registerDeploy(program: Command, io: Io, setExit: (code: ExitCod
       await withFactory(options, async (context) => {
         const target = localTarget(context, options.state, io);
         // Checked before anything is printed or started: a missing variable is one line and exit 1.
-        declaredEnv((await readPackageManifest(packageDir)).manifest, process.env);
+        await resolveDeclaredEnv((await readPackageManifest(packageDir)).manifest, process.env, context.home);
         if (!options.json)
           io.err(`deploying ${packageDir} to ${options.env} (${context.actor.name}, ${context.actor.role})`);
         const receipt = await deployConnector(

@@ -6,7 +6,10 @@ import {
   composeManifest,
   digestOf,
   extractSchema,
+  factoryHome,
   inferProvider,
+  referencedVariables,
+  withStoredSecrets,
   type JdbcProvider,
   type SchemaDefinition,
   type SourceManifest,
@@ -147,7 +150,8 @@ export function registerSchema(program: Command, io: Io, setExit: (code: ExitCod
     .option('--json', 'print the SchemaDefinition as JSON')
     .addHelpText(
       'after',
-      '\nCredentials come only from environment variables; a literal password in --connection is refused.\n' +
+      '\nCredentials come only from environment variables or the secret store (`connector-factory secrets set`);\n' +
+        'a literal password in --connection is refused.\n' +
         'Exit status: 0 ok, 1 invalid input (connection, credentials, unknown table), 2 usage, 3 internal error.\n' +
         "\nExamples:\n  connector-factory schema --connection '${PG_URL}' --entities orders,customers --cdc\n" +
         "  connector-factory schema --connection '${MYSQL_URL}' --json",
@@ -157,7 +161,6 @@ export function registerSchema(program: Command, io: Io, setExit: (code: ExitCod
         options,
         { action: 'extract_schema', agent: 'schema', what: 'introspecting a source' },
         async () => {
-          const env = process.env;
           const discovery = options.discovery !== undefined ? await readSourceManifest(options.discovery) : undefined;
           const connection = options.connection ?? discovery?.connectionString;
           if (connection === undefined) {
@@ -166,6 +169,8 @@ export function registerSchema(program: Command, io: Io, setExit: (code: ExitCod
               'give --connection (an env-var reference) or --discovery with a connection string',
             );
           }
+          // What the connection references: from the environment, else from the secret store.
+          const env = await withStoredSecrets(process.env, referencedVariables(connection), { home: factoryHome() });
           const provider =
             options.provider ??
             (discovery?.provider === 'postgres' || discovery?.provider === 'mysql' ? discovery.provider : undefined) ??

@@ -13,13 +13,18 @@ import { cdcVerdict } from '../agents/schema/infer-strategy.js';
 import type { ChooseEntity } from '../agents/schema/match-entities.js';
 import { FactoryError } from '../errors.js';
 import { composeManifest } from '../manifest/compose-manifest.js';
+import { keepConnectionSecret, literalDatabaseUrl } from '../secrets/connection-secret.js';
+import { referencedVariables, withStoredSecrets } from '../secrets/secret-store.js';
 import type { ProviderRegistry } from '../registry/provider-registry.js';
 import { lakeTablePath } from '../runtime.js';
 import type { Environment } from '../store/state-store.js';
 
 export interface CreateOptions {
   readonly description: string;
-  /** A connection URL or an env-var reference; a literal password is never kept. */
+  /**
+   * A connection URL or an env-var reference. A literal database URL is kept in the secret store
+   * (encrypted) under a `POSTGRES_<DATABASE>_CONNECTION_STRING`-style name the manifest references.
+   */
   readonly connection?: string;
   readonly lake?: string;
   readonly format?: LakeFormat;
@@ -112,6 +117,26 @@ export async function createConnector(options: CreateOptions, context: DeployCon
     }
   };
 
+  // A literal URL goes into the secret store first: discovery, the manifest and the deploy see only `${NAME}`.
+  let connection = options.connection;
+  const literal = connection !== undefined ? literalDatabaseUrl(connection) : undefined;
+  if (literal !== undefined) {
+    options.progress?.({ step: 'secret', state: 'start' });
+    const started = Date.now();
+    const kept = await keepConnectionSecret(literal.url, literal.prefix, { home: context.home, env });
+    connection = kept.reference;
+    const report: StepReport = {
+      step: 'secret',
+      ok: true,
+      durationMs: Date.now() - started,
+      detail: `the connection string is ${kept.reused ? 'already' : 'now'} in the secret store as ${kept.name}; the manifest refers to ${kept.reference}`,
+    };
+    steps.push(report);
+    options.progress?.({ step: 'secret', state: 'done', report });
+  }
+  // The variables the connection references: from the environment, else from the secret store.
+  const sourceEnv = await withStoredSecrets(env, referencedVariables(connection ?? ''), { home: context.home });
+
   const discovery: SourceManifest = await step(
     'discover',
     { action: 'discover', agent: 'discovery', resource: () => 'description' },
@@ -119,8 +144,8 @@ export async function createConnector(options: CreateOptions, context: DeployCon
       discover(
         {
           description: options.description,
-          env,
-          ...(options.connection !== undefined ? { connection: options.connection } : {}),
+          env: sourceEnv,
+          ...(connection !== undefined ? { connection } : {}),
         },
         options.registry,
       ),
@@ -150,7 +175,7 @@ export async function createConnector(options: CreateOptions, context: DeployCon
       const definition = await extractSchema(
         { type: 'jdbc', provider, connectionString },
         {
-          env,
+          env: await withStoredSecrets(sourceEnv, referencedVariables(connectionString), { home: context.home }),
           ...(source.suggestedEntities.length > 0 ? { entities: source.suggestedEntities } : {}),
           // Names as the user typed them, matched against the live catalog; none named: the only table, else
           // a question, else the list; every table only when the words say so.

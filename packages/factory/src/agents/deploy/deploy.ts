@@ -14,6 +14,7 @@ import type {
   RiskLevel,
   StateStore,
 } from '../../store/state-store.js';
+import { missingVariablesHint, withStoredSecrets } from '../../secrets/secret-store.js';
 import { requiredEnv } from '../codegen/common/environment.js';
 import { CertificationWorkflow, DEFAULT_CERTIFY_AFTER_MS } from '../certification/certification.js';
 import { buildPackage, readPackageManifest, type ProgressListener, type StepReport } from './build-package.js';
@@ -55,7 +56,10 @@ export interface DeployOptions {
   readonly environment: Environment;
   /** Where the connector runs; relative lake paths resolve against it. Default the current folder. */
   readonly workingDir?: string;
-  /** Where the declared variables' values come from. Default process.env. */
+  /**
+   * Where the declared variables' values come from. Default process.env; a variable it does not set is
+   * taken from the secret store of the factory home (`connector-factory secrets set`).
+   */
   readonly env?: NodeJS.ProcessEnv;
   /**
    * Compare the manifest's field types with the live source's catalog before building, and refuse a
@@ -117,10 +121,22 @@ export function declaredEnv(manifest: ConnectorManifest, env: NodeJS.ProcessEnv)
   if (missing.length > 0) {
     throw new FactoryError(
       'invalid_input',
-      `${manifest.id} reads ${missing.join(', ')} from the environment: set ${missing.length === 1 ? 'it' : 'them'} before deploying`,
+      `${manifest.id} reads ${missing.join(', ')}, which neither the environment nor the secret store holds: ${missingVariablesHint(missing)}`,
     );
   }
   return Object.fromEntries(names.map((name) => [name, env[name]!]));
+}
+
+/**
+ * The declared variables' values from `env`, else from the secret store of `home` (the environment
+ * wins), or an error naming every one that neither holds and how to provide it.
+ */
+export async function resolveDeclaredEnv(
+  manifest: ConnectorManifest,
+  env: NodeJS.ProcessEnv,
+  home: string,
+): Promise<Record<string, string>> {
+  return declaredEnv(manifest, await withStoredSecrets(env, requiredEnv(manifest), { home }));
 }
 
 /** Local lake folders the connector writes: its sandboxed tests may write there too. */
@@ -165,10 +181,9 @@ export async function deployConnector(
   const actor = context.actor.name;
   const { environment } = options;
   requireRole(context.actor, 'operator', `deploying to ${environment}`);
-  const env = options.env ?? process.env;
   const workingDir = resolve(options.workingDir ?? process.cwd());
   const { manifest } = await readPackageManifest(resolve(packageDir));
-  const values = declaredEnv(manifest, env);
+  const values = await resolveDeclaredEnv(manifest, options.env ?? process.env, context.home);
   const riskLevel = cars.riskOf('deploy', environment);
   const resource = `${manifest.id}@${environment}`;
   const now = () => new Date().toISOString();

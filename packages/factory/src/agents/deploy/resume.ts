@@ -1,5 +1,6 @@
 import { requireRole } from '../../cars/actor.js';
 import { FactoryError } from '../../errors.js';
+import { missingVariablesHint, withStoredSecrets } from '../../secrets/secret-store.js';
 import type { DeploymentRecord } from '../../store/state-store.js';
 import { instanceSpecOf } from './deploy-target.js';
 import type { DeployContext } from './deploy.js';
@@ -8,8 +9,9 @@ import { waitForHealthy } from './wait-for-healthy.js';
 
 /**
  * Starts a paused deployment again (after the breaking drift or the SLO breach that paused it was
- * dealt with) with the variables of `env`, and waits for it to be healthy. Throws 'not_found' when
- * nothing of `ref` is paused, 'deploy_failed' when it does not become healthy (it stays paused).
+ * dealt with) with the variables of `env` (else of the secret store), and waits for it to be healthy.
+ * Throws 'not_found' when nothing of `ref` is paused, 'deploy_failed' when it does not become healthy
+ * (it stays paused).
  */
 export async function resumeDeployment(
   ref: string,
@@ -20,11 +22,12 @@ export async function resumeDeployment(
   const record = (await findDeployments(context, ref)).find((candidate) => candidate.status === 'paused');
   if (!record)
     throw new FactoryError('not_found', `nothing of ${ref} is paused; see \`connector-factory deployments\``);
-  const { spec, missing } = instanceSpecOf(record, options.env ?? process.env);
+  const env = await withStoredSecrets(options.env ?? process.env, record.envNames, { home: context.home });
+  const { spec, missing } = instanceSpecOf(record, env);
   if (spec === undefined) {
     throw new FactoryError(
       'invalid_input',
-      `${record.connectorId} reads ${missing.join(', ')} from the environment: set ${missing.length === 1 ? 'it' : 'them'} before resuming`,
+      `${record.connectorId} reads ${missing.join(', ')}, which neither the environment nor the secret store holds: ${missingVariablesHint(missing)}`,
     );
   }
   const started = await context.target.start(spec);

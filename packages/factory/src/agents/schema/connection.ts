@@ -1,5 +1,6 @@
 import { connectionStringSecret } from '@connector-factory/ir';
 import { FactoryError } from '../../errors.js';
+import { provideVariableHint } from '../../secrets/secret-store.js';
 
 /**
  * Connection strings for the Schema Agent. Credentials come only from environment variables: the
@@ -15,14 +16,17 @@ const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 export type JdbcProvider = 'postgres' | 'mysql';
 
-/** Expands `${NAME}` references from `env`; a variable that is unset or empty is an `invalid_input` error. */
+/**
+ * Expands `${NAME}` references from `env`; a variable that is unset or empty is an `invalid_input` error
+ * that says how to provide it. (Callers fill `env` from the secret store first: `withStoredSecrets`.)
+ */
 export function expandEnvReference(text: string, env: NodeJS.ProcessEnv = process.env): string {
   return text.replace(REFERENCE, (_match, name: string) => {
     const value = env[name];
     if (value === undefined || value === '') {
       throw new FactoryError(
         'invalid_input',
-        `environment variable ${name} is not set (the connection references \${${name}})`,
+        `environment variable ${name} is not set (the connection references \${${name}}): ${provideVariableHint(name)}`,
       );
     }
     return value;

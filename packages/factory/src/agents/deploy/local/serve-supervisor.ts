@@ -1,3 +1,4 @@
+import { missingVariablesHint, withStoredSecrets } from '../../../secrets/secret-store.js';
 import type { StateStore } from '../../../store/state-store.js';
 import { instanceSpecOf, type DeployTarget } from '../deploy-target.js';
 import { RUNNING_STATUSES } from '../deploy.js';
@@ -7,7 +8,10 @@ import { startSupervisorServer } from './supervisor-server.js';
 export interface ServeOptions {
   readonly home: string;
   readonly store: StateStore;
-  /** Where restored deployments take their declared variables from. Default process.env. */
+  /**
+   * Where restored deployments take their declared variables from. Default process.env; what it does
+   * not set comes from the secret store of `home`.
+   */
   readonly env?: NodeJS.ProcessEnv;
   /** The control API's port; default any free port (recorded in `<home>/supervisor.json`). */
   readonly port?: number;
@@ -31,7 +35,8 @@ function describe(event: SupervisorEvent): string {
 
 /**
  * `connector-factory serve`: the local supervisor with its control API. On start it brings back every
- * local deployment the store says should run (their variables from this process's environment); on
+ * local deployment the store says should run (their variables from this process's environment, else
+ * from the secret store); on
  * abort it stops them all and removes `<home>/supervisor.json`. Their records keep saying they should
  * run, so the next `serve` restores them.
  */
@@ -48,9 +53,18 @@ export async function serveSupervisor(options: ServeOptions): Promise<void> {
       (record) => record.target === 'local',
     );
     for (const record of deployments) {
-      const { spec, missing } = instanceSpecOf(record, env);
+      let resolved: NodeJS.ProcessEnv;
+      try {
+        resolved = await withStoredSecrets(env, record.envNames, { home: options.home });
+      } catch (error) {
+        const message = `not restored: ${(error as Error).message.split('\n')[0]}`;
+        await options.store.deployments.update(record.id, { status: 'unhealthy', lastError: message });
+        options.log(`${record.id}: ${message}`);
+        continue;
+      }
+      const { spec, missing } = instanceSpecOf(record, resolved);
       if (spec === undefined) {
-        const message = `not restored: ${missing.join(', ')} not set in the supervisor's environment`;
+        const message = `not restored: ${missing.join(', ')} neither in the supervisor's environment nor in the secret store; ${missingVariablesHint(missing)}, then restart \`connector-factory serve\``;
         await options.store.deployments.update(record.id, { status: 'unhealthy', lastError: message });
         options.log(`${record.id}: ${message}`);
         continue;
