@@ -55,6 +55,8 @@ describe('explicit table names', () => {
     expect((await run('Copy the Users table from postgres daily')).suggestedEntities).toEqual(['Users']);
     expect((await run('Load user data from Postgres')).suggestedEntities).toEqual(['user']);
     expect((await run('Sync orders and customers from Postgres')).suggestedEntities).toEqual(['orders', 'customers']);
+    expect((await run('Load member and orders from Postgres')).suggestedEntities).toEqual(['member', 'orders']);
+    expect((await run('Load "Order Lines" from MySQL')).suggestedEntities).toEqual(['Order Lines']);
   });
 
   it('reads a verb at the start as a verb and the word after "table" as the name', async () => {
@@ -74,6 +76,10 @@ describe('explicit table names', () => {
   it('takes no intent word or filler for a table', async () => {
     const everything = await run('Copy everything once from Postgres');
     expect(everything.suggestedEntities).toEqual([]);
+    expect(everything.allEntities).toBe(true);
+    expect((await run('Copy from postgres daily')).suggestedEntities).toEqual([]);
+    expect((await run('Copy from postgres daily')).allEntities).toBeUndefined();
+    expect((await run('Copy all tables from postgres daily')).allEntities).toBe(true);
     expect(everything.strategy.updateStrategy).toBe('full_refresh');
     expect((await run('Stream changes from Postgres')).suggestedEntities).toEqual([]);
     expect((await run('Load data from Postgres')).suggestedEntities).toEqual([]);

@@ -824,7 +824,7 @@ function parseTables(scanner: Scanner, registry: ProviderRegistry): TableMention
     if (!DETERMINER.test(before) && !/^\s*(?:(?:please|then|and)\s+)?(?:[A-Za-z]+\s+)?$/i.test(clause)) continue;
     // "Copy from Postgres": the word at the start of a clause is the verb.
     if (CLAUSE_START.test(before) && (NAME_WORDS.has(lower) || STOP_WORDS.has(lower))) continue;
-    const next = text.slice(end).trim().split(/\s+/)[0] ?? '';
+    const next = (text.slice(end).trim().split(/\s+/)[0] ?? '').replace(/[,.;:!?]+$/, '');
     add(name, start, `the table before "from" ${/[:$]/.test(next) ? 'a connection string' : next}`);
   }
   return tables.sort((a, b) => a.start - b.start);
