@@ -2,13 +2,14 @@
  * Table names and cursor columns from a sentence to the live catalog, on the real PostgreSQL: tables
  * named like English words (stream, sync, a singular user, member), a schema-qualified sales.order, a
  * name matched by case, number and typo, a cursor column named in the words, and a sentence naming
- * no table. Each run works in its own database and drops it afterwards. PG_URL must be set
- * (scripts/services.sh); without it these tests fail.
+ * no table; and the same on MariaDB. Each run works in its own databases and drops them afterwards.
+ * PG_URL and MARIADB_URL must be set (scripts/services.sh); without them these tests fail.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
@@ -232,6 +233,62 @@ describe('no table named', () => {
       'sync',
       'user',
     ]);
+  });
+});
+
+describe('MariaDB', () => {
+  const base = process.env.MARIADB_URL;
+  const suffix = `${process.pid}_${randomBytes(3).toString('hex')}`;
+  const main = `cf_tables_${suffix}`;
+  const sales = `cf_sales_${suffix}`;
+  const MY = 'MYSQL_TABLE_NAMES_URL';
+  let myEnv: NodeJS.ProcessEnv;
+  let admin: mysql.Connection;
+
+  beforeAll(async () => {
+    if (base === undefined || base === '') throw new Error('MARIADB_URL is not set: start the services');
+    const url = new URL(base);
+    url.pathname = `/${main}`;
+    myEnv = { ...process.env, [MY]: url.toString() };
+    admin = await mysql.createConnection({ uri: base, multipleStatements: true });
+    await admin.query(`CREATE DATABASE ${main}; CREATE DATABASE ${sales};
+      CREATE TABLE ${main}.\`sync\` (id int PRIMARY KEY, modified_at datetime(6) NOT NULL, updated_at datetime(6) NOT NULL);
+      CREATE TABLE ${main}.\`user\` (id int PRIMARY KEY, login varchar(40) NOT NULL);
+      CREATE TABLE ${sales}.\`order\` (id int PRIMARY KEY, total decimal(10,2) NOT NULL);`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${main}; DROP DATABASE IF EXISTS ${sales}`);
+    await admin.end();
+  });
+
+  async function mysqlSentence(description: string): Promise<SchemaDefinition> {
+    const source = await discover({ description, connection: `\${${MY}}`, env: myEnv }, registry);
+    expect(source.provider).toBe('mysql');
+    return extractSchema(
+      { type: 'jdbc', provider: 'mysql', connectionString: source.connectionString! },
+      {
+        env: myEnv,
+        sampleRows: 0,
+        match: 'typed',
+        ...(source.suggestedEntities.length > 0 ? { entities: source.suggestedEntities } : {}),
+        unnamed: source.allEntities === true ? 'all' : 'one',
+        ...(source.strategy.namedCursor !== undefined ? { incrementalKey: source.strategy.namedCursor } : {}),
+      },
+    );
+  }
+
+  it('reads the sync table on the cursor named, the singular user, and a database-qualified order', async () => {
+    const sync = await mysqlSentence('Load the sync table from MySQL, incremental on modified_at');
+    expect(sync).toMatchObject({
+      entities: [{ name: 'sync' }],
+      updateStrategy: 'incremental',
+      incrementalKey: 'modified_at',
+    });
+    expect(names(await mysqlSentence('Copy the users table from MySQL daily'))).toEqual(['user']);
+    expect(names(await mysqlSentence(`Copy ${sales}.order from MySQL daily`))).toEqual([`${sales}.order`]);
+    const none = await failure(() => mysqlSentence('Copy from MySQL daily'));
+    expect(none.message).toMatch(/name the table to read .*: sync, user$/);
   });
 });
 
