@@ -208,11 +208,13 @@ describe('a generated package, built and run outside the repository', () => {
       ['delete', 'numeric(12,2)', 'number'],
       ['../../etc/passwd', 'text', 'string'],
       ['constructor', 'boolean', 'boolean'],
+      ['__proto__', 'text', 'string'],
+      ['select', 'text', 'string'],
     ];
     await client.query(`CREATE TABLE ${quote(table)} (${columns.map(([n, t]) => `${quote(n)} ${t}`).join(', ')})`);
     cleanups.push(() => client.query(`DROP TABLE IF EXISTS ${quote(table)}`));
     await client.query(
-      `INSERT INTO ${quote(table)} SELECT g, 'q' || g, 'b', g, '*/', E'a\\nb', 'ü', 'c', g / 3.0, '/etc', g % 2 = 0 FROM generate_series(1, 1500) g`,
+      `INSERT INTO ${quote(table)} SELECT g, 'q' || g, 'b', g, '*/', E'a\\nb', 'ü', 'c', g / 3.0, '/etc', g % 2 = 0, 'p' || g, 's' FROM generate_series(1, 1500) g`,
     );
     const manifest: ConnectorManifest = {
       id: `connector_postgres_hostile${suffix}_v1`,
