@@ -136,6 +136,23 @@ describe('connector-factory secrets', () => {
   );
 
   it(
+    'hands `run` what the environment lacks from the store',
+    () => {
+      const manifest = JSON.parse(readFileSync(join(root, 'examples/postgres-orders-cdc.json'), 'utf8'));
+      manifest.destination.lakePath = join(work, 'lake');
+      writeFileSync(join(work, 'orders.json'), JSON.stringify(manifest));
+      // Nothing listens on port 9: the run fails connecting, with the stored URL, its password masked.
+      const stored = 'postgresql://nobody:Zz-unusable-9@127.0.0.1:9/none';
+      expect(cli(['secrets', 'set', 'POSTGRES_CONNECTION_STRING', '--value-stdin'], stored).code).toBe(0);
+      const run = cli(['run', 'orders.json', '--once']);
+      expect(run.stderr).not.toContain('is not set');
+      expect(run.stderr).toContain('postgresql://nobody:***@127.0.0.1:9/none');
+      expect(run.stderr).not.toContain('Zz-unusable-9');
+    },
+    SLOW,
+  );
+
+  it(
     'documents each command in --help',
     () => {
       for (const command of [['secrets'], ['secrets', 'set'], ['secrets', 'list'], ['secrets', 'rm']]) {

@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { FactoryError, isRuntimeError, loadManifestFile, runConnector } from '@connector-factory/factory';
+import {
+  FactoryError,
+  factoryHome,
+  isRuntimeError,
+  loadManifestFile,
+  runConnector,
+  withManifestSecrets,
+} from '@connector-factory/factory';
 import { EXIT, printJson, type ExitCode, type Io } from '../io.js';
 import { formatLocatedProblem } from './validate.js';
 
@@ -24,7 +31,8 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
     .option('--json', 'print the run summary as JSON')
     .addHelpText(
       'after',
-      '\nCredentials come from the environment variables the manifest references; logs are JSON lines on stderr.\n' +
+      '\nCredentials come from the environment variables the manifest references, else from the secret store\n' +
+        '(`connector-factory secrets`); logs are JSON lines on stderr.\n' +
         '\nExample:\n  POSTGRES_CONNECTION_STRING=postgresql://… connector-factory run examples/postgres-orders-cdc.json --once',
     )
     .action(async (file: string, options: RunOptions) => {
@@ -43,6 +51,7 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
       try {
         const summary = await runConnector({
           manifest: loaded.manifest,
+          env: await withManifestSecrets(loaded.manifest, process.env, factoryHome()),
           once: options.once === true,
           signal: controller.signal,
           ...(options.entity ? { entity: options.entity } : {}),

@@ -12,3 +12,4 @@ export {
   type SecretStoreOptions,
 } from './secret-store.js';
 export { keepConnectionSecret, literalDatabaseUrl, type KeptConnection } from './connection-secret.js';
+export { withManifestSecrets } from './manifest-secrets.js';
