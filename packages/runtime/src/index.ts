@@ -15,7 +15,13 @@ export { escapePartitionValue, partitionPath, unescapePartitionValue } from './l
 export type { Row, RejectedRow } from './lake/stage.js';
 export type { FileStats, TableChange, TableFile, TableLog, TableSnapshot } from './lake/table-log.js';
 export { PlainLog } from './lake/plain/plain-log.js';
-export { LakeWriter, type BatchResult, type LakeWriterOptions, type Pages } from './lake/lake-writer.js';
+export {
+  LakeWriter,
+  QuarantineLimitError,
+  type BatchResult,
+  type LakeWriterOptions,
+  type Pages,
+} from './lake/lake-writer.js';
 export { openLakeWriter, type OpenLakeWriterOptions } from './lake/open-lake-writer.js';
 export { openStore } from './stores/open-store.js';
 export { S3Store, type S3StoreOptions } from './stores/s3/s3-store.js';
