@@ -5,6 +5,7 @@ import {
   createConnector,
   FactoryError,
   loadProviderRegistry,
+  maskDatabaseUrls,
   type EntityQuestion,
   type Environment,
 } from '@connector-factory/factory';
@@ -113,7 +114,7 @@ export function registerCreate(program: Command, io: Io, setExit: (code: ExitCod
       const registry = await loadProviderRegistry();
       await withFactory(options, async (context) => {
         const target = localTarget(context, options.state, io);
-        io.err(`creating a connector for "${description}" (${context.actor.name}, ${options.env})`);
+        io.err(`creating a connector for "${maskDatabaseUrls(description)}" (${context.actor.name}, ${options.env})`);
         try {
           const summary = await createConnector(
             {

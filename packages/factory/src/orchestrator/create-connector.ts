@@ -13,7 +13,7 @@ import { cdcVerdict } from '../agents/schema/infer-strategy.js';
 import type { ChooseEntity } from '../agents/schema/match-entities.js';
 import { FactoryError } from '../errors.js';
 import { composeManifest } from '../manifest/compose-manifest.js';
-import { keepConnectionSecret, literalDatabaseUrl } from '../secrets/connection-secret.js';
+import { keepConnectionSecret, literalDatabaseUrl, literalDatabaseUrlIn } from '../secrets/connection-secret.js';
 import { referencedVariables, withStoredSecrets } from '../secrets/secret-store.js';
 import type { ProviderRegistry } from '../registry/provider-registry.js';
 import { lakeTablePath } from '../runtime.js';
@@ -117,14 +117,19 @@ export async function createConnector(options: CreateOptions, context: DeployCon
     }
   };
 
-  // A literal URL goes into the secret store first: discovery, the manifest and the deploy see only `${NAME}`.
+  // A literal URL (given as --connection, or written in the sentence) goes into the secret store first:
+  // discovery, the manifest, the receipts and the deploy see only `${NAME}`.
   let connection = options.connection;
-  const literal = connection !== undefined ? literalDatabaseUrl(connection) : undefined;
+  let description = options.description;
+  const inText = connection === undefined ? literalDatabaseUrlIn(description) : undefined;
+  const literal = connection !== undefined ? literalDatabaseUrl(connection) : inText;
   if (literal !== undefined) {
     options.progress?.({ step: 'secret', state: 'start' });
     const started = Date.now();
     const kept = await keepConnectionSecret(literal.url, literal.prefix, { home: context.home, env });
-    connection = kept.reference;
+    if (inText !== undefined) {
+      description = `${description.slice(0, inText.start)}${kept.reference}${description.slice(inText.start + inText.raw.length)}`;
+    } else connection = kept.reference;
     const report: StepReport = {
       step: 'secret',
       ok: true,
@@ -143,7 +148,7 @@ export async function createConnector(options: CreateOptions, context: DeployCon
     () =>
       discover(
         {
-          description: options.description,
+          description,
           env: sourceEnv,
           ...(connection !== undefined ? { connection } : {}),
         },
@@ -151,7 +156,7 @@ export async function createConnector(options: CreateOptions, context: DeployCon
       ),
     (found) => ({
       detail: `${found.displayName}: ${found.suggestedEntities.join(', ') || 'no entity named'} (${found.strategy.updateStrategy})`,
-      inputs: { description: digestOf(options.description) },
+      inputs: { description: digestOf(description) },
       outputs: { sourceManifest: digestOf(found) },
     }),
   );

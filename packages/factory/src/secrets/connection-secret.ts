@@ -27,6 +27,47 @@ export function literalDatabaseUrl(connection: string): { url: string; prefix: s
   return { url, prefix };
 }
 
+/** A database URL written inside a sentence; it ends at white space, a quote or closing punctuation. */
+const URL_IN_TEXT = /(?:jdbc:)?(?:postgres(?:ql)?|pgsql|mysql|mariadb)(?:\+\w+)?:\/\/[^\s"'<>`]+/gi;
+
+function urlsIn(text: string): { raw: string; start: number }[] {
+  return [...text.matchAll(URL_IN_TEXT)].map((match) => ({
+    raw: match[0].replace(/[.,;:!?)\]}]+$/, ''),
+    start: match.index,
+  }));
+}
+
+/** The first literal database URL in a description, where it stands, and the rest as literalDatabaseUrl. */
+export function literalDatabaseUrlIn(
+  text: string,
+): { url: string; prefix: string; raw: string; start: number } | undefined {
+  for (const { raw, start } of urlsIn(text)) {
+    const literal = literalDatabaseUrl(raw);
+    if (literal !== undefined) return { ...literal, raw, start };
+  }
+  return undefined;
+}
+
+/** `text` with the password (and credential parameters) of every database URL in it shown as `***`. */
+export function maskDatabaseUrls(text: string): string {
+  let masked = '';
+  let last = 0;
+  for (const { raw, start } of urlsIn(text)) {
+    const scheme = raw.indexOf('://') + 3;
+    const at = raw.lastIndexOf('@');
+    let shown = raw;
+    if (at > scheme) {
+      const userInfo = raw.slice(scheme, at);
+      const colon = userInfo.indexOf(':');
+      if (colon >= 0) shown = `${raw.slice(0, scheme)}${userInfo.slice(0, colon)}:***${raw.slice(at)}`;
+    }
+    shown = shown.replace(/([?&](?:password|passwd|pwd|pass|sslpassword|secret|token)=)[^&#]*/gi, '$1***');
+    masked += text.slice(last, start) + shown;
+    last = start + raw.length;
+  }
+  return masked + text.slice(last);
+}
+
 /** `POSTGRES_SHOP_CONNECTION_STRING` for …/shop; `POSTGRES_CONNECTION_STRING` without a database. */
 function baseName(url: string, prefix: string): string {
   let database = '';

@@ -11,5 +11,11 @@ export {
   type SecretEntry,
   type SecretStoreOptions,
 } from './secret-store.js';
-export { keepConnectionSecret, literalDatabaseUrl, type KeptConnection } from './connection-secret.js';
+export {
+  keepConnectionSecret,
+  literalDatabaseUrl,
+  literalDatabaseUrlIn,
+  maskDatabaseUrls,
+  type KeptConnection,
+} from './connection-secret.js';
 export { withManifestSecrets } from './manifest-secrets.js';
