@@ -179,7 +179,8 @@ export class SecretStore {
 
   private async update<T>(change: (secrets: Contents['secrets']) => Promise<T>): Promise<T> {
     await mkdir(this.home, { recursive: true });
-    const key = await this.key(true);
+    // A new key only for a new store: an existing one without its key stays unreadable, not replaced.
+    const key = await this.key(!this.exists());
     const release = await this.lock();
     try {
       const contents = this.exists() ? await this.read(key) : { secrets: Object.create(null) as Contents['secrets'] };

@@ -96,6 +96,9 @@ describe('SecretStore', () => {
     rmSync(secretsKeyFile(env));
     const lost = await failure(() => new SecretStore({ home, env }).get('TOKEN'));
     expect(lost.message).toMatch(/exists but its key does not: set CONNECTOR_FACTORY_SECRETS_KEY or restore /);
+    const overwrite = await failure(() => new SecretStore({ home, env }).set('OTHER', 'x'));
+    expect(overwrite.message).toMatch(/exists but its key does not/);
+    expect(() => statSync(secretsKeyFile(env))).toThrow();
   });
 
   it('refuses a tampered or damaged file in one line', async () => {
