@@ -58,8 +58,8 @@ export { createSource, referencedEnvVars } from './connector/create-source.js';
 export { entityOf, entityRefOf, readModeOf, replicationName } from './connector/read-mode.js';
 export { runConnector, tablePathOf, type ConnectorOptions } from './connector/run-connector.js';
 export { connectorMain, loadManifest } from './connector/connector-main.js';
-export { PostgresCdcReader } from './sources/postgres/postgres-cdc.js';
-export { dropReplication } from './sources/postgres/postgres-cdc-slots.js';
+export { PostgresCdcReader } from './sources/postgres/cdc/index.js';
+export { dropReplication } from './sources/postgres/cdc/index.js';
 export {
   enforceConnectorRetention,
   enforceRetention,

@@ -7,7 +7,7 @@ import type { ConnectorManifest, Field } from '@connector-factory/ir';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModeOf } from '../../src/connector/read-mode.js';
 import { runConnector } from '../../src/connector/run-connector.js';
-import { dropReplication } from '../../src/sources/postgres/postgres-cdc-slots.js';
+import { dropReplication } from '../../src/sources/postgres/cdc/index.js';
 import { readLake } from '../lake/readers.js';
 import { pgTestManifest } from './fixtures.js';
 

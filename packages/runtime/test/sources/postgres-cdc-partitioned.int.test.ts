@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Row } from '../../src/lake/stage.js';
 import type { EntityRef, ReadMode, SourceChunk, SourceState } from '../../src/sources/source.js';
-import { dropReplication, PostgresCdcReader } from '../../src/sources/postgres/postgres-cdc.js';
+import { dropReplication, PostgresCdcReader } from '../../src/sources/postgres/cdc/index.js';
 
 // CDC of a range-partitioned table (relkind 'p') on the PostgreSQL at PG_URL (wal_level=logical, 13+):
 // the publication publishes via the partition root, so every partition's changes arrive under the

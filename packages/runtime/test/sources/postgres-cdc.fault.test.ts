@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Row } from '../../src/lake/stage.js';
 import type { SourceState } from '../../src/sources/source.js';
-import { dropReplication, parseLsn, PostgresCdcReader } from '../../src/sources/postgres/postgres-cdc.js';
+import { dropReplication, parseLsn, PostgresCdcReader } from '../../src/sources/postgres/cdc/index.js';
 
 // Restarts the shared PostgreSQL of scripts/services.sh: runs in the `faults` project, alone, after the
 // other tests. PG_URL comes from .services/env (`npm test` exports it); without it the test fails.

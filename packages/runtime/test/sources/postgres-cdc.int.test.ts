@@ -9,9 +9,8 @@ import {
   dropReplication,
   parseLsn,
   PostgresCdcReader,
-  readByXmin,
   type PostgresCdcOptions,
-} from '../../src/sources/postgres/postgres-cdc.js';
+} from '../../src/sources/postgres/cdc/index.js';
 
 // PostgreSQL from scripts/services.sh (wal_level=logical); `npm test` exports PG_URL from .services/env.
 // Without it every test here fails (never skips). Every test uses its own table, slot and publication
@@ -575,42 +574,4 @@ describe('PostgresCdcReader', () => {
       ),
     ).toBe(100_000);
   }, 300_000);
-});
-
-describe('readByXmin', () => {
-  it('reads rows inserted or updated since the saved xmin, in xmin order; deletes are not seen', async () => {
-    const f = await fixture('id bigint PRIMARY KEY, name text');
-    await admin.query(`INSERT INTO ${f.table} VALUES (1, 'a'), (2, 'b')`);
-    await admin.query(`INSERT INTO ${f.table} VALUES (3, 'c')`);
-    const client = new pg.Client({ connectionString: pgUrl() });
-    await client.connect();
-    try {
-      const read = async (xmin: number | undefined, chunkRows = 10_000) => {
-        const chunks: SourceChunk[] = [];
-        for await (const chunk of readByXmin(client, f.entity, xmin, chunkRows)) chunks.push(chunk);
-        return chunks;
-      };
-      const first = await read(undefined);
-      expect(first.flatMap((c) => c.rows.map((r) => r.id))).toEqual(['1', '2', '3']);
-      const saved = first.at(-1)!.state!.xmin as number;
-      expect(typeof saved).toBe('number');
-
-      await admin.query(`UPDATE ${f.table} SET name = 'b2' WHERE id = 2`);
-      await admin.query(`DELETE FROM ${f.table} WHERE id = 1`);
-      await admin.query(`INSERT INTO ${f.table} VALUES (4, 'd')`);
-      const second = await read(saved);
-      expect(second.flatMap((c) => c.rows)).toEqual([
-        { id: '2', name: 'b2' },
-        { id: '4', name: 'd' },
-      ]);
-      // Chunks that may end inside one transaction's rows carry no state past it.
-      await admin.query(`INSERT INTO ${f.table} SELECT g, 'x' FROM generate_series(10, 14) g`);
-      const chunked = await read(second.at(-1)!.state!.xmin as number, 2);
-      expect(chunked.flatMap((c) => c.rows).length).toBe(5);
-      expect(chunked.slice(0, -1).every((c) => c.state === undefined)).toBe(true);
-      expect(await read(chunked.at(-1)!.state!.xmin as number)).toEqual([{ rows: [], state: chunked.at(-1)!.state }]);
-    } finally {
-      await client.end();
-    }
-  });
 });

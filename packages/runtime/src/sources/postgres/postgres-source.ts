@@ -16,7 +16,7 @@ import type {
   SourceState,
   SqlConnectionOptions,
 } from '../source.js';
-import { PostgresCdcReader } from './postgres-cdc.js';
+import { PostgresCdcReader } from './cdc/index.js';
 import { connectPostgres, pgError, quoteIdent } from './postgres-connection.js';
 import {
   converterFor,

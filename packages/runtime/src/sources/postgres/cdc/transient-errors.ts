@@ -1,0 +1,95 @@
+import { RuntimeError } from '../../../errors.js';
+
+/**
+ * Which failures of the CDC reader are worth another attempt, and the one retry loop that acts on them.
+ * A replication connection drops when the server restarts, fails over or closes idle sessions; a slot is
+ * briefly "in use" while the walsender of a connection that just closed has not exited yet. Both pass
+ * with time; anything else (permissions, a missing table, a malformed stream) does not.
+ */
+
+/** SQLSTATEs and socket errors worth a reconnection: the server is restarting, overloaded or unreachable. */
+const TRANSIENT_CODES = new Set([
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, shutting down, in recovery)
+  '57P05', // idle_session_timeout
+  '53300', // too_many_connections
+  '55006', // object_in_use: the slot is still held by a walsender that has not exited yet
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+/** object_in_use: a replication slot is held by another (possibly exiting) walsender. */
+const SLOT_IN_USE = '55006';
+
+/** The SQLSTATE or socket error code (a RuntimeError from pgError carries it as its cause). */
+export function errorCode(error: unknown): string | undefined {
+  const err = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  if (error instanceof RuntimeError) return typeof err?.cause?.code === 'string' ? err.cause.code : undefined;
+  return typeof err?.code === 'string' ? err.code : undefined;
+}
+
+/** A failure that passes with time: the server restarting or unreachable, or a slot not released yet. */
+export function isTransient(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
+  const message = String((error as { message?: unknown })?.message ?? error);
+  return /connection terminated|terminating connection|server closed the connection|socket hang up|timeout expired|connection ended|not queryable|ended replication/i.test(
+    message,
+  );
+}
+
+/** The slot is held by a walsender (SQLSTATE 55006): ours that has not exited yet, or another reader's. */
+export function isSlotInUse(error: unknown): boolean {
+  return errorCode(error) === SLOT_IN_USE;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** How `retry` repeats an attempt. */
+export interface RetryPolicy {
+  /** Attempts after the first one. */
+  readonly retries: number;
+  /** Whether a failure is worth another attempt. */
+  readonly retryable: (error: unknown) => boolean;
+  /** The pause before attempt `n + 1`, after attempt `n` (counted from 0) failed. */
+  readonly delayMs: (attempt: number) => number;
+}
+
+/**
+ * Runs `attempt(0)`, `attempt(1)`, … until one succeeds, a failure is not retryable, or `retries` more
+ * attempts failed; throws the last failure.
+ */
+export async function retry<T>(attempt: (n: number) => Promise<T>, policy: RetryPolicy): Promise<T> {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      if (n >= policy.retries || !policy.retryable(error)) throw error;
+      const ms = policy.delayMs(n);
+      if (ms > 0) await sleep(ms);
+    }
+  }
+}
