@@ -84,6 +84,8 @@ describe('explicit table names', () => {
     expect((await run('Stream changes from Postgres')).suggestedEntities).toEqual([]);
     expect((await run('Load data from Postgres')).suggestedEntities).toEqual([]);
     expect((await run('Copy the entire table from Postgres')).suggestedEntities).toEqual([]);
+    expect((await run('Copy the orders table from Postgres at db.internal')).suggestedEntities).toEqual(['orders']);
+    expect((await run('Copy orders.csv from Postgres')).suggestedEntities).not.toContain('orders.csv');
   });
 
   it('changes nothing for SaaS entities', async () => {

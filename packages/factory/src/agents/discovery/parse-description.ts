@@ -700,6 +700,9 @@ const CURSOR_PATTERNS: ReadonlyArray<{ re: RegExp; column: number; claimFrom: nu
     claimFrom: 0,
   },
 ];
+/** What follows the dot of a file name or a host name, not of a schema-qualified table. */
+const NOT_A_TABLE_SUFFIX =
+  /^(?:csv|tsv|json|jsonl|ndjson|parquet|avro|txt|gz|zip|xlsx?|sql|ya?ml|com|net|org|io|dev|internal|local|lan)$/i;
 /** "by <column>": only a column-shaped word (snake_case, or a time/version name), and not "partitioned by". */
 const BY_COLUMN_RE = new RegExp(
   String.raw`(?<!\b(?:partition(?:ed)?|group(?:ed)?|cluster(?:ed)?|split)\s+)\bby\s+${COLUMN}`,
@@ -808,7 +811,10 @@ function parseTables(scanner: Scanner, registry: ProviderRegistry): TableMention
   if (!database) return tables;
   for (const { match, start } of scanner.find(QUALIFIED_RE)) {
     if (isProvider(match[1]!)) continue;
-    add(match[0], start, 'a schema-qualified table name');
+    // "Postgres at db.internal" is a host, "orders.csv" a file: neither is a table, nor part of one.
+    const host = /\b(?:at|host|server|hostname|on)\s+$/i.test(text.slice(0, start));
+    if (host || NOT_A_TABLE_SUFFIX.test(match[2]!)) scanner.claim(start, start + match[0].length);
+    else add(match[0], start, 'a schema-qualified table name');
   }
   for (const { match, start, end } of scanner.find(NAME_FROM_RE)) {
     const name = match[1]!;
