@@ -127,6 +127,12 @@ describe('cursor columns', () => {
     expect(m.warnings.join('\n')).toMatch(/cursor is not used/);
   });
 
+  it('"incremental on the X table" names the table, not a cursor', async () => {
+    const m = await run('Load incremental on the member table from Postgres');
+    expect(m.suggestedEntities).toEqual(['member']);
+    expect(m.strategy.namedCursor).toBeUndefined();
+  });
+
   it('"partitioned by" names no cursor', async () => {
     const m = await run('Copy the member table from Postgres partitioned by event_date');
     expect(m.strategy.namedCursor).toBeUndefined();

@@ -673,7 +673,8 @@ const TABLE_AFTER_NAME_RE = new RegExp(String.raw`(?<![\w$.])(${NAME})\s+table\b
 const TABLE_BEFORE_NAME_RE = new RegExp(String.raw`\btable\s+(${NAME})(?![\w$.])`, 'g');
 const NAME_FROM_RE = new RegExp(String.raw`(?<![\w$.])(${NAME})\s+from\b`, 'g');
 const QUALIFIED_RE = /(?<![\w$.@/:-])([A-Za-z_][\w$]*)\.([A-Za-z_][\w$]*)(?![\w$.@/-])/g;
-const COLUMN = String.raw`["'\u0060]?([A-Za-z_][\w$]*)["'\u0060]?`;
+/** A column name, maybe quoted; never the name before "table" ("incremental on the orders table" names no cursor). */
+const COLUMN = String.raw`["'\u0060]?([A-Za-z_][\w$]*)["'\u0060]?(?![\w$])(?!\s+tables?\b)`;
 const CURSOR_PATTERNS: ReadonlyArray<{ re: RegExp; column: number; claimFrom: number }> = [
   // "incremental on modified_at", "incrementally by updated_at", "cursor on x": the intent word stays an intent.
   {
