@@ -4,8 +4,21 @@ export { RUNTIME_COLUMN_NAMES, unsupportedFieldNames, type UnsupportedFieldName 
 export * from './provider.js';
 export * from './problem.js';
 export { cronError } from './cron.js';
-export { ENV_REFERENCE, connectionStringSecret, findLiteralSecrets, secretKind } from './secrets.js';
+export {
+  ENV_REFERENCE,
+  MASK,
+  REDACTED,
+  connectionStringSecret,
+  findLiteralSecrets,
+  redactProblem,
+  redactSecrets,
+  redactValue,
+  scanLiteralSecrets,
+  secretKind,
+  type LiteralSecrets,
+  type ScanOptions,
+} from './secrets.js';
 export { CONNECTOR_ID, SEMVER } from './patterns.js';
-export { LAKE_SCHEMES, checkRules, slug } from './rules.js';
+export { LAKE_SCHEMES, MAX_STRING_LENGTH, checkRules, slug } from './rules.js';
 export { validateManifest, type ValidationResult } from './validate.js';
 export { manifestJsonSchema, providerJsonSchema } from './json-schema.js';

@@ -1,3 +1,5 @@
+import { redactSecrets } from './secrets.js';
+
 /** A JSON path into a document: object keys and array indexes. */
 export type JsonPath = ReadonlyArray<string | number>;
 
@@ -46,32 +48,50 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** Longer input is no typo of a name: "did you mean" is not worth comparing it. */
+const SUGGESTION_MAX_LENGTH = 256;
+
 /** The closest candidate within a typo's reach of `input`, case-insensitively; undefined when none is close. */
 export function closest(input: string, candidates: readonly string[]): string | undefined {
+  if (input.length > SUGGESTION_MAX_LENGTH) return undefined;
   const needle = input.toLowerCase();
+  const reach = Math.max(2, Math.floor(needle.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
-    const distance = editDistance(needle, candidate.toLowerCase());
+    // The distance is at least the difference in length: skip what cannot be within reach.
+    const lower = candidate.toLowerCase();
+    if (Math.abs(lower.length - needle.length) > reach) continue;
+    const distance = editDistance(needle, lower);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  const reach = Math.max(2, Math.floor(needle.length / 3));
   return bestDistance <= reach ? best : undefined;
 }
 
-/** A short, printable rendering of any JSON value for the `found` of a problem. */
+/** Longer texts are described, not quoted: a few words say more than its first characters. */
+const LONG_TEXT = 4096;
+const longText = (text: string): string => `a string of ${text.length} characters`;
+
+/**
+ * A text as a problem may show it: credentials redacted, then cut to 60 characters (redacting first, so
+ * the cut never leaves part of a credential the redactor no longer recognises).
+ */
+export function shortText(text: string): string {
+  if (text.length > LONG_TEXT) return `(${longText(text)})`;
+  const safe = redactSecrets(text);
+  return safe.length > 60 ? `${safe.slice(0, 57)}...` : safe;
+}
+
+/** A short, printable rendering of any JSON value for the `found` of a problem, never a credential. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') {
-    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-    return JSON.stringify(shown);
-  }
+  if (typeof value === 'string') return value.length > LONG_TEXT ? longText(value) : JSON.stringify(shortText(value));
   return String(value);
 }
 

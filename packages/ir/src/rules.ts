@@ -2,7 +2,7 @@ import { cronError } from './cron.js';
 import { DERIVED_PARTITION_COLUMNS, FORMAT_COMPRESSIONS, type LakeFormat } from './enums.js';
 import { unsupportedFieldNames } from './field-names.js';
 import { CONNECTOR_ID, SEMVER } from './patterns.js';
-import { closest, describeValue, type JsonPath, type Problem } from './problem.js';
+import { closest, describeValue, shortText, type JsonPath, type Problem } from './problem.js';
 
 /**
  * The rules a field-by-field check misses. They run on the raw document, before or without a
@@ -12,9 +12,25 @@ import { closest, describeValue, type JsonPath, type Problem } from './problem.j
 
 type Obj = Readonly<Record<string, unknown>>;
 const isObj = (value: unknown): value is Obj => value !== null && typeof value === 'object' && !Array.isArray(value);
-const obj = (value: unknown): Obj => (isObj(value) ? value : {});
-const arr = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
-const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+/**
+ * The own properties of an object, on a null prototype: reading `source.auth` or `schedule[field]` from it
+ * never reaches `Object.prototype`, whatever names the document uses.
+ */
+const obj = (value: unknown): Obj =>
+  Object.assign(Object.create(null) as Record<string, unknown>, isObj(value) ? value : {});
+/** The items of an array, in a fresh one: array methods never consult the document's own `constructor`. */
+const arr = (value: unknown): readonly unknown[] => {
+  if (!Array.isArray(value)) return [];
+  const items: unknown[] = [];
+  for (let i = 0; i < value.length; i++) items.push(value[i]);
+  return items;
+};
+/** A string the rules read; a longer one is reported by itself (too_long) and skipped here. */
+const str = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.length <= MAX_STRING_LENGTH ? value : undefined;
+
+/** The longest string (value or key) a manifest holds: a long SQL query fits many times over. */
+export const MAX_STRING_LENGTH = 65_536;
 
 /** Lake locations the runtime writes to: S3 (and S3-compatible stores) and local folders. */
 export const LAKE_SCHEMES = ['s3://', 'file://', 'a local path'] as const;
@@ -68,18 +84,24 @@ function requireFieldEverywhere(
   for (const entity of entities) {
     if (entity.fields.has(column)) continue;
     const suggestion = closest(column, [...entity.fields, ...allowed]);
-    out.error('unknown_field', path, `${role} "${column}" is not a field of entity "${entity.name}"`, {
-      expected: `one of ${[...entity.fields, ...allowed].join(', ')}`,
-      found: JSON.stringify(column),
-      ...(suggestion !== undefined ? { suggestion } : {}),
-    });
+    out.error(
+      'unknown_field',
+      path,
+      `${role} ${describeValue(column)} is not a field of entity ${describeValue(entity.name)}`,
+      {
+        expected: `one of ${[...entity.fields, ...allowed].map(shortText).join(', ')}`,
+        found: describeValue(column),
+        ...(suggestion !== undefined ? { suggestion } : {}),
+      },
+    );
   }
 }
 
 function identityRules(out: Collector, m: Obj, entities: readonly EntityView[]): void {
   const id = str(m.id);
   const version = str(m.version);
-  const provider = str(obj(m.source).provider);
+  const rawProvider = str(obj(m.source).provider);
+  const provider = rawProvider !== undefined ? slug(rawProvider) : undefined;
   if (version !== undefined && !SEMVER.test(version)) {
     out.error('invalid_version', ['version'], 'is not a semantic version', {
       expected: 'MAJOR.MINOR.PATCH, e.g. 1.0.0',
@@ -96,32 +118,50 @@ function identityRules(out: Collector, m: Obj, entities: readonly EntityView[]):
     return;
   }
   const [, middle, major] = match as unknown as [string, string, string];
-  if (provider !== undefined && !`${middle}_`.startsWith(`${slug(provider)}_`)) {
-    out.error('id_provider_mismatch', ['id'], `does not start with the provider "connector_${slug(provider)}_"`, {
-      found: describeValue(id),
-    });
+  if (provider !== undefined && !`${middle}_`.startsWith(`${provider}_`)) {
+    out.error(
+      'id_provider_mismatch',
+      ['id'],
+      `does not start with the provider ${describeValue(`connector_${provider}_`)}`,
+      {
+        found: describeValue(id),
+      },
+    );
   } else if (provider !== undefined) {
-    const entityPart = middle.slice(slug(provider).length + 1);
+    const entityPart = middle.slice(provider.length + 1);
     const names = entities.map((e) => slug(e.name));
     if (entityPart === '') {
       out.error('invalid_id', ['id'], 'has no entity part', {
-        expected: `connector_${slug(provider)}_<entity>_v${major}`,
+        expected: `connector_${shortText(provider)}_<entity>_v${shortText(major)}`,
       });
     } else if (names.length > 0 && !names.includes(entityPart)) {
       out.warn(
         'id_entity_mismatch',
         ['id'],
-        `entity part "${entityPart}" names none of the entities (${names.join(', ')})`,
+        `entity part ${describeValue(entityPart)} names none of the entities (${names.map(shortText).join(', ')})`,
       );
     }
   }
   const versionMajor = version !== undefined ? SEMVER.exec(version)?.[1] : undefined;
   if (versionMajor !== undefined && versionMajor !== major) {
-    out.error('id_version_mismatch', ['id'], `ends in _v${major} but version ${version} has major ${versionMajor}`, {
-      expected: `_v${versionMajor}`,
-    });
+    out.error(
+      'id_version_mismatch',
+      ['id'],
+      `ends in _v${shortText(major)} but version ${shortText(version!)} has major ${versionMajor}`,
+      {
+        expected: `_v${shortText(versionMajor)}`,
+      },
+    );
   }
 }
+
+/** The config keys each auth method needs; a Map, so a method named "constructor" needs nothing. */
+const AUTH_NEEDS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['oauth2', ['tokenUrl', 'clientIdEnvVar', 'clientSecretEnvVar']],
+  ['api_key', ['headerName', 'apiKeyEnvVar']],
+  ['bearer', ['tokenEnvVar']],
+  ['iam', ['roleArn']],
+]);
 
 function sourceRules(out: Collector, m: Obj): void {
   const source = obj(m.source);
@@ -136,13 +176,7 @@ function sourceRules(out: Collector, m: Obj): void {
       expected: 'an env-var reference such as ${POSTGRES_CONNECTION_STRING}',
     });
   }
-  const needs: Record<string, readonly string[]> = {
-    oauth2: ['tokenUrl', 'clientIdEnvVar', 'clientSecretEnvVar'],
-    api_key: ['headerName', 'apiKeyEnvVar'],
-    bearer: ['tokenEnvVar'],
-    iam: ['roleArn'],
-  };
-  for (const key of method !== undefined ? (needs[method] ?? []) : []) {
+  for (const key of method !== undefined ? (AUTH_NEEDS.get(method) ?? []) : []) {
     if (config[key] === undefined) {
       out.error('missing_field', ['source', 'auth', 'config', key], `auth method ${method} needs ${key}`);
     }
@@ -185,7 +219,7 @@ function schemaRules(out: Collector, m: Obj, entities: readonly EntityView[]): v
       out.error(
         'duplicate_entity',
         ['schema', 'entities', entity.index, 'name'],
-        `entity "${entity.name}" is defined twice`,
+        `entity ${describeValue(entity.name)} is defined twice`,
       );
     }
     seenEntities.add(entity.name);
@@ -198,7 +232,7 @@ function schemaRules(out: Collector, m: Obj, entities: readonly EntityView[]): v
         out.error(
           'duplicate_field',
           ['schema', 'entities', entity.index, 'fields', fieldIndex, 'name'],
-          `field "${name}" appears twice in entity "${entity.name}"`,
+          `field ${describeValue(name)} appears twice in entity ${describeValue(entity.name)}`,
         );
       }
       seenFields.add(name);
@@ -232,7 +266,7 @@ function schemaRules(out: Collector, m: Obj, entities: readonly EntityView[]): v
         out.error(
           'unknown_entity',
           [...path, 'entity'],
-          `entity "${entityName}" is not defined in schema.entities`,
+          `entity ${describeValue(entityName)} is not defined in schema.entities`,
           suggestion !== undefined ? { suggestion } : {},
         );
       } else if (fieldName !== undefined) {
@@ -275,13 +309,18 @@ function schemaRules(out: Collector, m: Obj, entities: readonly EntityView[]): v
       out.warn(
         'cdc_without_merge',
         ['destination', 'writeMode'],
-        `cdc with writeMode ${writeMode} keeps every change as a row; deletes and updates are applied to the table only with merge`,
+        `cdc with writeMode ${shortText(writeMode)} keeps every change as a row; deletes and updates are applied to the table only with merge`,
       );
     }
   }
   if (strategy !== undefined && strategy !== 'cdc' && schema.cdcConfig !== undefined) {
-    out.warn('unused_field', ['schema', 'cdcConfig'], `is ignored with updateStrategy ${strategy}`);
+    out.warn('unused_field', ['schema', 'cdcConfig'], `is ignored with updateStrategy ${shortText(strategy)}`);
   }
+}
+
+/** The compressions a lake format can carry; undefined for a name that is not a format (own keys only). */
+function compressionsOf(format: string): readonly string[] | undefined {
+  return Object.hasOwn(FORMAT_COMPRESSIONS, format) ? FORMAT_COMPRESSIONS[format as LakeFormat] : undefined;
 }
 
 function destinationRules(out: Collector, m: Obj, entities: readonly EntityView[]): void {
@@ -290,10 +329,15 @@ function destinationRules(out: Collector, m: Obj, entities: readonly EntityView[
   if (lakePath !== undefined) {
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(lakePath)?.[1]?.toLowerCase();
     if (scheme !== undefined && scheme !== 's3' && scheme !== 'file') {
-      out.error('unsupported_scheme', ['destination', 'lakePath'], `the ${scheme}:// scheme is not supported`, {
-        expected: LAKE_SCHEMES.join(', '),
-        found: describeValue(lakePath),
-      });
+      out.error(
+        'unsupported_scheme',
+        ['destination', 'lakePath'],
+        `the ${shortText(scheme)}:// scheme is not supported`,
+        {
+          expected: LAKE_SCHEMES.join(', '),
+          found: describeValue(lakePath),
+        },
+      );
     } else if (scheme === 's3' && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(lakePath)) {
       out.error(
         'invalid_lake_path',
@@ -303,22 +347,23 @@ function destinationRules(out: Collector, m: Obj, entities: readonly EntityView[
       );
     }
   }
-  const format = str(destination.format) as LakeFormat | undefined;
+  const format = str(destination.format);
   const compression = str(destination.compression);
-  const allowed = format !== undefined ? FORMAT_COMPRESSIONS[format] : undefined;
-  if (allowed && compression !== undefined && !(allowed as readonly string[]).includes(compression)) {
+  const allowed = format !== undefined ? compressionsOf(format) : undefined;
+  if (allowed && compression !== undefined && !allowed.includes(compression)) {
     out.error(
       'unsupported_compression',
       ['destination', 'compression'],
-      `${format} files cannot use ${compression} compression`,
+      `${format} files cannot use ${shortText(compression)} compression`,
       {
         expected: `one of ${allowed.join(', ')}`,
         found: JSON.stringify(compression),
       },
     );
   }
-  arr(destination.partitionBy).forEach((column, index) => {
-    if (typeof column === 'string') {
+  arr(destination.partitionBy).forEach((item, index) => {
+    const column = str(item);
+    if (column !== undefined) {
       requireFieldEverywhere(
         out,
         entities,
@@ -339,37 +384,39 @@ function destinationRules(out: Collector, m: Obj, entities: readonly EntityView[
         'writeMode merge needs mergeKeys (the fields that identify a row, e.g. ["id"])',
       );
     }
-    arr(mergeKeys).forEach((key, index) => {
-      if (typeof key === 'string')
+    arr(mergeKeys).forEach((item, index) => {
+      const key = str(item);
+      if (key !== undefined)
         requireFieldEverywhere(out, entities, key, ['destination', 'mergeKeys', index], 'merge key');
     });
   } else if (mergeKeys !== undefined && writeMode !== undefined) {
-    out.warn('unused_field', ['destination', 'mergeKeys'], `is ignored with writeMode ${writeMode}`);
+    out.warn('unused_field', ['destination', 'mergeKeys'], `is ignored with writeMode ${shortText(writeMode)}`);
   }
 }
+
+/** The field each schedule type needs, with a hint of its form. */
+const SCHEDULE_NEEDS: ReadonlyArray<readonly [string, string, string]> = [
+  ['cron', 'expression', 'a cron expression such as "0 */15 * * * *"'],
+  ['interval', 'intervalSeconds', 'a whole number of seconds such as 900'],
+  ['event', 'eventSource', 'the webhook path or topic that triggers a run'],
+];
 
 function scheduleRules(out: Collector, m: Obj): void {
   const schedule = obj(m.schedule);
   const type = str(schedule.type);
   const expression = str(schedule.expression);
-  const required: Record<string, string> = { cron: 'expression', interval: 'intervalSeconds', event: 'eventSource' };
-  const hints: Record<string, string> = {
-    expression: 'a cron expression such as "0 */15 * * * *"',
-    intervalSeconds: 'a whole number of seconds such as 900',
-    eventSource: 'the webhook path or topic that triggers a run',
-  };
-  for (const [scheduleType, field] of Object.entries(required)) {
+  for (const [scheduleType, field, hint] of SCHEDULE_NEEDS) {
     if (type === scheduleType && schedule[field] === undefined) {
       out.error(
         'missing_field',
         ['schedule', field],
         `${scheduleType === 'cron' ? 'a' : 'an'} ${scheduleType} schedule needs ${field}`,
         {
-          expected: hints[field]!,
+          expected: hint,
         },
       );
     } else if (type !== undefined && type !== scheduleType && schedule[field] !== undefined) {
-      out.warn('unused_field', ['schedule', field], `is ignored with schedule type ${type}`);
+      out.warn('unused_field', ['schedule', field], `is ignored with schedule type ${shortText(type)}`);
     }
   }
   if (type === 'cron' && expression !== undefined) {

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import { ConnectorManifest } from './manifest.js';
 import { closest, describeValue, formatPath, type JsonPath, type Problem } from './problem.js';
-import { checkRules } from './rules.js';
-import { findLiteralSecrets, secretKind } from './secrets.js';
+import { MAX_STRING_LENGTH, checkRules } from './rules.js';
+import { pathOf, redactProblem, scanLiteralSecrets, walkDocument, type Place } from './secrets.js';
 
 export type ValidationResult =
   | { readonly ok: true; readonly manifest: ConnectorManifest; readonly problems: readonly Problem[] }
@@ -13,7 +13,7 @@ type Issue = z.core.$ZodIssue;
 function valueAt(document: unknown, path: JsonPath): unknown {
   let value = document;
   for (const part of path) {
-    if (value === null || typeof value !== 'object') return undefined;
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
     value = (value as Record<string | number, unknown>)[part];
   }
   return value;
@@ -26,7 +26,8 @@ function knownKeysAt(path: JsonPath): string[] {
     schema = unwrap(schema);
     const def = schema?._zod.def as
       { type?: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType } | undefined;
-    if (def?.type === 'object' && typeof part === 'string') schema = def.shape?.[part];
+    if (def?.type === 'object' && typeof part === 'string')
+      schema = def.shape && Object.hasOwn(def.shape, part) ? def.shape[part] : undefined;
     else if (def?.type === 'array' && typeof part === 'number') schema = def.element;
     else return [];
   }
@@ -45,11 +46,6 @@ function unwrap(schema: z.core.$ZodType | undefined): z.core.$ZodType | undefine
   return current;
 }
 
-/** A printable `found`, never echoing something that looks like a credential. */
-function safeFound(value: unknown): string {
-  return typeof value === 'string' && secretKind(value) !== undefined ? '<redacted>' : describeValue(value);
-}
-
 function fromIssue(issue: Issue, document: unknown): Problem[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const value = valueAt(document, path);
@@ -61,7 +57,7 @@ function fromIssue(issue: Issue, document: unknown): Problem[] {
           code: 'unknown_key',
           severity: 'error',
           path: [...path, key],
-          message: `unknown key "${key}"`,
+          message: `unknown key ${describeValue(key)}`,
           ...(suggestion !== undefined ? { suggestion } : {}),
         } satisfies Problem;
       });
@@ -75,7 +71,7 @@ function fromIssue(issue: Issue, document: unknown): Problem[] {
           path,
           message: value === undefined ? 'is required' : 'is not one of the allowed values',
           expected: `one of ${values.join(', ')}`,
-          found: safeFound(value),
+          found: describeValue(value),
           ...(suggestion !== undefined ? { suggestion } : {}),
         },
       ];
@@ -88,7 +84,7 @@ function fromIssue(issue: Issue, document: unknown): Problem[] {
           path,
           message: value === undefined ? 'is required' : `must be ${article(issue.expected)}`,
           expected: issue.expected,
-          found: safeFound(value),
+          found: describeValue(value),
         },
       ];
     default:
@@ -98,10 +94,34 @@ function fromIssue(issue: Issue, document: unknown): Problem[] {
           severity: 'error',
           path,
           message: issue.message,
-          found: safeFound(value),
+          found: describeValue(value),
         },
       ];
   }
+}
+
+/** A problem for each string or key longer than {@link MAX_STRING_LENGTH}. */
+function longStrings(document: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const tooLong = (at: Place | undefined, length: number, what: string): void => {
+    problems.push({
+      code: 'too_long',
+      severity: 'error',
+      path: pathOf(at),
+      message: `is ${what} of ${length} characters; a manifest holds at most ${MAX_STRING_LENGTH} in one`,
+      expected: `at most ${MAX_STRING_LENGTH} characters`,
+      found: `${length} characters`,
+    });
+  };
+  walkDocument(document, {
+    key(key, at) {
+      if (key.length > MAX_STRING_LENGTH) tooLong(at, key.length, 'a key');
+    },
+    string(value, at) {
+      if (value.length > MAX_STRING_LENGTH) tooLong(at, value.length, 'a string');
+    },
+  });
+  return problems;
 }
 
 function article(type: string): string {
@@ -110,9 +130,30 @@ function article(type: string): string {
 
 /**
  * Validates a parsed manifest document: structure, cross-field rules and literal secrets, all at once.
- * Never throws for any input; warnings do not make a manifest invalid.
+ * Never throws for any input; warnings do not make a manifest invalid. No problem repeats a credential
+ * of the document: every text a problem carries goes through the IR's redactor.
  */
 export function validateManifest(document: unknown): ValidationResult {
+  try {
+    return validate(document);
+  } catch (error) {
+    // Only a document that is not plain data gets here (a getter that throws, a revoked proxy).
+    return {
+      ok: false,
+      problems: [
+        redactProblem({
+          code: 'unreadable',
+          severity: 'error',
+          path: [],
+          message: `the document cannot be read as JSON data: ${error instanceof Error ? error.message : String(error)}`,
+          expected: 'plain JSON/YAML data',
+        }),
+      ],
+    };
+  }
+}
+
+function validate(document: unknown): ValidationResult {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     return {
       ok: false,
@@ -128,16 +169,23 @@ export function validateManifest(document: unknown): ValidationResult {
       ],
     };
   }
-  const secrets = findLiteralSecrets(document);
-  const secretPaths = new Set(secrets.map((p) => formatPath(p.path)));
-  const rules = checkRules(document);
+  // Every further check reads the document with its credentials redacted, so none can repeat one.
+  const tooLong = longStrings(document);
+  const {
+    problems: secrets,
+    values: secretValues,
+    document: subject,
+  } = scanLiteralSecrets(document, { maxLength: MAX_STRING_LENGTH });
+  // A spot that holds a credential, or a string too long to read, is reported once, by that problem.
+  const secretPaths = new Set([...secrets, ...tooLong].map((p) => formatPath(p.path)));
+  const rules = checkRules(subject);
   // Where a rule explains a spot, its message is the better one: drop the structural problem there.
   const ruleErrorPaths = new Set(rules.filter((p) => p.severity === 'error').map((p) => formatPath(p.path)));
-  const parsed = ConnectorManifest.safeParse(document);
+  const parsed = ConnectorManifest.safeParse(subject);
   const structural = parsed.success
     ? []
     : parsed.error.issues
-        .flatMap((issue) => fromIssue(issue, document))
+        .flatMap((issue) => fromIssue(issue, subject))
         .filter(
           (p) =>
             !secretPaths.has(formatPath(p.path)) &&
@@ -147,14 +195,16 @@ export function validateManifest(document: unknown): ValidationResult {
   // A rule and the structural check can both notice one spot; keep the first of each path + message.
   // A warning at a path that already has an error only repeats it.
   const seen = new Set<string>();
-  const all = [...secrets, ...structural, ...rules];
+  const all = [...secrets, ...tooLong, ...structural, ...rules];
   const errorPaths = new Set(all.filter((p) => p.severity === 'error').map((p) => formatPath(p.path)));
-  const problems = all.filter((p) => {
-    const key = `${formatPath(p.path)}\u0000${p.message}`;
-    if (seen.has(key) || (p.severity === 'warning' && errorPaths.has(formatPath(p.path)))) return false;
-    seen.add(key);
-    return true;
-  });
+  const problems = all
+    .filter((p) => {
+      const key = `${formatPath(p.path)}\u0000${p.message}`;
+      if (seen.has(key) || (p.severity === 'warning' && errorPaths.has(formatPath(p.path)))) return false;
+      seen.add(key);
+      return true;
+    })
+    .map((p) => redactProblem(p, secretValues));
   const hasError = problems.some((p) => p.severity === 'error');
   if (parsed.success && !hasError) return { ok: true, manifest: parsed.data, problems };
   return { ok: false, problems };
