@@ -658,7 +658,7 @@ const NAME_WORDS = new Set(
 const NOT_BEFORE_TABLE = new Set(
   `a an the and or but of to into onto in on at by for from with via as is are be it its this that these those my our
   your their each every any all some one single same other entire whole full new main source target destination lake
-  staging landing raw custom standard first last big small following given that which what one's database db schema
+  staging landing raw custom standard first last big small following given which what database db schema
   sql postgres mysql delta parquet json avro`.split(/\s+/),
 );
 /** Determiners that make the next word a name: "the sync table", "our user table". */
@@ -721,7 +721,7 @@ function databaseKeys(registry: ProviderRegistry): Set<string> {
   return keys;
 }
 
-/** Whether the text at `offset` names a database: a jdbc provider's name or alias, its connection URL, or an env reference. */
+/** Whether `text` starts by naming a database: a jdbc provider's name or alias, its connection URL, or an env reference. */
 function namesDatabase(text: string, keys: ReadonlySet<string>): boolean {
   const rest = text.replace(/^\s*(?:(?:the|my|our|a|an|local|production|prod|staging|dev)\s+)*/i, '');
   if (/^(?:jdbc:)?(?:postgres(?:ql)?|pgsql|mysql|mariadb)(?:\+\w+)?:\/\//i.test(rest) || /^\$\{\w+\}/.test(rest))
@@ -782,7 +782,7 @@ function parseTables(scanner: Scanner, registry: ProviderRegistry): TableMention
   // "table X" first: in "Copy table track" the verb before "table" is no name.
   for (const { match, start, end } of scanner.find(TABLE_BEFORE_NAME_RE)) {
     const name = match[1]!;
-    // Nothing claimed in between: "Copy <schema.table> from" is no "Copy from".
+    // The words as written, nothing claimed between them ("Copy <sales.member> from" is no "Copy from").
     if (text.slice(start, start + match[0].length) !== match[0]) continue;
     const lower = name.toLowerCase();
     if (stopWord(name) || NOT_BEFORE_TABLE.has(lower) || isProvider(name)) continue;
@@ -791,7 +791,7 @@ function parseTables(scanner: Scanner, registry: ProviderRegistry): TableMention
   }
   for (const { match, start } of scanner.find(TABLE_AFTER_NAME_RE)) {
     const name = match[1]!;
-    // Nothing claimed in between: "Copy <schema.table> from" is no "Copy from".
+    // The words as written, nothing claimed between them ("Copy <sales.member> from" is no "Copy from").
     if (text.slice(start, start + match[0].length) !== match[0]) continue;
     const lower = name.toLowerCase();
     if (NOT_BEFORE_TABLE.has(lower) || isProvider(name)) continue;
@@ -819,7 +819,7 @@ function parseTables(scanner: Scanner, registry: ProviderRegistry): TableMention
   }
   for (const { match, start, end } of scanner.find(NAME_FROM_RE)) {
     const name = match[1]!;
-    // Nothing claimed in between: "Copy <schema.table> from" is no "Copy from".
+    // The words as written, nothing claimed between them ("Copy <sales.member> from" is no "Copy from").
     if (text.slice(start, start + match[0].length) !== match[0]) continue;
     const lower = name.toLowerCase();
     if (!namesDatabase(text.slice(end), keys)) continue;
