@@ -178,7 +178,7 @@ function validate(document: unknown): ValidationResult {
   } = scanLiteralSecrets(document, { maxLength: MAX_STRING_LENGTH });
   // A spot that holds a credential, or a string too long to read, is reported once, by that problem.
   const secretPaths = new Set([...secrets, ...tooLong].map((p) => formatPath(p.path)));
-  const rules = checkRules(subject);
+  const rules = checkRules(subject).filter((p) => !secretPaths.has(formatPath(p.path)));
   // Where a rule explains a spot, its message is the better one: drop the structural problem there.
   const ruleErrorPaths = new Set(rules.filter((p) => p.severity === 'error').map((p) => formatPath(p.path)));
   const parsed = ConnectorManifest.safeParse(subject);
