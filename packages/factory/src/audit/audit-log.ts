@@ -4,7 +4,7 @@ import type { AuditReceipt, ReceiptInput, StateStore } from '../store/state-stor
 import { keyIdOf, verifySignature, type AuditSigner } from './audit-signer.js';
 import { DIGEST } from './canonical-json.js';
 import { GENESIS_HASH, receiptHash } from './receipt-hash.js';
-import { assertNoSecrets, redactSecrets } from './secret-guard.js';
+import { assertNoSecrets, redactDetails } from './secret-guard.js';
 
 /** What is wrong with one receipt (or, for `missing`, the receipt that is not there). */
 export type AuditProblemKind =
@@ -84,7 +84,7 @@ export class AuditLog {
     // connection string) are redacted rather than refused. A success's details are the agent's own
     // facts, and a secret there is a bug.
     const details =
-      input.result === 'success' || input.details === undefined ? input.details : redactSecrets(input.details);
+      input.result === 'success' || input.details === undefined ? input.details : redactDetails(input.details);
     const { action, agent, actor, resource } = input;
     assertNoSecrets({ action, agent, actor, resource, details }, `the ${action} receipt`);
     const signer = this.signer;

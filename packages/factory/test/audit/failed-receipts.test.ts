@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog, digestOf, openStateStore, type ReceiptInput, type StateStore } from '@connector-factory/factory';
-import { redactSecrets, redactSecretText } from '../../src/audit/secret-guard.js';
+import { redactDetails } from '../../src/audit/secret-guard.js';
 
 // A failed action always leaves its receipt: the error it quotes is redacted, not refused.
 
@@ -40,7 +40,7 @@ describe('the receipt of a failed action', () => {
     expect((await log.verify()).ok).toBe(true);
   });
 
-  it('is stored with a real password, a credential parameter and a token replaced by ***', async () => {
+  it('is stored with a real password and a credential parameter masked, a token and a credential redacted', async () => {
     const { log, store } = await freshLog();
     await log.record(
       failure({
@@ -57,8 +57,8 @@ describe('the receipt of a failed action', () => {
       error: 'connect to postgresql://app:***@db:5432/shop failed',
       dsn: 'host=db user=app password=*** dbname=shop',
       odd: 'postgresql://app:***@db/shop refused',
-      header: 'sent Bearer ***',
-      nested: [{ apiKey: '***' }],
+      header: 'sent Bearer <redacted>',
+      nested: [{ apiKey: '<redacted>' }],
     });
     expect(JSON.stringify(await store.audit.all())).not.toMatch(/hunter2|pa\/ss|wo:rd|eyJ/);
     expect((await log.verify()).ok).toBe(true);
@@ -82,17 +82,17 @@ describe('the receipt of a failed action', () => {
   });
 });
 
-describe('redactSecrets', () => {
+describe('redactDetails', () => {
   it('leaves masked values, env-var references and plain text alone', () => {
     const text = 'postgresql://app:${PG_PASSWORD}@db/shop, postgresql://app:***@db/shop password=*** ok';
-    expect(redactSecretText(text)).toBe(text);
-    expect(redactSecrets({ a: ['x', 1, null, { b: true }] })).toEqual({ a: ['x', 1, null, { b: true }] });
+    expect(redactDetails({ text })).toEqual({ text });
+    expect(redactDetails({ a: ['x', 1, null, { b: true }] })).toEqual({ a: ['x', 1, null, { b: true }] });
   });
 
-  it('keeps a key named __proto__ as data', () => {
-    const value = JSON.parse('{"__proto__": {"password": "hunter2"}}') as Record<string, unknown>;
-    const redacted = redactSecrets(value);
-    expect(Object.getPrototypeOf(redacted)).toBe(Object.prototype);
+  it('keeps a key named __proto__ as data, and a credential too short to be matched goes whole', () => {
+    const value = JSON.parse('{"__proto__": {"password": "abc"}}') as Record<string, unknown>;
+    const redacted = redactDetails(value);
     expect(JSON.stringify(redacted)).toBe('{"__proto__":{"password":"***"}}');
+    expect(({} as Record<string, unknown>)['password']).toBeUndefined();
   });
 });
