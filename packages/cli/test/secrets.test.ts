@@ -143,8 +143,9 @@ describe('connector-factory secrets', () => {
       writeFileSync(join(work, 'orders.json'), JSON.stringify(manifest));
       // Nothing listens on port 9: the run fails connecting, with the stored URL, its password masked.
       const stored = 'postgresql://nobody:Zz-unusable-9@127.0.0.1:9/none';
-      expect(cli(['secrets', 'set', 'POSTGRES_CONNECTION_STRING', '--value-stdin'], stored).code).toBe(0);
-      const run = cli(['run', 'orders.json', '--once']);
+      const own = { CONNECTOR_FACTORY_HOME: join(work, 'run-home') };
+      expect(cli(['secrets', 'set', 'POSTGRES_CONNECTION_STRING', '--value-stdin'], stored, own).code).toBe(0);
+      const run = cli(['run', 'orders.json', '--once'], undefined, own);
       expect(run.stderr).not.toContain('is not set');
       expect(run.stderr).toContain('postgresql://nobody:***@127.0.0.1:9/none');
       expect(run.stderr).not.toContain('Zz-unusable-9');
