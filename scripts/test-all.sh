@@ -11,8 +11,7 @@ step() { printf '\n[test] %s\n' "$*"; }
 step "build"
 npm run --silent build
 step "lint and format check"
-npx eslint .
-npx prettier --check . >/dev/null || { npx prettier --check . ; exit 1; }
+npm run --silent lint
 step "JSON Schemas up to date"
 node scripts/export-json-schema.mjs --check
 

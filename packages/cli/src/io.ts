@@ -1,5 +1,17 @@
-/** Exit statuses of every command. `source`: the source database refused (down, credentials, permission). */
-export const EXIT = { ok: 0, invalidInput: 1, usage: 2, internal: 3, forbidden: 4, pending: 5, source: 6 } as const;
+/**
+ * Exit statuses of every command. `source`: the source database refused (down, credentials, permission).
+ * `environment`: this machine cannot run it (the demo's embedded database does not start).
+ */
+export const EXIT = {
+  ok: 0,
+  invalidInput: 1,
+  usage: 2,
+  internal: 3,
+  forbidden: 4,
+  pending: 5,
+  source: 6,
+  environment: 7,
+} as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** Where a command writes; tests pass their own to run the CLI in-process. */

@@ -28,6 +28,7 @@ function exitFor(error: FactoryError): ExitCode {
   if (error.code === 'forbidden') return EXIT.forbidden;
   if (error.code === 'approval_required') return EXIT.pending;
   if (isSourceError(error)) return EXIT.source;
+  if (error.code === 'environment') return EXIT.environment;
   return EXIT.internal;
 }
 
@@ -47,7 +48,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       'after',
       '\nExit status: 0 ok, 1 invalid input, 2 usage error, 3 internal error, 4 forbidden by policy,\n' +
         '5 waiting for an approval (or refused one), 6 the source database refused (unreachable, wrong\n' +
-        'credentials or missing privileges; the last line names the cause).\n' +
+        'credentials or missing privileges; the last line names the cause), 7 this machine cannot run it\n' +
+        "(the demo's embedded database does not start).\n" +
         'Run `connector-factory <command> --help` for a command.',
     );
   registerValidate(program, io, setExit);

@@ -7,6 +7,7 @@
  * The source database refusing us exits 6, whatever its driver: `source_unavailable` (down, unreachable,
  * not accepting connections: retryable), `source_auth` (the user or password is wrong) and
  * `source_permission` (connected, but not allowed); the driver's SQLSTATE rides along when it gave one.
+ * `environment` (exit 7): this machine cannot run what was asked, e.g. the demo's embedded database.
  */
 export type FactoryErrorCode =
   | 'invalid_input'
@@ -19,6 +20,7 @@ export type FactoryErrorCode =
   | 'forbidden'
   | 'approval_required'
   | SourceErrorCode
+  | 'environment'
   | 'internal';
 
 /** The source refused the connection or the query: the cause, independent of the driver. */

