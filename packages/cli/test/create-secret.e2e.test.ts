@@ -125,7 +125,7 @@ describe('connector-factory create with a literal connection URL', () => {
     expect(created.stderr).not.toContain(password);
     expect(created.stdout).not.toContain(password);
     expect(created.stderr).toContain(`in the secret store as ${variable}; the manifest refers to \${${variable}}`);
-    expect(created.code).toBe(0);
+    expect(created.code, created.stderr).toBe(0);
     const summary = JSON.parse(created.stdout) as Record<string, string>;
     expect(summary.connectorId).toBe(connectorId);
     const manifest = JSON.parse(readFileSync(summary.manifestPath!, 'utf8')) as { source: Record<string, unknown> };
