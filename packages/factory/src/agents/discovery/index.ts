@@ -1,12 +1,8 @@
-export { discover, closestProviders, type DiscoverInput } from './discover.js';
-export {
-  findEntities,
-  parseDescription,
-  redactConnection,
-  typoDistance,
-  type EntityMention,
-  type EntityOptions,
-  type ParsedDescription,
-  type ProviderMention,
-} from './parse-description.js';
+export { discover, type DiscoverInput } from './discover.js';
+export { closestProviders } from './provider-names.js';
+export { findEntities, type EntityOptions } from './description/entity-phrases.js';
+export type { EntityMention, ParsedDescription, ProviderMention } from './description/mentions.js';
+export { parseDescription } from './description/parse-description.js';
+export { redactConnection } from './description/redact-connection.js';
+export { typoDistance } from './description/typos.js';
 export type { DestinationHint, DiscoveryMatch, ScheduleHint, SourceManifest, StrategyHint } from './source-manifest.js';

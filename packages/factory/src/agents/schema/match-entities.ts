@@ -1,5 +1,5 @@
 import { FactoryError } from '../../errors.js';
-import { typoDistance, typoReach } from '../discovery/parse-description.js';
+import { typoDistance, typoReach } from '../discovery/description/typos.js';
 
 /** What a terminal is asked when a table name matches nothing, several tables, or none was named. */
 export interface EntityQuestion {
