@@ -2,6 +2,8 @@ import type { CursorMention } from './mentions.js';
 import type { Scanner } from './scanner.js';
 import { STOP_WORDS } from './vocabulary.js';
 
+/** The cursor column the words name: "incremental on modified_at", "using modified_at as the cursor", "by modified_at". */
+
 /** A column name, maybe quoted; never the name before "table" ("incremental on the orders table" names no cursor). */
 const COLUMN = String.raw`["'\u0060]?([A-Za-z_][\w$]*)["'\u0060]?(?![\w$])(?!\s+tables?\b)`;
 const CURSOR_PATTERNS: ReadonlyArray<{ re: RegExp; column: number; claimFrom: number }> = [

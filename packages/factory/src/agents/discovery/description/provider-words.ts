@@ -5,6 +5,8 @@ import type { Token } from './tokens.js';
 import { typoDistance, typoReach } from './typos.js';
 import { ENTITY_KEYWORDS, NEAR_MISSES, STOP_WORDS } from './vocabulary.js';
 
+/** Provider names, aliases and typos among the words no phrase claimed. */
+
 /** "rest" is a provider only as "REST" or before api/endpoint/service ("the rest of the tables" is not). */
 function restInContext(tokens: readonly Token[], index: number): boolean {
   const token = tokens[index]!;

@@ -1,3 +1,4 @@
+/** Query or key=value parameters that hold a credential. */
 const CREDENTIAL_PARAM =
   /^(?:password|passwd|pwd|pass|sslpassword|secret|token|access_token|api[-_]?key|access[-_]?key|secret[-_]?key|sas|sig)$/i;
 

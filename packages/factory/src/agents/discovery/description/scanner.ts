@@ -1,3 +1,4 @@
+/** A URL or path without the sentence punctuation after it (and an unopened closing parenthesis). */
 export function trimTrailingPunctuation(text: string): string {
   let out = text.replace(/[.,;:!?]+$/, '');
   while (out.endsWith(')') && !out.includes('(')) out = out.slice(0, -1).replace(/[.,;:!?]+$/, '');

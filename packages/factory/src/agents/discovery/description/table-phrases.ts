@@ -4,7 +4,7 @@ import type { TableMention } from './mentions.js';
 import type { Scanner } from './scanner.js';
 import { STOP_WORDS } from './vocabulary.js';
 
-// Table names (read before intents, schedules and stop words can take their words)
+/** Table names by their shape, read before intents, schedules and stop words can take their words. */
 
 /**
  * Everyday words that are common table names: read as one when their shape says so ("the stream
