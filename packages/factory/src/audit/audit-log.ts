@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { FactoryError } from '../errors.js';
-import type { AuditReceipt, ReceiptInput, StateStore } from '../store/state-store.js';
+import type { AuditReceipt, ReceiptInput } from '../records/index.js';
+import type { StateStore } from '../store/state-store.js';
 import { keyIdOf, verifySignature, type AuditSigner } from './audit-signer.js';
 import { DIGEST } from './canonical-json.js';
 import { GENESIS_HASH, receiptHash } from './receipt-hash.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AuditReceipt } from '../store/state-store.js';
+import type { AuditReceipt } from '../records/index.js';
 import { canonicalJson } from './canonical-json.js';
 
 /** The prevHash of the first receipt. */

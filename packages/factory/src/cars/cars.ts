@@ -4,7 +4,8 @@ import { digestOf } from '../audit/canonical-json.js';
 import { assertNoSecrets, literalSecretPaths } from '../audit/secret-guard.js';
 import { FactoryError, type FactoryErrorCode } from '../errors.js';
 import { newRecordId } from '../store/record-id.js';
-import type { ApprovalRecord, Environment, RiskLevel, StateStore } from '../store/state-store.js';
+import type { ApprovalRecord, Environment, RiskLevel } from '../records/index.js';
+import type { StateStore } from '../store/state-store.js';
 import { osUser, type Actor } from './actor.js';
 import { riskOf, type LevelRequirement, type Policy } from './policy.js';
 

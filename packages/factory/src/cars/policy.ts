@@ -5,7 +5,7 @@ import { closest, describeValue, formatPath, type JsonPath } from '@connector-fa
 import { FactoryError } from '../errors.js';
 import { factoryHome } from '../home.js';
 import { parseStructuredText, type TextPosition } from '../source-text.js';
-import type { Environment, RiskLevel } from '../store/state-store.js';
+import type { Environment, RiskLevel } from '../records/index.js';
 
 /** viewer: read-only; operator: runs the agents (discover … deploy); admin: also approves and certifies. */
 export type Role = 'viewer' | 'operator' | 'admin';

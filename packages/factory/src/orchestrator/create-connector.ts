@@ -17,7 +17,7 @@ import { keepConnectionSecret, literalDatabaseUrl, literalDatabaseUrlIn } from '
 import { referencedVariables, withStoredSecrets } from '../secrets/secret-store.js';
 import type { ProviderRegistry } from '../registry/provider-registry.js';
 import { lakeTablePath } from '../runtime.js';
-import type { Environment } from '../store/state-store.js';
+import type { Environment } from '../records/index.js';
 
 export interface CreateOptions {
   readonly description: string;

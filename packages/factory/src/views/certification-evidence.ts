@@ -1,4 +1,5 @@
-import type { AlertSeverity, AlertState, CertificationRecord, StateStore } from '../store/state-store.js';
+import type { AlertSeverity, AlertState, CertificationRecord } from '../records/index.js';
+import type { StateStore } from '../store/state-store.js';
 
 /** What a reviewer sees before certifying a deployment, and what the registry entry keeps as evidence. */
 export interface CertificationEvidence {

@@ -1,10 +1,5 @@
-import type {
-  CertificationState,
-  DeploymentRecord,
-  DeploymentStatus,
-  Environment,
-  StateStore,
-} from '../store/state-store.js';
+import type { CertificationState, DeploymentRecord, DeploymentStatus, Environment } from '../records/index.js';
+import type { StateStore } from '../store/state-store.js';
 import { deploymentOf } from './deployment-of.js';
 
 /** Where one deployed connector stands, as `status`, the HTTP API and the MCP server show it. */

@@ -1,5 +1,6 @@
 import { FactoryError } from '../errors.js';
-import type { DeploymentRecord, StateStore } from '../store/state-store.js';
+import type { DeploymentRecord } from '../records/index.js';
+import type { StateStore } from '../store/state-store.js';
 
 /** The deployment a name refers to: a deployment id, else the newest deployment of a connector id. */
 export async function deploymentOf(store: StateStore, ref: string): Promise<DeploymentRecord> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateSlos, type SloInputs } from '../../src/agents/monitor/slo.js';
-import type { HealthCheckRecord } from '../../src/store/state-store.js';
+import type { HealthCheckRecord } from '../../src/records/index.js';
 
 const now = new Date('2026-11-26T12:00:00Z');
 const check = (secondsAgo: number, healthy: boolean): HealthCheckRecord => ({

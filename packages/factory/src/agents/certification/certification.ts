@@ -1,12 +1,12 @@
-import type { ReceiptInput } from '../../store/state-store.js';
 import type {
   CertificationRecord,
   CertificationState,
   DeploymentRecord,
+  ReceiptInput,
   RegistryEntry,
   RiskLevel,
-  StateStore,
-} from '../../store/state-store.js';
+} from '../../records/index.js';
+import type { StateStore } from '../../store/state-store.js';
 import { requireRole, type Actor } from '../../cars/actor.js';
 import { FactoryError } from '../../errors.js';
 

@@ -1,4 +1,4 @@
-import type { Environment } from '../../store/state-store.js';
+import type { Environment } from '../../records/index.js';
 
 /** What a target needs to run one deployment of a connector. Env values travel here and are never stored. */
 export interface InstanceSpec {

@@ -12,8 +12,8 @@ import type {
   Environment,
   ReceiptInput,
   RiskLevel,
-  StateStore,
-} from '../../store/state-store.js';
+} from '../../records/index.js';
+import type { StateStore } from '../../store/state-store.js';
 import { missingVariablesHint, withStoredSecrets } from '../../secrets/secret-store.js';
 import { requiredEnv } from '../codegen/common/environment.js';
 import { CertificationWorkflow, DEFAULT_CERTIFY_AFTER_MS } from '../certification/certification.js';

@@ -1,7 +1,7 @@
 import { requireRole } from '../../cars/actor.js';
 import { FactoryError } from '../../errors.js';
 import { missingVariablesHint, withStoredSecrets } from '../../secrets/secret-store.js';
-import type { DeploymentRecord } from '../../store/state-store.js';
+import type { DeploymentRecord } from '../../records/index.js';
 import { instanceSpecOf } from './deploy-target.js';
 import type { DeployContext } from './deploy.js';
 import { findDeployments } from './undeploy.js';

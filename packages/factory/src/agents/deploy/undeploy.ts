@@ -1,6 +1,6 @@
 import { requireRole } from '../../cars/actor.js';
 import { FactoryError } from '../../errors.js';
-import type { DeploymentRecord, DeploymentStatus, Environment } from '../../store/state-store.js';
+import type { DeploymentRecord, DeploymentStatus, Environment } from '../../records/index.js';
 import { ACTIVE_STATUSES, type DeployContext } from './deploy.js';
 
 const RUNNING_OR_PAUSED: readonly DeploymentStatus[] = [...ACTIVE_STATUSES, 'paused', 'awaiting_approval'];

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { AlertRecord, AlertSeverity, DeploymentRecord, StateStore } from '../../store/state-store.js';
+import type { AlertRecord, AlertSeverity, DeploymentRecord } from '../../records/index.js';
+import type { StateStore } from '../../store/state-store.js';
 import type { AlertEvent, AlertSink } from './alert-sinks.js';
 
 const RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };

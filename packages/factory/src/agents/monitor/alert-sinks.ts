@@ -1,4 +1,4 @@
-import type { AlertRecord } from '../../store/state-store.js';
+import type { AlertRecord } from '../../records/index.js';
 
 /** What an alert sink receives: an alert that started firing, got worse, or resolved. */
 export interface AlertEvent {

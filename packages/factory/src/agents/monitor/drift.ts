@@ -1,5 +1,5 @@
 import type { ConnectorManifest, Entity, Field, FieldType } from '@connector-factory/ir';
-import type { DriftClassification } from '../../store/state-store.js';
+import type { DriftClassification } from '../../records/index.js';
 import type { SchemaDefinition } from '../schema/schema-definition.js';
 
 /** One difference between what a connector was built for and what its source is now. */

@@ -12,8 +12,8 @@ import type {
   HealthCheckRecord,
   ReceiptInput,
   RiskLevel,
-  StateStore,
-} from '../../store/state-store.js';
+} from '../../records/index.js';
+import type { StateStore } from '../../store/state-store.js';
 import { scrapeMetrics } from '../../runtime.js';
 import { CertificationWorkflow } from '../certification/certification.js';
 import { readPackageManifest } from '../deploy/build-package.js';

@@ -1,7 +1,7 @@
 import type { ConnectorManifest } from '@connector-factory/ir';
 import type { RetentionReport } from '@connector-factory/runtime';
 import { digestOf } from '../../audit/canonical-json.js';
-import type { ReceiptInput, RiskLevel } from '../../store/state-store.js';
+import type { ReceiptInput, RiskLevel } from '../../records/index.js';
 
 export type { RetentionReport };
 

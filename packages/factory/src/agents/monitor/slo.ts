@@ -1,5 +1,5 @@
 import type { ScheduleSpec, Slo } from '@connector-factory/ir';
-import type { AlertSeverity, HealthCheckRecord } from '../../store/state-store.js';
+import type { AlertSeverity, HealthCheckRecord } from '../../records/index.js';
 
 export type SloName = 'freshness' | 'availability' | 'error_rate';
 
