@@ -37,7 +37,7 @@ export async function dropConnectorReplication(
   manifest: ConnectorOptions['manifest'],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ slots: string[]; publication: string }> {
-  const { dropReplication, expandEnv, readModeOf } = await runtime();
+  const { dropReplication, expandEnv, replicationNamesOf } = await runtime();
   if (
     manifest.schema.updateStrategy !== 'cdc' ||
     manifest.source.type !== 'jdbc' ||
@@ -52,11 +52,10 @@ export async function dropConnectorReplication(
   const slots: string[] = [];
   let publication = '';
   for (const entity of manifest.schema.entities) {
-    const mode = readModeOf(manifest, { entity: entity.name });
-    if (mode.strategy !== 'cdc') continue;
-    await dropReplication(url, mode.slot, mode.publication);
-    slots.push(mode.slot);
-    publication = mode.publication;
+    const names = replicationNamesOf(manifest, entity.name);
+    await dropReplication(url, names.slot, names.publication);
+    slots.push(names.slot);
+    publication = names.publication;
   }
   return { slots, publication };
 }

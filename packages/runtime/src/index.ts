@@ -12,7 +12,7 @@ export {
 } from './lake/table-schema.js';
 export { conformValue, type CanonicalValue } from './lake/conform.js';
 export { escapePartitionValue, partitionPath, unescapePartitionValue } from './lake/partitioning.js';
-export type { Row, RejectedRow } from './lake/stage.js';
+export type { Row, RejectedRow } from './records/record.js';
 export type { FileStats, TableChange, TableFile, TableLog, TableSnapshot } from './lake/table-log.js';
 export { PlainLog } from './lake/plain/plain-log.js';
 export {
@@ -28,15 +28,32 @@ export { S3Store, type S3StoreOptions } from './stores/s3/s3-store.js';
 export { DeltaLog } from './lake/formats/delta/delta-log.js';
 export { DeltaTableLog, deltaFields, deltaType } from './lake/formats/delta/delta-table-log.js';
 export { avroSchemaFor } from './lake/formats/avro/avro-encoder.js';
-export type {
-  EntityRef,
-  ReadMode,
-  Source,
-  SourceChunk,
-  SourceColumn,
-  SourceState,
-  SqlConnectionOptions,
+export {
+  chunkRows,
+  type ColumnarChunk,
+  type CsvChunk,
+  type EntityRef,
+  type FullRefreshMode,
+  type IncrementalMode,
+  type LogMode,
+  type ReadMode,
+  type RowsChunk,
+  type Source,
+  type SourceChunk,
+  type SourceColumn,
+  type SourceState,
+  type SqlConnectionOptions,
 } from './sources/source.js';
+export { defined, type SourceContext, type SourceKind } from './sources/kind.js';
+export {
+  parseSourceOptions,
+  SOURCE_KINDS,
+  sourceKindOf,
+  sourceProviders,
+  type SourceKindName,
+} from './sources/registry.js';
+export { mysqlKind, mysqlOptions, type MysqlOptions } from './sources/mysql/index.js';
+export { postgresKind, postgresOptions, type PostgresOptions } from './sources/postgres/index.js';
 export { expandEnv, redactUrl } from './sources/env.js';
 export { PostgresSource } from './sources/postgres/postgres-source.js';
 export { MysqlSource } from './sources/mysql/mysql-source.js';
@@ -55,7 +72,7 @@ export {
 export { startHealthServer, type HealthReport } from './observe/health-server.js';
 export { createLogger, secretValuesFromEnv, type Logger } from './observe/logger.js';
 export { createSource, referencedEnvVars } from './connector/create-source.js';
-export { entityOf, entityRefOf, readModeOf, replicationName } from './connector/read-mode.js';
+export { entityOf, entityRefOf, readModeOf, replicationName, replicationNamesOf } from './connector/read-mode.js';
 export { runConnector, tablePathOf, type ConnectorOptions } from './connector/run-connector.js';
 export { connectorMain, loadManifest } from './connector/connector-main.js';
 export { PostgresCdcReader } from './sources/postgres/cdc/index.js';

@@ -1,5 +1,6 @@
-/** The provider names a PostgreSQL source goes by. */
-export const POSTGRES_PROVIDERS: ReadonlySet<string> = new Set(['postgres', 'postgresql']);
+import { POSTGRES_PROVIDERS } from '../sources/postgres/postgres-options.js';
+
+const POSTGRES: ReadonlySet<string> = new Set(POSTGRES_PROVIDERS);
 
 /** The parts of a manifest that decide whether its rows can travel in bulk. */
 export interface BulkHandoverInputs {
@@ -24,7 +25,7 @@ export function bulkHandoverPossible(manifest: BulkHandoverInputs): boolean {
     manifest.governance.piiHandling !== 'exclude' &&
     manifest.schema.entities.some((e) => e.fields.some((f) => f.pii === true));
   return (
-    POSTGRES_PROVIDERS.has(manifest.source.provider) &&
+    POSTGRES.has(manifest.source.provider) &&
     manifest.schema.updateStrategy === 'full_refresh' &&
     manifest.destination.writeMode !== 'merge' &&
     !transformsPii

@@ -1,17 +1,15 @@
 import type { ConnectorManifest } from '@connector-factory/ir';
 import { RuntimeError } from '../errors.js';
-import { MysqlSource } from '../sources/mysql/mysql-source.js';
-import { PostgresSource } from '../sources/postgres/postgres-source.js';
-import { expandEnv } from '../sources/env.js';
-import type { Source, SqlConnectionOptions } from '../sources/source.js';
-import { POSTGRES_PROVIDERS } from './bulk-handover.js';
+import { parseSourceOptions, SOURCE_KINDS, sourceKindOf } from '../sources/registry.js';
+import type { Source } from '../sources/source.js';
 
-const MYSQL = new Set(['mysql', 'mariadb']);
+export { tlsFromUrl } from '../sources/mysql/mysql-options.js';
 
 /**
- * The runtime source for a manifest's `source`. Credentials come only from the environment: the
- * connection string is an env-var reference (`${POSTGRES_CONNECTION_STRING}`) expanded here; TLS
- * settings travel in it (`?sslmode=verify-full&sslrootcert=/etc/ca.pem`).
+ * The runtime source for a manifest's `source`: the kind that reads its provider (sources/registry.ts),
+ * with the kind's settings from the manifest. Credentials come only from the environment: the
+ * connection string is an env-var reference (`${POSTGRES_CONNECTION_STRING}`) expanded by the kind;
+ * TLS settings travel in it (`?sslmode=verify-full&sslrootcert=/etc/ca.pem`).
  */
 export function createSource(
   manifest: ConnectorManifest,
@@ -19,74 +17,25 @@ export function createSource(
   options: { chunkRows?: number } = {},
 ): Source {
   const { source } = manifest;
-  if (source.type === 'jdbc') {
-    if (!source.connectionString)
-      throw new RuntimeError('config', `${manifest.id}: a jdbc source needs source.connectionString`);
-    const url = expandEnv(source.connectionString, env);
-    const chunk = options.chunkRows !== undefined ? { chunkRows: options.chunkRows } : {};
-    // PostgreSQL reads sslmode/sslrootcert/sslcert/sslkey from the URL itself (libpq's names).
-    if (POSTGRES_PROVIDERS.has(source.provider)) return new PostgresSource({ url, ...chunk });
-    if (MYSQL.has(source.provider)) {
-      const { url: plain, tls } = tlsFromUrl(url);
-      return new MysqlSource({ url: plain, ...chunk, ...(tls ? { tls } : {}) });
-    }
+  const kinds = Object.values(SOURCE_KINDS)
+    .map((k) => `${k.kind} (${k.providers.join(', ')})`)
+    .join(', ');
+  if (source.type !== 'jdbc')
     throw new RuntimeError(
       'config',
-      `${manifest.id}: no jdbc source for provider "${source.provider}" (postgres and mysql are supported)`,
+      `${manifest.id}: the ${source.type} source kind (${source.provider}) has no runtime source yet; jdbc (postgres, mysql) is supported`,
     );
-  }
-  throw new RuntimeError(
-    'config',
-    `${manifest.id}: the ${source.type} source kind (${source.provider}) has no runtime source yet; jdbc (postgres, mysql) is supported`,
-  );
-}
-
-type Tls = NonNullable<SqlConnectionOptions['tls']>;
-const TLS_MODES: Record<string, Tls['mode']> = {
-  disable: 'disable',
-  disabled: 'disable',
-  require: 'require',
-  required: 'require',
-  'verify-ca': 'verify-ca',
-  verify_ca: 'verify-ca',
-  'verify-full': 'verify-full',
-  verify_identity: 'verify-full',
-};
-
-/**
- * TLS settings carried in a MySQL connection URL, with libpq's or MySQL's names (`sslmode` / `ssl-mode`,
- * `sslrootcert` / `ssl-ca`, `sslcert` / `ssl-cert`, `sslkey` / `ssl-key`), so a manifest's connection string
- * reference can turn TLS on; the parameters are removed from the URL the driver sees.
- */
-export function tlsFromUrl(url: string): { url: string; tls?: Tls } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { url };
-  }
-  const take = (...names: string[]) => {
-    for (const name of names) {
-      const value = parsed.searchParams.get(name);
-      if (value !== null) {
-        for (const n of names) parsed.searchParams.delete(n);
-        return value;
-      }
-    }
-    return undefined;
-  };
-  const modeText = take('sslmode', 'ssl-mode', 'ssl_mode');
-  const caFile = take('sslrootcert', 'ssl-ca', 'ssl_ca');
-  const certFile = take('sslcert', 'ssl-cert', 'ssl_cert');
-  const keyFile = take('sslkey', 'ssl-key', 'ssl_key');
-  if (modeText === undefined && caFile === undefined && certFile === undefined && keyFile === undefined) return { url };
-  const mode = TLS_MODES[(modeText ?? 'verify-full').toLowerCase()];
-  if (!mode)
-    throw new RuntimeError('config', `unknown TLS mode "${modeText}" (disable, require, verify-ca or verify-full)`);
-  return {
-    url: parsed.toString(),
-    tls: { mode, ...(caFile ? { caFile } : {}), ...(certFile ? { certFile } : {}), ...(keyFile ? { keyFile } : {}) },
-  };
+  const kind = sourceKindOf(source.provider);
+  if (!kind)
+    throw new RuntimeError(
+      'config',
+      `${manifest.id}: no jdbc source for provider "${source.provider}" (source kinds: ${kinds})`,
+    );
+  const settings = kind.optionsOf(manifest, {
+    env,
+    ...(options.chunkRows !== undefined ? { chunkRows: options.chunkRows } : {}),
+  });
+  return kind.create(parseSourceOptions(kind, settings));
 }
 
 /** Names of the environment variables a manifest references (connection strings, *EnvVar fields). */

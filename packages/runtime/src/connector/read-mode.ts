@@ -1,15 +1,22 @@
 import type { ConnectorManifest, Entity } from '@connector-factory/ir';
 import { RuntimeError } from '../errors.js';
+import { replicationOf } from '../sources/postgres/postgres-options.js';
 import type { EntityRef, ReadMode } from '../sources/source.js';
 
-/** Replication object names for a connector: `cf_<connector id>`, lower-case and at most 63 bytes. */
-export function replicationName(connectorId: string, entity?: string): string {
-  const base = `cf_${connectorId}${entity ? `_${entity}` : ''}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-  if (base.length <= 63) return base;
-  // Long ids keep a readable head and a stable hash-like tail from the rest.
-  let hash = 0;
-  for (const ch of base) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-  return `${base.slice(0, 54)}_${hash.toString(16).padStart(8, '0')}`;
+export { replicationName } from '../sources/postgres/postgres-options.js';
+
+/**
+ * The PostgreSQL publication and slot a CDC connector's entity reads from: `cf_<connector id>`, and a
+ * slot per entity (`cf_<id>_<entity>`) when the connector has several (a slot serves one reader).
+ */
+export function replicationNamesOf(
+  manifest: ConnectorManifest,
+  entity?: string,
+): { publication: string; slot: string } {
+  return replicationOf(
+    { connectorId: manifest.id, slotPerEntity: manifest.schema.entities.length > 1 },
+    { name: entity ?? entityOf(manifest).name },
+  );
 }
 
 /** The entity of a manifest a run reads: the named one, else the first. */
@@ -26,8 +33,8 @@ export function entityRefOf(entity: Entity, fields: readonly string[]): EntityRe
 }
 
 /**
- * The read mode from the manifest's update strategy. CDC names derive from the connector id (and the
- * entity, when the connector has several: a slot serves one reader).
+ * The read mode from the manifest's update strategy (`cdc` reads the source's log). What a kind needs
+ * beyond it (PostgreSQL's publication and slot) comes with the source (`createSource`).
  */
 export function readModeOf(
   manifest: ConnectorManifest,
@@ -44,12 +51,6 @@ export function readModeOf(
         ...(options.lookbackSeconds !== undefined ? { lookbackSeconds: options.lookbackSeconds } : {}),
       };
     case 'cdc':
-      return {
-        strategy: 'cdc',
-        publication: replicationName(manifest.id),
-        slot: replicationName(manifest.id, manifest.schema.entities.length > 1 ? options.entity : undefined),
-        heartbeatSeconds: 10,
-        ...(options.once ? { stopWhenCaughtUp: true } : {}),
-      };
+      return { strategy: 'log', ...(options.once ? { stopWhenCaughtUp: true } : {}) };
   }
 }

@@ -20,14 +20,9 @@ import { ParquetSpool, type ColumnWriter, type SpoolBuffers } from './spool/parq
 import { Misfit } from './spool/row-values.js';
 import { isDerivedPartition, type Column, type TableSchema } from './table-schema.js';
 
-/** A record as a source hands it over: field name → value. */
-export type Row = Readonly<Record<string, unknown>>;
+import type { RejectedRow, Row } from '../records/record.js';
 
-/** A record that did not fit the schema, with the reason; it goes to the quarantine. */
-export interface RejectedRow {
-  readonly row: Row;
-  readonly reason: string;
-}
+export type { RejectedRow, Row } from '../records/record.js';
 
 /** Hidden columns: partition id (computed when encoding), arrival order, and the CDC delete flag. */
 export const PART = '__cf_part';

@@ -2,7 +2,8 @@ import { RuntimeError } from '../errors.js';
 import type { ColumnarPage } from '../lake/columnar-page.js';
 import type { CsvPage } from '../lake/csv-page.js';
 import type { BatchResult, LakeWriter, Page } from '../lake/lake-writer.js';
-import type { Row } from '../lake/stage.js';
+import type { Row } from '../records/record.js';
+import { chunkRows } from '../sources/source.js';
 import type {
   ColumnarRows,
   CsvRows,
@@ -106,13 +107,7 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
       // Wait for the first chunk of the next batch before opening one (an idle CDC stream waits here).
       const first = await next();
       if (first.done) break;
-      if (
-        first.value.rows.length === 0 &&
-        !first.value.csv &&
-        !first.value.columnar &&
-        first.value.state &&
-        options.mode.strategy !== 'full_refresh'
-      ) {
+      if (chunkRows(first.value) === 0 && first.value.state && options.mode.strategy !== 'full_refresh') {
         // Progress without rows (a CDC heartbeat past unrelated WAL): nothing to commit to the lake.
         pendingNext = undefined;
         state = first.value.state;
@@ -137,24 +132,14 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
             return;
           }
           const chunk = result.value;
-          const count = chunk.rows.length + (chunk.csv?.rows ?? 0) + (chunk.columnar?.rows ?? 0);
+          const count = chunkRows(chunk);
           rowsRead += count;
           if (options.onProgress && Date.now() - lastProgress >= progressEveryMs) {
             lastProgress = Date.now();
             options.onProgress({ rowsRead: summary.rowsRead + rowsRead, elapsedMs: lastProgress - syncStarted });
           }
           rowsSinceState = chunk.state ? 0 : rowsSinceState + count;
-          if (chunk.rows.length > 0) yield options.transformer.apply(chunk.rows, extractedAt);
-          if (chunk.csv && chunk.csv.rows > 0) {
-            if (!options.transformer.csvPage)
-              throw new RuntimeError('internal', 'the source sent CSV rows the transformer cannot pass on');
-            yield options.transformer.csvPage(chunk.csv, extractedAt);
-          }
-          if (chunk.columnar && chunk.columnar.rows > 0) {
-            if (!options.transformer.columnarPage)
-              throw new RuntimeError('internal', 'the source sent columnar rows the transformer cannot pass on');
-            yield options.transformer.columnarPage(chunk.columnar, extractedAt);
-          }
+          if (count > 0) yield pageOf(chunk, options.transformer, extractedAt);
           if (chunk.state) {
             batchState = chunk.state;
             if (
@@ -211,4 +196,20 @@ export async function runSync(options: RunOptions): Promise<RunSummary> {
     await iterator.return?.();
   }
   return { ...summary, from, to: sequence };
+}
+
+/** The lake writer's page for a chunk of any kind: records through the transformer, CSV and columnar rows wrapped. */
+function pageOf(chunk: SourceChunk, transformer: RowTransformer, extractedAt: Date): Page {
+  switch (chunk.kind) {
+    case 'csv':
+      if (!transformer.csvPage)
+        throw new RuntimeError('internal', 'the source sent CSV rows the transformer cannot pass on');
+      return transformer.csvPage(chunk.csv, extractedAt);
+    case 'columnar':
+      if (!transformer.columnarPage)
+        throw new RuntimeError('internal', 'the source sent columnar rows the transformer cannot pass on');
+      return transformer.columnarPage(chunk.columnar, extractedAt);
+    default:
+      return transformer.apply(chunk.rows, extractedAt);
+  }
 }

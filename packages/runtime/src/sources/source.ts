@@ -1,6 +1,6 @@
 import type { FieldType } from '@connector-factory/ir';
 import type { RowSink } from '../lake/columnar-page.js';
-import type { RejectedRow, Row } from '../lake/stage.js';
+import type { RejectedRow, Row } from '../records/record.js';
 import type { Column } from '../lake/table-schema.js';
 
 /** Where a source resumes from: JSON-serialisable (a cursor value and key, an LSN, a binlog position). */
@@ -15,38 +15,57 @@ export interface EntityRef {
   readonly primaryKey: readonly string[];
 }
 
-/** How to read an entity. */
-export type ReadMode =
-  | {
-      readonly strategy: 'full_refresh';
-      /**
-       * Hand rows over as CSV text (chunks with `csv`) where the source can: the caller passes them
-       * to the lake writer without making objects of them. A source that cannot sends `rows`.
-       */
-      readonly csv?: boolean;
-      /**
-       * The lake columns of the entity's fields: a source with a binary export that can write every one
-       * of them hands rows over in that form (chunks with `columnar`), before CSV or rows.
-       */
-      readonly columnar?: readonly Column[];
-    }
-  | {
-      readonly strategy: 'incremental';
-      /** The cursor column (the manifest's incrementalKey). */
-      readonly cursor: string;
-      /** Re-read rows whose cursor is up to this many seconds behind the last one (late commits). */
-      readonly lookbackSeconds?: number;
-    }
-  | {
-      readonly strategy: 'cdc';
-      /** Publication and slot names (derived from the connector id by the caller). */
-      readonly publication: string;
-      readonly slot: string;
-      /** Stop once caught up with the source's current position (a `--once` run, tests). */
-      readonly stopWhenCaughtUp?: boolean;
-      /** Send a keep-alive/progress to the source at least this often, so an idle slot does not pin WAL. */
-      readonly heartbeatSeconds?: number;
-    };
+/**
+ * How to read an entity: the manifest's update strategy, the same for every kind. What a kind needs
+ * beyond it (PostgreSQL's publication and slot, a heartbeat, when to stop) is in the kind's options
+ * (`sources/<kind>/<kind>-options.ts`), given to the kind when the source is created.
+ */
+export type ReadMode = FullRefreshMode | IncrementalMode | LogMode | PostgresCdcMode;
+
+export interface FullRefreshMode {
+  readonly strategy: 'full_refresh';
+  /**
+   * Hand rows over as CSV text (chunks of kind `csv`) where the source can: the caller passes them
+   * to the lake writer without making objects of them. A source that cannot sends `rows`.
+   */
+  readonly csv?: boolean;
+  /**
+   * The lake columns of the entity's fields: a source with a binary export that can write every one
+   * of them hands rows over in that form (chunks of kind `columnar`), before CSV or rows.
+   */
+  readonly columnar?: readonly Column[];
+}
+
+export interface IncrementalMode {
+  readonly strategy: 'incremental';
+  /** The cursor column (the manifest's incrementalKey). */
+  readonly cursor: string;
+  /** Re-read rows whose cursor is up to this many seconds behind the last one (late commits). */
+  readonly lookbackSeconds?: number;
+}
+
+/** Read the source's change log (the manifest's `cdc`): a snapshot, then every change after it. */
+export interface LogMode {
+  readonly strategy: 'log';
+  /** Where to start in the log when there is no state; absent: a snapshot, then the changes after it. */
+  readonly position?: SourceState;
+  /** End the read once caught up with the log's current end (a `--once` run, tests), rather than follow it. */
+  readonly stopWhenCaughtUp?: boolean;
+}
+
+/**
+ * The PostgreSQL CDC reader's own input (`PostgresCdcReader.read`): only the postgres kind builds it,
+ * from a `log` read and its options; `readModeOf` never returns it and no other kind receives it.
+ */
+export interface PostgresCdcMode {
+  readonly strategy: 'cdc';
+  readonly publication: string;
+  readonly slot: string;
+  /** Stop once caught up with the source's current position (a `--once` run, tests). */
+  readonly stopWhenCaughtUp?: boolean;
+  /** Send a keep-alive/progress to the source at least this often, so an idle slot does not pin WAL. */
+  readonly heartbeatSeconds?: number;
+}
 
 /** A column as the source's catalog describes it. */
 export interface SourceColumn {
@@ -77,15 +96,43 @@ export interface ColumnarRows {
   fill(sink: RowSink): RejectedRow[];
 }
 
-/**
- * Rows read in order; `state`, when present, is a point the source can resume from after these rows.
- * With `csv` or `columnar`, the chunk's rows are there (and `rows` is empty).
- */
-export interface SourceChunk {
-  readonly rows: readonly Row[];
-  readonly csv?: CsvRows;
-  readonly columnar?: ColumnarRows;
+/** What every chunk has: `state`, when present, is a point the source can resume from after its rows. */
+interface ChunkBase {
   readonly state?: SourceState;
+}
+
+/** Rows as records, read in order. */
+export interface RowsChunk extends ChunkBase {
+  /** `rows` (the PostgreSQL CDC reader's chunks leave it out: a chunk without a kind is `rows`). */
+  readonly kind?: 'rows';
+  readonly rows: readonly Row[];
+}
+
+/** Rows as CSV text, for a full refresh that asked for `csv`. */
+export interface CsvChunk extends ChunkBase {
+  readonly kind: 'csv';
+  readonly csv: CsvRows;
+}
+
+/** Rows in the source's binary form, for a full refresh that asked for `columnar`. */
+export interface ColumnarChunk extends ChunkBase {
+  readonly kind: 'columnar';
+  readonly columnar: ColumnarRows;
+}
+
+/** Rows read in order, in one of three forms. */
+export type SourceChunk = RowsChunk | CsvChunk | ColumnarChunk;
+
+/** The number of rows in a chunk, whatever its kind. */
+export function chunkRows(chunk: SourceChunk): number {
+  switch (chunk.kind) {
+    case 'csv':
+      return chunk.csv.rows;
+    case 'columnar':
+      return chunk.columnar.rows;
+    default:
+      return chunk.rows.length;
+  }
 }
 
 /**
@@ -98,7 +145,10 @@ export interface Source {
   check(): Promise<void>;
   /** The entity's columns as the catalog has them (types, nullability, number precision). */
   columns(entity: EntityRef): Promise<SourceColumn[]>;
-  /** Reads the entity from `state` (undefined: from the start); ends when done, or with the signal. */
+  /**
+   * Reads the entity from `state` (undefined: from the start); ends when done, or with the signal
+   * (an aborted read ends promptly and releases its connection).
+   */
   read(
     entity: EntityRef,
     mode: ReadMode,

@@ -232,7 +232,7 @@ describe('full refresh: the bulk hand-overs land what the row path lands', () =>
         chunks.push(chunk);
       }
       await source.close();
-      expect(chunks.some((c) => c.csv || c.columnar)).toBe(false);
+      expect(chunks.some((c) => c.kind === 'csv' || c.kind === 'columnar')).toBe(false);
       expect(chunks.flatMap((c) => c.rows)).toEqual(expect.arrayContaining([{ id: 1, doc: { a: 1 } }]));
     } finally {
       await client.query(`DROP TABLE IF EXISTS ${other}`);

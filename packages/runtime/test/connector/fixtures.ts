@@ -71,9 +71,9 @@ export function countingSource(counts: HandoverCounts, csvOnly = false): (inner:
           ? { strategy: 'full_refresh', ...(mode.csv ? { csv: true } : {}) }
           : mode;
       for await (const chunk of inner.read(entity, offered, state, signal)) {
-        if (chunk.columnar) counts.binary++;
-        if (chunk.csv) counts.csv++;
-        if (chunk.rows.length > 0) counts.rows++;
+        if (chunk.kind === 'columnar') counts.binary++;
+        else if (chunk.kind === 'csv') counts.csv++;
+        else if (chunk.rows.length > 0) counts.rows++;
         yield chunk;
       }
     },

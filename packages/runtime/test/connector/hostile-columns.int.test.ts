@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { ConnectorManifest, Field } from '@connector-factory/ir';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readModeOf } from '../../src/connector/read-mode.js';
+import { replicationNamesOf } from '../../src/connector/read-mode.js';
 import { runConnector } from '../../src/connector/run-connector.js';
 import { dropReplication } from '../../src/sources/postgres/cdc/index.js';
 import { readLake } from '../lake/readers.js';
@@ -69,8 +69,8 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  const mode = readModeOf(manifest('x', true));
-  if (mode.strategy === 'cdc' && url) await dropReplication(url, mode.slot, mode.publication);
+  const names = replicationNamesOf(manifest('x', true));
+  if (url) await dropReplication(url, names.slot, names.publication);
   await client?.query(`DROP TABLE IF EXISTS ${table}`);
   await client?.end();
 });

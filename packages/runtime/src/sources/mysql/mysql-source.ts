@@ -3,8 +3,8 @@ import type { Readable } from 'node:stream';
 import type { Connection as CoreConnection, ConnectionOptions, SslOptions } from 'mysql2';
 import type { Connection } from 'mysql2/promise';
 import { RuntimeError } from '../../errors.js';
-import { newRecord } from '../../lake/record.js';
-import type { Row } from '../../lake/stage.js';
+import { newRecord } from '../../records/record.js';
+import type { Row } from '../../records/record.js';
 import { redactUrl } from '../env.js';
 import type {
   EntityRef,
@@ -29,6 +29,7 @@ import {
   type MysqlColumn,
   type StateValue,
 } from './mysql-values.js';
+import type { MysqlOptions } from './mysql-options.js';
 
 /**
  * A MySQL / MariaDB source (mysql2, text protocol).
@@ -65,7 +66,7 @@ export class MysqlSource implements Source {
   readonly #open = new Set<Session>();
   #closed = false;
 
-  constructor(options: SqlConnectionOptions) {
+  constructor(options: MysqlOptions) {
     this.#url = redactUrl(options.url);
     const chunkRows = options.chunkRows ?? 10_000;
     if (!Number.isSafeInteger(chunkRows) || chunkRows < 1) {
@@ -95,7 +96,7 @@ export class MysqlSource implements Source {
     state: SourceState | undefined,
     signal?: AbortSignal,
   ): AsyncIterable<SourceChunk> {
-    if (mode.strategy === 'cdc') {
+    if (mode.strategy === 'log' || mode.strategy === 'cdc') {
       throw new RuntimeError(
         'config',
         `entity "${entity.name}": cdc on MySQL/MariaDB is not supported yet: use incremental with a cursor column (an updated_at, or an auto-increment id for append-only tables) and writeMode merge, or full_refresh`,
@@ -131,7 +132,7 @@ export class MysqlSource implements Source {
       const table = await this.#resolve(session, entity.name);
       const columns = entity.fields.length === 0 ? table.columns : pick(table, entity.fields, entity.name);
       const build = rowBuilder(columns);
-      const sql = `SELECT ${columns.map(selectExpression).join(', ')} FROM ${table.quoted}`;
+      const sql = `SELECT ${columns.map(selectAs).join(', ')} FROM ${table.quoted}`;
       const { connection } = session;
       await this.#query(connection, 'start a snapshot', 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       await this.#query(connection, 'start a snapshot', 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
@@ -141,8 +142,10 @@ export class MysqlSource implements Source {
         for (const raw of batch) {
           rows.push(build(raw));
           if (rows.length >= this.#chunkRows) {
+            // A batch can hold many chunks: an aborted read stops at the next one, not at the batch's end.
+            if (signal?.aborted) return;
             // Hold one full chunk back, so the last chunk with rows is the one that carries the state.
-            if (pending) yield { rows: pending };
+            if (pending) yield { kind: 'rows', rows: pending };
             pending = rows;
             rows = [];
           }
@@ -152,10 +155,10 @@ export class MysqlSource implements Source {
       await this.#query(connection, 'end the snapshot', 'COMMIT');
       const done: SourceState = { strategy: 'full_refresh', completedAt: new Date().toISOString() };
       if (rows.length > 0) {
-        if (pending) yield { rows: pending };
-        yield { rows, state: done };
+        if (pending) yield { kind: 'rows', rows: pending };
+        yield { kind: 'rows', rows, state: done };
       } else {
-        yield { rows: pending ?? [], state: done };
+        yield { kind: 'rows', rows: pending ?? [], state: done };
       }
     } finally {
       this.#release(session);
@@ -268,7 +271,7 @@ export class MysqlSource implements Source {
     if (plan.max === null) return; // no row with a cursor
     const order = [plan.cursor, ...plan.keys];
     const orderBy = order.map((c) => quoteIdent(c.source.name)).join(', ');
-    const selectList = plan.selected.map(selectExpression);
+    const selectList = plan.selected.map(selectAs);
     const lookingBack = plan.resume !== undefined && plan.lookbackMicros > 0;
     // While re-reading the lookback window, whether a row is past the position the read resumed from.
     const past = lookingBack && plan.resume ? after(order, [plan.resume.cursor, ...plan.resume.key]) : undefined;
@@ -298,7 +301,7 @@ export class MysqlSource implements Source {
       position = { cursor: stateValue(last[plan.cursorIndex]), key: plan.keyIndexes.map((i) => stateValue(last[i])) };
       // Inside the lookback window the state stays where the read resumed from: it never moves back.
       if (!past || Number(last[plan.selected.length]) === 1) emitted = position;
-      yield { rows: page.map(plan.build), ...(emitted ? { state: positionState(emitted) } : {}) };
+      yield { kind: 'rows', rows: page.map(plan.build), ...(emitted ? { state: positionState(emitted) } : {}) };
       if (page.length < this.#chunkRows) return;
     }
   }
@@ -312,7 +315,7 @@ export class MysqlSource implements Source {
     if (plan.max === null) return;
     const cursorSql = quoteIdent(plan.cursor.source.name);
     const upper = sqlParameter(plan.cursor, plan.max);
-    const selectList = plan.selected.map(selectExpression);
+    const selectList = plan.selected.map(selectAs);
     const conditions = [`${cursorSql} IS NOT NULL`, `${cursorSql} <= ${upper.sql}`];
     const params: unknown[] = [];
     let past: { sql: string; params: unknown[] } | undefined;
@@ -345,23 +348,24 @@ export class MysqlSource implements Source {
         }
         rows.push(plan.build(raw));
         if (rows.length >= this.#chunkRows) {
+          if (signal?.aborted) return;
           if (groupStart > 0) {
             // Up to the cursor value being read, with a state; its rows start the next chunk.
             const state = previous?.past ? { state: { cursor: previous.value, key: [] } } : {};
-            yield { rows: rows.slice(0, groupStart), ...state };
+            yield { kind: 'rows', rows: rows.slice(0, groupStart), ...state };
             rows = rows.slice(groupStart);
             groupStart = 0;
           } else {
             // A cursor value with more rows than a chunk: no state until all its rows are read.
-            yield { rows };
+            yield { kind: 'rows', rows };
             rows = [];
           }
         }
       }
     }
     if (signal?.aborted) return;
-    if (current?.past) yield { rows, state: { cursor: current.value, key: [] } };
-    else if (rows.length > 0) yield { rows };
+    if (current?.past) yield { kind: 'rows', rows, state: { cursor: current.value, key: [] } };
+    else if (rows.length > 0) yield { kind: 'rows', rows };
   }
 
   /** Rows of a query as arrays, in batches, streamed with backpressure; ends early (no error) when the signal aborts. */
@@ -840,4 +844,12 @@ function readableOrDone(stream: Readable): Promise<void> {
     stream.on('close', done);
     stream.on('error', done);
   });
+}
+
+/**
+ * A column of a row query, under a positional alias: rows are read as arrays, so the names the server
+ * sends back are not needed, and mysql2 hangs on a result column named `__proto__`.
+ */
+function selectAs(column: MysqlColumn, index: number): string {
+  return `${selectExpression(column)} AS ${quoteIdent(`_cf_col_${index}`)}`;
 }

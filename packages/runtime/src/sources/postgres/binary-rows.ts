@@ -1,7 +1,7 @@
 import { RuntimeError } from '../../errors.js';
 import type { RowSink } from '../../lake/columnar-page.js';
 import { Misfit } from '../../lake/spool/row-values.js';
-import type { RejectedRow, Row } from '../../lake/stage.js';
+import type { RejectedRow, Row } from '../../records/record.js';
 import type { Column } from '../../lake/table-schema.js';
 import type { PgTypeInfo } from './postgres-values.js';
 

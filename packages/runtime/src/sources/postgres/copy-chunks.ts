@@ -1,4 +1,4 @@
-import type { Row } from '../../lake/stage.js';
+import type { Row } from '../../records/record.js';
 import type { CopyBlock } from './copy-out.js';
 import { parseCopyTextLine } from './postgres-values.js';
 

@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import { CSV_BC_MARK, formatCsvRow, parseCsvRow, splitCsvRows } from '../../lake/csv-page.js';
+import { CSV_BC_MARK, formatCsvRow, parseCsvRow, splitCsvRows } from '../../records/csv-text.js';
 import { copyTextChunks } from './copy-chunks.js';
 import { binaryPlan, binaryRowsStart, fillBinaryRows } from './binary-rows.js';
 import { startCopyOut } from './copy-out.js';
 import { RuntimeError } from '../../errors.js';
-import { newRecord } from '../../lake/record.js';
-import type { Row } from '../../lake/stage.js';
+import { newRecord } from '../../records/record.js';
+import type { Row } from '../../records/record.js';
 import type {
   EntityRef,
   ColumnarRows,
@@ -13,9 +13,10 @@ import type {
   Source,
   SourceChunk,
   SourceColumn,
+  PostgresCdcMode,
   SourceState,
-  SqlConnectionOptions,
 } from '../source.js';
+import { replicationOf, type PostgresOptions } from './postgres-options.js';
 import { PostgresCdcReader } from './cdc/index.js';
 import { connectPostgres, pgError, quoteIdent } from './postgres-connection.js';
 import {
@@ -55,7 +56,11 @@ export class PostgresSource implements Source {
   private meta: Promise<pg.Client> | undefined;
   private closed = false;
 
-  constructor(private readonly options: SqlConnectionOptions) {
+  /** The settings, the URL's password with them: a private field, so inspecting the source does not show it. */
+  readonly #options: PostgresOptions;
+
+  constructor(options: PostgresOptions) {
+    this.#options = options;
     const chunkRows = options.chunkRows ?? 10_000;
     if (!Number.isInteger(chunkRows) || chunkRows < 1)
       throw new RuntimeError('config', `chunkRows must be a positive integer, not ${chunkRows}`);
@@ -67,7 +72,7 @@ export class PostgresSource implements Source {
     try {
       await client.query('SELECT 1');
     } catch (error) {
-      throw pgError(error, this.options.url, 'checking the connection');
+      throw pgError(error, this.#options.url, 'checking the connection');
     } finally {
       await this.release(client);
     }
@@ -115,11 +120,31 @@ export class PostgresSource implements Source {
         return this.readFull(entity, mode, signal);
       case 'incremental':
         return this.readIncremental(entity, mode, state, signal);
-      case 'cdc':
+      case 'log': {
         // Logical replication has its own connection and protocol: the CDC reader owns them.
-        this.cdc ??= new PostgresCdcReader(this.options);
-        return this.cdc.read(entity, mode, state, signal);
+        const { publication, slot } = replicationOf(this.#options, entity);
+        const cdc: PostgresCdcMode = {
+          strategy: 'cdc',
+          publication,
+          slot,
+          heartbeatSeconds: this.#options.heartbeatSeconds ?? 10,
+          ...(mode.stopWhenCaughtUp === true ? { stopWhenCaughtUp: true } : {}),
+        };
+        return this.cdcReader().read(entity, cdc, state ?? mode.position, signal);
+      }
+      case 'cdc':
+        return this.cdcReader().read(entity, mode, state, signal);
     }
+  }
+
+  private cdcReader(): PostgresCdcReader {
+    const { url, tls, chunkRows } = this.#options;
+    this.cdc ??= new PostgresCdcReader({
+      url,
+      ...(tls ? { tls } : {}),
+      ...(chunkRows !== undefined ? { chunkRows } : {}),
+    });
+    return this.cdc;
   }
 
   /** Confirms a CDC position to the slot, once the lake has committed everything up to it. */
@@ -139,7 +164,7 @@ export class PostgresSource implements Source {
 
   private async connect(): Promise<pg.Client> {
     if (this.closed) throw new RuntimeError('internal', 'postgres source is closed');
-    const client = await connectPostgres(this.options);
+    const client = await connectPostgres(this.#options);
     this.clients.add(client);
     return client;
   }
@@ -172,7 +197,7 @@ export class PostgresSource implements Source {
     try {
       return await fn(client);
     } catch (error) {
-      throw pgError(error, this.options.url, doing);
+      throw pgError(error, this.#options.url, doing);
     }
   }
 
@@ -218,7 +243,7 @@ export class PostgresSource implements Source {
             fields,
             fill: (sink) => fillBinaryRows(plan, data, start, sink, build),
           };
-          yield block.last ? { rows: [], columnar, state: await done() } : { rows: [], columnar };
+          yield block.last ? { kind: 'columnar', columnar, state: await done() } : { kind: 'columnar', columnar };
         }
         return;
       }
@@ -241,18 +266,18 @@ export class PostgresSource implements Source {
             fields,
             longestRow: block.longestRow,
           };
-          yield block.last ? { rows: [], csv: rows, state: await done() } : { rows: [], csv: rows };
+          yield block.last ? { kind: 'csv', csv: rows, state: await done() } : { kind: 'csv', csv: rows };
         }
         return;
       }
       const build = rowBuilder(columns);
       const copy = startCopyOut(client, `COPY (SELECT ${select} FROM ${table.sql}) TO STDOUT`, this.chunkRows);
       for await (const chunk of copyTextChunks(copy.blocks(signal), build)) {
-        yield chunk.last ? { rows: chunk.rows, state: await done() } : { rows: chunk.rows };
+        yield chunk.last ? { kind: 'rows', rows: chunk.rows, state: await done() } : { kind: 'rows', rows: chunk.rows };
       }
     } catch (error) {
       if (signal?.aborted) return;
-      throw pgError(error, this.options.url, `reading ${entity.name}`);
+      throw pgError(error, this.#options.url, `reading ${entity.name}`);
     } finally {
       // Ending a client with a COPY in flight (consumer stopped early) drops the connection: the server
       // rolls the read-only transaction back.
@@ -338,6 +363,7 @@ export class PostgresSource implements Source {
         const position = last.slice(width) as string[];
         const [lastCursor = '', ...lastKey] = position;
         yield {
+          kind: 'rows',
           rows: rows.map((r) => build(r as (string | null)[])),
           state: { cursor: lastCursor, key: lastKey },
         };
@@ -346,7 +372,7 @@ export class PostgresSource implements Source {
       }
     } catch (error) {
       if (signal?.aborted) return;
-      throw pgError(error, this.options.url, `reading ${entity.name}`);
+      throw pgError(error, this.#options.url, `reading ${entity.name}`);
     } finally {
       await this.release(client);
     }
