@@ -10,6 +10,7 @@ export {
   REDACTED,
   connectionStringSecret,
   findLiteralSecrets,
+  isCredentialParameter,
   redactProblem,
   redactSecrets,
   redactValue,

@@ -59,13 +59,62 @@ const CREDENTIAL_KEY =
 const POINTER_KEY = /(?:EnvVar|Url|Uri|Header|HeaderName|Type|Method|Field)$/;
 
 /** Query/DSN parameters that carry a credential in a connection string. */
-const CREDENTIAL_PARAM =
-  /^(?:password|passwd|pwd|pass|sslpassword|secret|token|api[-_]?key|access[-_]?key|secret[-_]?key|sas)$/i;
+const CREDENTIAL_PARAM_NAMES =
+  'password|passwd|pwd|pass|sslpassword|secret|client[-_]?secret|token|access[-_]?token|refresh[-_]?token|api[-_]?key|access[-_]?key|secret[-_]?key|sas|sig|signature';
+const CREDENTIAL_PARAM = new RegExp(`^(?:${CREDENTIAL_PARAM_NAMES})$`, 'i');
+/** Whether a query or DSN parameter of this name carries a credential (`password`, `api_key`, `sig` …). */
+export function isCredentialParameter(name: string): boolean {
+  return CREDENTIAL_PARAM.test(name);
+}
 const PARAMETER = /([?&;\s]|^)([A-Za-z_-]+)=([^&;\s]*)/g;
 const URL_PARAMETER = /([?&;])([A-Za-z_-]+)=([^&;#]*)/g;
 
+/**
+ * Forms a credential takes in a free text (a log line, a driver's message) besides URLs: a parameter with
+ * blanks around its `=` or a quoted value (`password = 'with space'`), a credential-named member of JSON
+ * (`"password":"…"`) and an Authorization header value inside a sentence (`Bearer …`; an ordinary word such
+ * as "Basic authentication" is left alone).
+ */
+const TEXT_PARAMETER = new RegExp(
+  `(^|[?&;\\s,(])(${CREDENTIAL_PARAM_NAMES})(\\s*=\\s*)('(?:[^'\\\\]|\\\\.)*'|"(?:[^"\\\\]|\\\\.)*"|[^&;\\s,)]*)`,
+  'gi',
+);
+const JSON_MEMBER = new RegExp(
+  `("(?:${CREDENTIAL_PARAM_NAMES}|authorization|private[-_]?key)"\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"`,
+  'gi',
+);
+const AUTHORIZATION_IN_TEXT = /\b(Bearer|Basic)(\s+)([A-Za-z0-9+/=._~-]{8,})/gi;
+
+/** Masks the credentials {@link TEXT_PARAMETER} and {@link JSON_MEMBER} find. */
+function maskTextForms(text: string): string {
+  let out = text;
+  if (out.includes('=')) {
+    out = out.replace(TEXT_PARAMETER, (whole, lead: string, key: string, equals: string, value: string) => {
+      const unquoted = /^(['"]).*\1$/s.test(value) ? value.slice(1, -1) : value;
+      return isLiteralParameter(unquoted) ? `${lead}${key}${equals}${MASK}` : whole;
+    });
+  }
+  if (out.includes('"')) {
+    out = out.replace(JSON_MEMBER, (whole, head: string, value: string) =>
+      isLiteral(value) ? `${head}"${MASK}"` : whole,
+    );
+  }
+  return out;
+}
+
+/** Masks the Authorization header values inside a text (`Bearer …`), not an ordinary word after one. */
+function maskAuthorizationValues(text: string): string {
+  return text.replace(AUTHORIZATION_IN_TEXT, (whole, scheme: string, space: string, credential: string) =>
+    /^[A-Z]?[a-z]+$/.test(credential) ? whole : `${scheme}${space}${MASK}`,
+  );
+}
+
 /** A literal credential, as opposed to an env-var reference or an already masked value. */
 const isLiteral = (text: string): boolean => text !== '' && text !== MASK && !ENV_REFERENCE.test(text);
+
+/** A parameter's literal credential; `password=***.` is a masked one at the end of a sentence. */
+const isLiteralParameter = (value: string): boolean =>
+  isLiteral(value) && isLiteral(value.replace(/[.,;:!?)\]}]+$/, ''));
 
 /** Entropy of a word in bits per character; a long word is judged by its first 256 characters. */
 function shannonEntropy(word: string): number {
@@ -147,6 +196,8 @@ function endsUrl(code: number): boolean {
   );
 }
 
+const SENTENCE_END = '.,;:!?)]}';
+
 interface UrlSecrets {
   readonly redacted: string;
   readonly part?: string;
@@ -166,6 +217,8 @@ function maskUrls(text: string): UrlSecrets {
     while (start > 0 && !endsUrl(text.charCodeAt(start - 1))) start--;
     let end = scheme + 3;
     while (end < text.length && !endsUrl(text.charCodeAt(end))) end++;
+    // Punctuation that closes a sentence or a parenthesis is not part of a URL written in prose.
+    while (end > scheme + 3 && SENTENCE_END.includes(text[end - 1]!)) end--;
     const token = text.slice(start, end);
     const { password } = userInfo(token, scheme - start);
     let masked = token;
@@ -190,7 +243,7 @@ function maskParameters(text: string): UrlSecrets {
   if (!text.includes('=')) return { redacted: text };
   let part: string | undefined;
   const redacted = text.replace(PARAMETER, (whole, lead: string, key: string, value: string) => {
-    if (!CREDENTIAL_PARAM.test(key) || !isLiteral(value)) return whole;
+    if (!CREDENTIAL_PARAM.test(key) || !isLiteralParameter(value)) return whole;
     part ??= `the "${key}" parameter`;
     return `${lead}${key}=${MASK}`;
   });
@@ -234,14 +287,15 @@ function embeddedSecret(value: string): string | undefined {
 
 /**
  * Removes every credential from a text: the passwords and credential parameters of URLs and connection
- * strings become `***`, token-shaped words and each of the `known` values (credentials found elsewhere,
+ * strings (quoted or not), credential-named JSON members and Authorization header values become `***`,
+ * token-shaped words and each of the `known` values (credentials found elsewhere,
  * say under a `password` key) become `<redacted>`. Idempotent; the only redactor of the IR.
  */
 export function redactSecrets(text: string, known: readonly string[] = []): string {
   let out = text;
   for (const secret of known) if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join(REDACTED);
-  out = maskParameters(maskUrls(out).redacted).redacted;
-  out = out.replace(ANY_TOKEN, REDACTED);
+  out = maskParameters(maskTextForms(maskUrls(out).redacted)).redacted;
+  out = maskAuthorizationValues(out.replace(ANY_TOKEN, REDACTED));
   if (AUTHORIZATION_VALUE.test(out)) return REDACTED;
   const ranges = randomWords(out);
   if (ranges.length === 0) return out;

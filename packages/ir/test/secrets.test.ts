@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { connectionStringSecret, findLiteralSecrets, formatPath, secretKind, validateManifest } from '../src/index.js';
+import {
+  connectionStringSecret,
+  findLiteralSecrets,
+  formatPath,
+  redactSecrets,
+  secretKind,
+  validateManifest,
+} from '../src/index.js';
 import { example } from './fixtures.js';
 
 describe('literal secrets', () => {
@@ -75,5 +82,44 @@ describe('literal secrets', () => {
     const result = validateManifest(m);
     expect(result.ok).toBe(false);
     expect(JSON.stringify(result)).not.toContain('q8Xz3LmN7pRt2VwY9bKc4HdJ6fGs1TaE');
+  });
+});
+
+describe('redactSecrets', () => {
+  it('masks the credential forms of a free text: quoted and spaced parameters, JSON members, Authorization values', () => {
+    const text = [
+      "host=db user=app password='with space' sslmode=require",
+      'dsn: (pwd = "x y z", port=5432)',
+      'https://api.example.com/v1?api_key=AKX123&page=2&sig=zzz&access_token=at1&client_secret=cs1',
+      '{"user":"a","password":"pw-in-json","refresh_token":"rt-1"}',
+      'header Bearer eyJhbGciOiJIUzI1NiJ9.abc.def',
+      'Basic authentication failed for user app',
+    ].join('\n');
+    const redacted = redactSecrets(text);
+    for (const secret of ['with space', 'x y z', 'AKX123', 'zzz', 'at1', 'cs1', 'pw-in-json', 'rt-1', 'eyJhbG']) {
+      expect(redacted).not.toContain(secret);
+    }
+    expect(redacted).toBe(
+      [
+        'host=db user=app password=*** sslmode=require',
+        'dsn: (pwd = ***, port=5432)',
+        'https://api.example.com/v1?api_key=***&page=2&sig=***&access_token=***&client_secret=***',
+        '{"user":"a","password":"***","refresh_token":"***"}',
+        'header Bearer ***',
+        'Basic authentication failed for user app',
+      ].join('\n'),
+    );
+    expect(redactSecrets(redacted)).toBe(redacted);
+  });
+
+  it('leaves env-var references and masked values as they are', () => {
+    const text = 'password=${PGPASSWORD} "token":"***" secret = \'${S}\'';
+    expect(redactSecrets(text)).toBe(text);
+  });
+
+  it('ends a URL written in prose before the punctuation that closes the sentence', () => {
+    expect(redactSecrets('from mysql://app:p%40ss@db/shop?sslpassword=x. Then (see https://u:pw@h/x).')).toBe(
+      'from mysql://app:***@db/shop?sslpassword=***. Then (see https://u:***@h/x).',
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { redactSecrets } from '@connector-factory/ir';
 import { SecretStore } from './secret-store.js';
 
 /** URL schemes of the databases `create` introspects, and the prefix of their variables. */
@@ -48,24 +49,12 @@ export function literalDatabaseUrlIn(
   return undefined;
 }
 
-/** `text` with the password (and credential parameters) of every database URL in it shown as `***`. */
+/**
+ * `text` with the password (and credential parameters) of every URL in it shown as `***`, and any other
+ * credential hidden: the IR's redactor.
+ */
 export function maskDatabaseUrls(text: string): string {
-  let masked = '';
-  let last = 0;
-  for (const { raw, start } of urlsIn(text)) {
-    const scheme = raw.indexOf('://') + 3;
-    const at = raw.lastIndexOf('@');
-    let shown = raw;
-    if (at > scheme) {
-      const userInfo = raw.slice(scheme, at);
-      const colon = userInfo.indexOf(':');
-      if (colon >= 0) shown = `${raw.slice(0, scheme)}${userInfo.slice(0, colon)}:***${raw.slice(at)}`;
-    }
-    shown = shown.replace(/([?&](?:password|passwd|pwd|pass|sslpassword|secret|token)=)[^&#]*/gi, '$1***');
-    masked += text.slice(last, start) + shown;
-    last = start + raw.length;
-  }
-  return masked + text.slice(last);
+  return redactSecrets(text);
 }
 
 /** `POSTGRES_SHOP_CONNECTION_STRING` for …/shop; `POSTGRES_CONNECTION_STRING` without a database. */

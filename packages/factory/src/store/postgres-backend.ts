@@ -1,4 +1,5 @@
 import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
+import { redactSecrets } from '@connector-factory/ir';
 import pg from 'pg';
 import { FactoryError } from '../errors.js';
 import type { StateDatabase } from './database.js';
@@ -8,10 +9,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** The URL with its password replaced by `***`, for messages. */
 export function redactUrl(url: URL): string {
-  if (url.password === '') return url.toString();
-  const copy = new URL(url.toString());
-  copy.password = '***';
-  return copy.toString();
+  return redactSecrets(url.toString());
 }
 
 /**

@@ -1,3 +1,5 @@
+import { isCredentialParameter, redactSecrets } from '@connector-factory/ir';
+
 /**
  * Structured JSON logs for a running connector: one object per line, with every credential the
  * process knows about (and every credential-shaped value it does not) replaced by `***` before the
@@ -47,39 +49,6 @@ export interface Redactor {
    */
   value(value: unknown, options?: { readonly stacks?: boolean }): unknown;
 }
-
-/** Parameters that carry a credential in a DSN, a query string or a `key=value` connection string. */
-const CREDENTIAL_PARAM =
-  'password|passwd|pwd|pass|sslpassword|secret|client_secret|token|access_token|refresh_token|api[-_]?key|apikey|access[-_]?key|secret[-_]?key|sas|sig|signature';
-
-type Replacer = string | ((match: string, ...groups: string[]) => string);
-
-const TEXT_RULES: ReadonlyArray<readonly [RegExp, Replacer]> = [
-  // scheme://user:password@host — the password may contain `@` (taken up to the last one before the path).
-  [/\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@/?#]*):([^\s/?#]*)@/gi, `$1$2:${REDACTED}@`],
-  // password=… in a query string or DSN, quoted or not.
-  [
-    new RegExp(
-      `(^|[?&;\\s,(])(${CREDENTIAL_PARAM})(\\s*=\\s*)('(?:[^'\\\\]|\\\\.)*'|"(?:[^"\\\\]|\\\\.)*"|[^&;\\s,)]*)`,
-      'gi',
-    ),
-    `$1$2$3${REDACTED}`,
-  ],
-  // "password": "…" inside JSON embedded in a message (a response body, a serialized config).
-  [
-    new RegExp(
-      `("(?:${CREDENTIAL_PARAM}|authorization|client[-_]?secret|private[-_]?key)"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`,
-      'gi',
-    ),
-    `$1"${REDACTED}"`,
-  ],
-  // Authorization header values; an ordinary word ("Basic authentication") is left alone.
-  [
-    /\b(Bearer|Basic)(\s+)([A-Za-z0-9+/=._~-]{8,})/gi,
-    (match, scheme = '', space = '', credential = '') =>
-      /^[A-Z]?[a-z]+$/.test(credential) ? match : `${scheme}${space}${REDACTED}`,
-  ],
-];
 
 /** Word forms of keys whose values are credentials: `password`, `apiKey`, `X-Api-Key`, `client_secret` … */
 const SENSITIVE_WORDS = new Set([
@@ -142,10 +111,8 @@ export function createRedactor(secrets: readonly string[] = []): Redactor {
   const text = (input: string): string => {
     let out = input;
     for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
-    for (const [pattern, replacement] of TEXT_RULES) {
-      out = typeof replacement === 'string' ? out.replace(pattern, replacement) : out.replace(pattern, replacement);
-    }
-    return out;
+    // Connection-string passwords, credential parameters, Authorization values and token shapes: the IR's rules.
+    return redactSecrets(out);
   };
 
   const value = (input: unknown, options: { readonly stacks?: boolean } = {}): unknown => {
@@ -232,10 +199,7 @@ export function createRedactor(secrets: readonly string[] = []): Redactor {
 // ---------------------------------------------------------------------------------------------
 
 const URL_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:([^\s/?#]*)@/i;
-const PARAM_SECRET = new RegExp(
-  `(?:^|[?&;\\s])(?:${CREDENTIAL_PARAM})\\s*=\\s*('(?:[^'\\\\]|\\\\.)*'|"(?:[^"\\\\]|\\\\.)*"|[^&;\\s]*)`,
-  'gi',
-);
+const PARAMETER = /(?:^|[?&;\s])([A-Za-z_][\w-]*)\s*=\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^&;\s]*)/g;
 
 /**
  * The values to mask in logs, from the environment variables a manifest references: each non-empty
@@ -256,8 +220,9 @@ export function secretValuesFromEnv(names: readonly string[], env: NodeJS.Proces
       add(password);
       add(safeDecode(password));
     }
-    for (const match of value.matchAll(PARAM_SECRET)) {
-      const raw = match[1] ?? '';
+    for (const match of value.matchAll(PARAMETER)) {
+      if (!isCredentialParameter(match[1] ?? '')) continue;
+      const raw = match[2] ?? '';
       const quoted = raw.length >= 2 && (raw[0] === "'" || raw[0] === '"') && raw.endsWith(raw[0]);
       const unquoted = quoted ? raw.slice(1, -1) : raw;
       add(unquoted);

@@ -1,3 +1,4 @@
+import { redactSecrets } from '@connector-factory/ir';
 import { RuntimeError } from '../errors.js';
 
 /**
@@ -14,9 +15,7 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv = process.env): s
   });
 }
 
-/** A connection URL with its password replaced by `***`, safe for logs and errors. */
+/** A connection URL with its password (and credential parameters) replaced by `***`: the IR's redactor. */
 export function redactUrl(url: string): string {
-  return url
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@')
-    .replace(/([?&](?:password|sslpassword)=)[^&]*/gi, '$1***');
+  return redactSecrets(url);
 }

@@ -1,4 +1,4 @@
-import { connectionStringSecret } from '@connector-factory/ir';
+import { connectionStringSecret, isCredentialParameter, redactSecrets } from '@connector-factory/ir';
 import { FactoryError } from '../../errors.js';
 import { provideVariableHint } from '../../secrets/secret-store.js';
 
@@ -47,8 +47,8 @@ export function assertNoLiteralPassword(connectionString: string): void {
   }
 }
 
-/** URL parameters that carry a credential. */
-const SECRET_PARAM = /([?&](?:password|passwd|pwd|pass|sslpassword|secret|token|api[-_]?key)=)([^&#]*)/gi;
+/** A URL's query parameters, each `[?&]name=value`. */
+const URL_PARAM = /[?&]([^=&#]+)=([^&#]*)/g;
 
 /**
  * scheme://, user, password (undefined without one) and the rest. User info ends at the *last* `@`: a
@@ -64,11 +64,9 @@ function splitUserInfo(url: string): { head: string; user: string; password?: st
     : { head, user: userInfo.slice(0, colon), password: userInfo.slice(colon + 1), rest };
 }
 
-/** A connection URL with its password (and credential parameters) replaced by `***`, safe to print. */
+/** A connection URL with its password (and credential parameters) replaced by `***`, safe to print: the IR's redactor. */
 export function redactConnectionUrl(url: string): string {
-  const parts = splitUserInfo(url);
-  const base = parts?.password !== undefined ? `${parts.head}${parts.user}:***@${parts.rest}` : url;
-  return base.replace(SECRET_PARAM, '$1***');
+  return redactSecrets(url);
 }
 
 /** The secrets a connection URL carries (the password, raw and decoded), to scrub from driver messages. */
@@ -84,7 +82,7 @@ export function secretsOf(url: string): string[] {
     }
   };
   add(splitUserInfo(url)?.password);
-  for (const match of url.matchAll(SECRET_PARAM)) add(match[2]);
+  for (const match of url.matchAll(URL_PARAM)) if (isCredentialParameter(match[1]!)) add(match[2]);
   return [...secrets].filter((secret) => secret.length > 0);
 }
 
