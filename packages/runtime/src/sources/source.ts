@@ -112,12 +112,16 @@ export interface RowsChunk extends ChunkBase {
 export interface CsvChunk extends ChunkBase {
   readonly kind: 'csv';
   readonly csv: CsvRows;
+  /** None: the rows are in `csv` (so `chunk.rows` reads undefined here rather than failing to compile). */
+  readonly rows?: never;
 }
 
 /** Rows in the source's binary form, for a full refresh that asked for `columnar`. */
 export interface ColumnarChunk extends ChunkBase {
   readonly kind: 'columnar';
   readonly columnar: ColumnarRows;
+  /** None: the rows are in `columnar`. */
+  readonly rows?: never;
 }
 
 /** Rows read in order, in one of three forms. */
