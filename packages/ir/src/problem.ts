@@ -1,3 +1,4 @@
+import { editDistance } from './edit-distance.js';
 import { redactSecrets } from './secrets.js';
 
 /** A JSON path into a document: object keys and array indexes. */
@@ -33,20 +34,7 @@ export function formatPath(path: JsonPath): string {
   return out;
 }
 
-/** Levenshtein distance, for "did you mean". */
-export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length]!;
-}
+export { editDistance };
 
 /** Longer input is no typo of a name: "did you mean" is not worth comparing it. */
 const SUGGESTION_MAX_LENGTH = 256;

@@ -4,5 +4,4 @@ export { findEntities, type EntityOptions } from './description/entity-phrases.j
 export type { EntityMention, ParsedDescription, ProviderMention } from './description/mentions.js';
 export { parseDescription } from './description/parse-description.js';
 export { redactConnection } from './description/redact-connection.js';
-export { typoDistance } from './description/typos.js';
 export type { DestinationHint, DiscoveryMatch, ScheduleHint, SourceManifest, StrategyHint } from './source-manifest.js';

@@ -1,7 +1,7 @@
 import type { ProviderDefinition } from '@connector-factory/ir';
 import { normalise } from '../../normalise.js';
 import type { ProviderRegistry } from '../../registry/provider-registry.js';
-import { typoDistance } from './description/typos.js';
+import { editDistance } from '@connector-factory/ir';
 
 /** Generic providers: a named specific provider wins over them ("the Stripe REST API" is stripe). */
 export const GENERIC_PROVIDERS = new Set(['rest', 'graphql']);
@@ -18,7 +18,7 @@ export function closestProviders(word: string, registry: ProviderRegistry, count
     .list()
     .map((p) => ({
       name: p.provider,
-      distance: Math.min(...[p.provider, ...p.aliases].map((k) => typoDistance(target, normalise(k)))),
+      distance: Math.min(...[p.provider, ...p.aliases].map((k) => editDistance(target, normalise(k)))),
     }))
     .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name))
     .slice(0, count)

@@ -1,5 +1,6 @@
 import { FactoryError } from '../../errors.js';
-import { typoDistance, typoReach } from '../discovery/description/typos.js';
+import { editDistance } from '@connector-factory/ir';
+import { typoReach } from '../discovery/description/typos.js';
 
 /** What a terminal is asked when a table name matches nothing, several tables, or none was named. */
 export interface EntityQuestion {
@@ -72,7 +73,7 @@ export function matchEntity(
   const reach = typoReach(asked.length);
   if (reach === 0) return { candidates: [] };
   const scored = catalog
-    .map((name) => ({ name, distance: typoDistance(lower, name.toLowerCase()) }))
+    .map((name) => ({ name, distance: editDistance(lower, name.toLowerCase()) }))
     .filter((s) => s.distance <= reach);
   if (scored.length === 0) return { candidates: [] };
   const best = Math.min(...scored.map((s) => s.distance));

@@ -3,7 +3,8 @@ import { normalise } from '../../../normalise.js';
 import { entityForms } from './entity-forms.js';
 import type { EntityMention, ParsedDescription } from './mentions.js';
 import type { Token } from './tokens.js';
-import { typoDistance, typoReach } from './typos.js';
+import { editDistance } from '@connector-factory/ir';
+import { typoReach } from './typos.js';
 import {
   AMBIGUOUS_SINGULARS,
   CONTAINER_WORDS,
@@ -233,7 +234,7 @@ export function findEntities(
     let best: { entity: string; distance: number } | undefined;
     for (const [form, entity] of formsOf) {
       if (form[0] !== token.norm[0]) continue;
-      const distance = typoDistance(token.norm, form);
+      const distance = editDistance(token.norm, form);
       if (distance <= typoReach(token.norm.length) && (best === undefined || distance < best.distance)) {
         best = { entity, distance };
       }

@@ -2,7 +2,8 @@ import { normalise } from '../../../normalise.js';
 import type { ProviderRegistry } from '../../../registry/provider-registry.js';
 import type { ProviderMention } from './mentions.js';
 import type { Token } from './tokens.js';
-import { typoDistance, typoReach } from './typos.js';
+import { editDistance } from '@connector-factory/ir';
+import { typoReach } from './typos.js';
 import { ENTITY_KEYWORDS, NEAR_MISSES, STOP_WORDS } from './vocabulary.js';
 
 /** Provider names, aliases and typos among the words no phrase claimed. */
@@ -70,7 +71,7 @@ export function matchProviders(
     let best: { key: string; distance: number } | undefined;
     for (const key of keys) {
       if (key.length < 4 || key === 'rest' || key[0] !== candidate[0]) continue;
-      const distance = typoDistance(candidate, key);
+      const distance = editDistance(candidate, key);
       if (distance > 0 && distance <= reach && (best === undefined || distance < best.distance))
         best = { key, distance };
     }
