@@ -89,3 +89,4 @@ export {
 } from './lake/retention.js';
 export * from './http/index.js';
 export * from './auth/index.js';
+export { sleep } from './sleep.js';

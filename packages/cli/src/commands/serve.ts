@@ -5,6 +5,7 @@ import { untilStopped } from '../stop-signal.js';
 import { buildMonitor } from './monitor.js';
 import { withFactory, withFactoryOptions, type FactoryOptions } from '../factory-options.js';
 import { EXIT, printJson, type ExitCode, type Io } from '../io.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 interface ServeOptions extends FactoryOptions {
   readonly monitorInterval: number;
@@ -63,8 +64,7 @@ export function registerServe(program: Command, io: Io, setExit: (code: ExitCode
           } else {
             process.kill(running.pid, 'SIGTERM');
             const deadline = Date.now() + 30_000;
-            while (Date.now() < deadline && (await findSupervisor(context.home)))
-              await new Promise((r) => setTimeout(r, 200));
+            while (Date.now() < deadline && (await findSupervisor(context.home))) await delay(200);
             io.out(`stopped the local supervisor (pid ${running.pid})`);
           }
           setExit(EXIT.ok);

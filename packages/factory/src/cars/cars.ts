@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AuditLog } from '../audit/audit-log.js';
 import { digestOf } from '../audit/canonical-json.js';
 import { assertNoSecrets, literalSecretPaths } from '../audit/secret-guard.js';
@@ -218,7 +218,7 @@ export class Cars {
       }
       const left = options.timeoutMs !== undefined ? options.timeoutMs - waited : pollMs;
       try {
-        await sleep(Math.max(1, Math.min(pollMs, left)), undefined, options.signal ? { signal: options.signal } : {});
+        await delay(Math.max(1, Math.min(pollMs, left)), undefined, options.signal ? { signal: options.signal } : {});
       } catch (error) {
         throw new FactoryError('approval_required', `stopped waiting for approval ${id}: the wait was cancelled`, [], {
           cause: error,

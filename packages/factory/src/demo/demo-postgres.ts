@@ -234,7 +234,7 @@ export function startChangeStream(url: string, intervalMs = 500): ChangeStream {
         const deleted = await client.query(`DELETE FROM orders WHERE id = (SELECT min(id) FROM orders)`);
         counts.deletes += deleted.rowCount ?? 0;
       }
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      await delay(intervalMs);
     }
   })();
   return {

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { configHome } from '../audit/audit-signer.js';
 import { FactoryError } from '../errors.js';
 import { factoryHome } from '../home.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /**
  * The local secret store: named values (connection strings, tokens) that manifests reference as
@@ -366,7 +367,7 @@ export class SecretStore {
         if (age > STALE_LOCK_MS) await unlink(lockFile).catch(() => undefined);
         else if (Date.now() > deadline) {
           throw new FactoryError('internal', `the secret store is locked by another command (${lockFile})`);
-        } else await new Promise((done) => setTimeout(done, 50));
+        } else await delay(50);
       }
     }
   }

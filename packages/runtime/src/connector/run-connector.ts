@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
+import { sleep } from '../sleep.js';
 import { Cron } from 'croner';
 import type { ConnectorManifest } from '@connector-factory/ir';
 import { DEFAULT_MAX_QUARANTINE_SHARE, slug } from '@connector-factory/ir';
@@ -308,8 +308,6 @@ async function followSchedule(
   const { schedule } = manifest;
   let last: RunSummary | undefined;
   const aborted = () => signal?.aborted === true;
-  // Node's timer removes its abort listener when it fires: a connector ticking for months keeps none.
-  const sleep = (ms: number) => delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
   if (schedule.type === 'event') {
     // Each POST /trigger (from the event source: a webhook, a queue consumer) asks for one sync; events
     // that arrive during a sync coalesce into one more.
@@ -333,7 +331,7 @@ async function followSchedule(
       } catch (error) {
         if (aborted()) break;
         logger.warn('restarting after failure', { inMs: backoff, error });
-        await sleep(backoff);
+        await sleep(backoff, signal);
         backoff = Math.min(backoff * 2, 60_000);
       }
     }
@@ -352,7 +350,7 @@ async function followSchedule(
     } catch {
       // Logged and counted by the sync; the next tick retries from the last checkpoint.
     }
-    await sleep(nextDelay());
+    await sleep(nextDelay(), signal);
   }
   return last;
 }

@@ -4,10 +4,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 export type HealthOutcome =
   { readonly healthy: true; readonly afterMs: number } | { readonly healthy: false; readonly reason: string };
 
-/** Waits, or less when the signal aborts; Node's timer removes its abort listener when it fires. */
-const sleep = (ms: number, signal?: AbortSignal) =>
-  delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
-
 /** One GET of a health URL: the failing reason, or undefined when it answered 200. */
 export async function probeHealth(url: string, timeoutMs = 3000): Promise<string | undefined> {
   try {
@@ -59,7 +55,10 @@ export async function waitForHealthy(
       reason =
         status.lastExit && status.lastError ? `it exited (${status.lastError})` : (failure ?? `it is ${status.state}`);
     }
-    await sleep(options.intervalMs ?? 250, options.signal);
+    // Less when the signal aborts; Node's timer removes its abort listener when it fires.
+    await delay(options.intervalMs ?? 250, undefined, options.signal ? { signal: options.signal } : {}).catch(
+      () => undefined,
+    );
   }
   return { healthy: false, reason: `not healthy within ${Math.round(options.timeoutMs / 1000)} s: ${reason}` };
 }

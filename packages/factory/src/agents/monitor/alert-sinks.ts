@@ -1,4 +1,5 @@
 import type { AlertRecord } from '../../records/index.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** What an alert sink receives: an alert that started firing, got worse, or resolved. */
 export interface AlertEvent {
@@ -46,7 +47,7 @@ export function webhookSink(url: string, options: { readonly attempts?: number }
         } catch (error) {
           last = (error as Error).message;
         }
-        if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+        if (attempt < attempts) await delay(250 * attempt);
       }
       throw new Error(`the alert webhook ${new URL(url).origin} failed: ${last}`);
     },

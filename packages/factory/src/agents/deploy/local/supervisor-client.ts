@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { FactoryError } from '../../../errors.js';
 import type { DeployTarget, InstanceSpec, InstanceStatus } from '../deploy-target.js';
 import { supervisorInfoPath, type SupervisorInfo } from './supervisor-server.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** The local target in another process: `connector-factory serve`, driven over its control API. */
 export class RemoteSupervisor implements DeployTarget {
@@ -115,7 +116,7 @@ export async function ensureSupervisor(
       return new RemoteSupervisor(info);
     }
     if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await delay(100);
   }
   throw new FactoryError('internal', `the local supervisor did not start; see ${log}`);
 }

@@ -11,7 +11,8 @@ import type { TableShape } from './cdc-table.js';
 import { formatLsn, parseLsn } from './lsn.js';
 import { PgoutputDecoder, type DecoderSink, type ToastGap } from './pgoutput-decoder.js';
 import { terminateSlotHolder } from './slots.js';
-import { isSlotInUse, isTransient, sleep } from './transient-errors.js';
+import { isSlotInUse, isTransient } from './transient-errors.js';
+import { sleep } from '../../../sleep.js';
 import { UnchangedToast } from './unchanged-toast.js';
 import { WalConnection, type WireHandlers } from './wal-connection.js';
 

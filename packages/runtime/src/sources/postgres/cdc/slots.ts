@@ -5,7 +5,8 @@ import { connectPostgres, pgError, quoteIdent } from '../postgres-connection.js'
 import { catalog } from './catalog.js';
 import { formatLsn, parseLsn } from './lsn.js';
 import { validateReplicationName } from './replication-names.js';
-import { isSlotInUse, retry, sleep } from './transient-errors.js';
+import { isSlotInUse, retry } from './transient-errors.js';
+import { sleep } from '../../../sleep.js';
 
 /**
  * The logical replication slot of a CDC reader: its state, creation with an exported snapshot, advancing

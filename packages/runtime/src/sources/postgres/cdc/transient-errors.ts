@@ -1,4 +1,5 @@
 import { RuntimeError } from '../../../errors.js';
+import { sleep } from '../../../sleep.js';
 
 /**
  * Which failures of the CDC reader are worth another attempt, and the one retry loop that acts on them.
@@ -52,20 +53,6 @@ export function isTransient(error: unknown): boolean {
 /** The slot is held by a walsender (SQLSTATE 55006): ours that has not exited yet, or another reader's. */
 export function isSlotInUse(error: unknown): boolean {
   return errorCode(error) === SLOT_IN_USE;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** How `retry` repeats an attempt. */
