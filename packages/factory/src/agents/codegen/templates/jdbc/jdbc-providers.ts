@@ -6,7 +6,7 @@ interface JdbcProvider {
   readonly port: number;
 }
 
-/** The databases the runtime's jdbc sources read (runtime `connector/create-source.ts`). */
+/** The databases the runtime's jdbc sources read: the providers of its postgres and mysql kinds (runtime `sources/registry.ts`). */
 const PROVIDERS: Readonly<Record<string, JdbcProvider>> = {
   postgres: { label: 'PostgreSQL', port: 5432 },
   postgresql: { label: 'PostgreSQL', port: 5432 },
