@@ -95,10 +95,13 @@ describe('connector-factory validate', () => {
   });
 
   it('fails on warnings only with --strict', () => {
-    const file = writeManifest('warn.json', (m) => (m.schedule.intervalSeconds = 60));
+    const file = writeManifest('warn.json', (m) => {
+      m.destination.writeMode = 'append';
+      delete m.destination.mergeKeys;
+    });
     const loose = cli('validate', file);
     expect(loose.code).toBe(0);
-    expect(loose.stderr).toMatch(/warning: schedule\.intervalSeconds/);
+    expect(loose.stderr).toMatch(/warning: destination\.writeMode: cdc with writeMode append/);
     expect(cli('validate', '--strict', file).code).toBe(1);
   });
 

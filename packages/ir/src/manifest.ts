@@ -8,8 +8,6 @@ import {
   LakeFormat,
   PiiHandling,
   RelationshipType,
-  ScheduleType,
-  SourceType,
   UpdateStrategy,
   WriteMode,
 } from './enums.js';
@@ -41,29 +39,111 @@ export const AuthConfig = z
   })
   .describe('Auth settings. Credentials appear only as env-var names (*EnvVar fields).');
 
-export const Auth = z.strictObject({
-  method: AuthMethod,
-  config: AuthConfig,
+export const Auth = z
+  .strictObject({
+    method: AuthMethod,
+    config: AuthConfig,
+  })
+  .meta({ id: 'Auth' });
+
+export const RateLimit = z
+  .strictObject({
+    requestsPerSecond: z.number().positive(),
+    burstLimit: z.number().int().positive(),
+    retryAfterHeader: nonEmpty.optional(),
+  })
+  .meta({ id: 'RateLimit' });
+
+const provider = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case provider name such as postgres or salesforce');
+
+/** What every source type has after its location: how to authenticate, and how fast it may be asked. */
+const SourceAccess = {
+  auth: Auth,
+  rateLimit: RateLimit.optional(),
+};
+
+const baseUrl = z.string().min(1).describe('API base URL; may hold {placeholders}.');
+const connectionString = z
+  .string()
+  .min(1)
+  .describe('Database connection string: an env-var reference such as ${POSTGRES_CONNECTION_STRING}.');
+
+/** A database read over its driver (PostgreSQL, MySQL): where it is comes from the connection string. */
+export const JdbcSource = z.strictObject({
+  type: z.literal('jdbc'),
+  provider,
+  connectionString,
+  ...SourceAccess,
 });
 
-export const RateLimit = z.strictObject({
-  requestsPerSecond: z.number().positive(),
-  burstLimit: z.number().int().positive(),
-  retryAfterHeader: nonEmpty.optional(),
+/** An HTTP API with JSON resources. */
+export const RestApiSource = z.strictObject({ type: z.literal('rest_api'), provider, baseUrl, ...SourceAccess });
+
+/** A GraphQL endpoint. */
+export const GraphqlSource = z.strictObject({
+  type: z.literal('graphql'),
+  provider,
+  baseUrl: baseUrl.describe('The GraphQL endpoint URL; may hold {placeholders}.'),
+  ...SourceAccess,
 });
 
-export const Source = z.strictObject({
-  type: SourceType,
-  provider: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case provider name such as postgres or salesforce'),
-  baseUrl: z.string().min(1).optional().describe('API base URL; may hold {placeholders}.'),
+/**
+ * Files in a folder or an object store: the location is a connection string (file:///path, s3://bucket/prefix),
+ * the object store's endpoint a base URL; a file source names at least one of them.
+ */
+export const FileSource = z.strictObject({
+  type: z.literal('file'),
+  provider,
+  baseUrl: baseUrl.optional().describe('Object store endpoint, e.g. https://s3.{region}.amazonaws.com.'),
   connectionString: z
     .string()
     .min(1)
     .optional()
-    .describe('Database connection string: an env-var reference such as ${POSTGRES_CONNECTION_STRING}.'),
-  auth: Auth,
-  rateLimit: RateLimit.optional(),
+    .describe('Where the files are: file:///path, s3://bucket/prefix, or an env-var reference to one.'),
+  ...SourceAccess,
 });
+
+/** A message broker consumed continuously (Kafka): the brokers are in the connection string. */
+export const StreamSource = z.strictObject({
+  type: z.literal('stream'),
+  provider,
+  connectionString: connectionString.describe(
+    'Broker addresses, e.g. bootstrap.servers=${KAFKA_BROKERS}; env-var references keep hosts out of the manifest.',
+  ),
+  ...SourceAccess,
+});
+
+/** Anything else (a webhook receiver): a location only when it has one. */
+export const CustomSource = z.strictObject({
+  type: z.literal('custom'),
+  provider,
+  baseUrl: baseUrl.optional(),
+  connectionString: connectionString.optional(),
+  ...SourceAccess,
+});
+
+/** Where the data comes from: one shape per source type, told apart by `type`. */
+export const Source = z.discriminatedUnion('type', [
+  JdbcSource,
+  RestApiSource,
+  GraphqlSource,
+  FileSource,
+  StreamSource,
+  CustomSource,
+]);
+
+/** Where a source is, whatever its type: the base URL and connection string it names (each when it has one). */
+export function sourceLocation(source: z.infer<typeof Source>): {
+  readonly baseUrl?: string;
+  readonly connectionString?: string;
+} {
+  const baseUrl = 'baseUrl' in source ? source.baseUrl : undefined;
+  const connectionString = 'connectionString' in source ? source.connectionString : undefined;
+  return {
+    ...(baseUrl !== undefined ? { baseUrl } : {}),
+    ...(connectionString !== undefined ? { connectionString } : {}),
+  };
+}
 
 export const Field = z.strictObject({
   name: nonEmpty,
@@ -114,12 +194,30 @@ export const Destination = z.strictObject({
   mergeKeys: z.array(nonEmpty).optional(),
 });
 
-export const ScheduleSpec = z.strictObject({
-  type: ScheduleType,
-  expression: nonEmpty.optional().describe('Cron, 5 fields or 6 with seconds first: "0 */15 * * * *".'),
-  intervalSeconds: z.number().int().positive().optional(),
-  eventSource: nonEmpty.optional(),
+export const CronSchedule = z.strictObject({
+  type: z.literal('cron'),
+  expression: nonEmpty.describe('Cron, 5 fields or 6 with seconds first: "0 */15 * * * *" (UTC).'),
 });
+
+export const IntervalSchedule = z.strictObject({
+  type: z.literal('interval'),
+  intervalSeconds: z.number().int().positive().describe('Seconds between the starts of two runs, e.g. 900.'),
+});
+
+export const EventSchedule = z.strictObject({
+  type: z.literal('event'),
+  eventSource: nonEmpty.describe('What triggers a run: a webhook path such as /webhooks/stripe, or a topic.'),
+});
+
+export const ContinuousSchedule = z.strictObject({ type: z.literal('continuous') });
+
+/** When the connector runs: one shape per schedule type, told apart by `type`. */
+export const ScheduleSpec = z.discriminatedUnion('type', [
+  CronSchedule,
+  IntervalSchedule,
+  EventSchedule,
+  ContinuousSchedule,
+]);
 
 const Percent = z.number().min(0).max(100);
 
@@ -182,6 +280,12 @@ export type AuthConfig = z.infer<typeof AuthConfig>;
 export type Auth = z.infer<typeof Auth>;
 export type RateLimit = z.infer<typeof RateLimit>;
 export type Source = z.infer<typeof Source>;
+export type JdbcSource = z.infer<typeof JdbcSource>;
+export type RestApiSource = z.infer<typeof RestApiSource>;
+export type GraphqlSource = z.infer<typeof GraphqlSource>;
+export type FileSource = z.infer<typeof FileSource>;
+export type StreamSource = z.infer<typeof StreamSource>;
+export type CustomSource = z.infer<typeof CustomSource>;
 export type Field = z.infer<typeof Field>;
 export type Entity = z.infer<typeof Entity>;
 export type Relationship = z.infer<typeof Relationship>;
@@ -189,6 +293,10 @@ export type CdcConfig = z.infer<typeof CdcConfig>;
 export type Schema = z.infer<typeof Schema>;
 export type Destination = z.infer<typeof Destination>;
 export type ScheduleSpec = z.infer<typeof ScheduleSpec>;
+export type CronSchedule = z.infer<typeof CronSchedule>;
+export type IntervalSchedule = z.infer<typeof IntervalSchedule>;
+export type EventSchedule = z.infer<typeof EventSchedule>;
+export type ContinuousSchedule = z.infer<typeof ContinuousSchedule>;
 export type Slo = z.infer<typeof Slo>;
 export type Governance = z.infer<typeof Governance>;
 export type Quality = z.infer<typeof Quality>;

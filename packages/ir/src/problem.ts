@@ -6,13 +6,47 @@ export type JsonPath = ReadonlyArray<string | number>;
 
 export type Severity = 'error' | 'warning';
 
+/** Every kind of problem a manifest can have; editors and tools may switch on it. */
+export type ProblemCode =
+  // The document itself.
+  | 'syntax_error'
+  | 'unreadable'
+  | 'too_long'
+  | 'literal_secret'
+  // Structure: what the schema allows.
+  | 'unknown_key'
+  | 'missing_field'
+  | 'invalid_type'
+  | 'invalid_enum'
+  | 'invalid_value'
+  | 'out_of_range'
+  // Rules across fields.
+  | 'invalid_id'
+  | 'invalid_version'
+  | 'id_provider_mismatch'
+  | 'id_entity_mismatch'
+  | 'id_version_mismatch'
+  | 'burst_below_rate'
+  | 'connection_not_reference'
+  | 'duplicate_entity'
+  | 'duplicate_field'
+  | 'unknown_entity'
+  | 'unknown_field'
+  | 'unused_field'
+  | 'cdc_without_merge'
+  | 'unsupported_scheme'
+  | 'invalid_lake_path'
+  | 'unsupported_compression'
+  | 'invalid_cron'
+  | 'unsupported_field_name';
+
 /**
  * One thing wrong with a manifest. Problems are data: the CLI (or an editor) turns them into messages.
  * `found` is always safe to print: values that look like credentials are redacted before they get here.
  */
 export interface Problem {
   /** Stable machine-readable code, e.g. `literal_secret`, `unknown_key`, `invalid_enum`. */
-  readonly code: string;
+  readonly code: ProblemCode;
   readonly severity: Severity;
   readonly path: JsonPath;
   readonly message: string;

@@ -2,7 +2,7 @@ import { cronError } from './cron.js';
 import { DERIVED_PARTITION_COLUMNS, FORMAT_COMPRESSIONS, type LakeFormat } from './enums.js';
 import { unsupportedFieldNames } from './field-names.js';
 import { CONNECTOR_ID, SEMVER } from './patterns.js';
-import { closest, describeValue, shortText, type JsonPath, type Problem } from './problem.js';
+import { closest, describeValue, shortText, type JsonPath, type Problem, type ProblemCode } from './problem.js';
 
 /**
  * The rules a field-by-field check misses. They run on the raw document, before or without a
@@ -63,10 +63,10 @@ function entitiesOf(manifest: Obj): EntityView[] {
 
 class Collector {
   readonly problems: Problem[] = [];
-  error(code: string, path: JsonPath, message: string, extra: Partial<Problem> = {}): void {
+  error(code: ProblemCode, path: JsonPath, message: string, extra: Partial<Problem> = {}): void {
     this.problems.push({ code, severity: 'error', path, message, ...extra });
   }
-  warn(code: string, path: JsonPath, message: string, extra: Partial<Problem> = {}): void {
+  warn(code: ProblemCode, path: JsonPath, message: string, extra: Partial<Problem> = {}): void {
     this.problems.push({ code, severity: 'warning', path, message, ...extra });
   }
 }
@@ -168,12 +168,11 @@ function sourceRules(out: Collector, m: Obj): void {
   const type = str(source.type);
   const config = obj(obj(source.auth).config);
   const method = str(obj(source.auth).method);
-  if ((type === 'rest_api' || type === 'graphql') && source.baseUrl === undefined) {
-    out.error('missing_field', ['source', 'baseUrl'], `a ${type} source needs a baseUrl`);
-  }
-  if (type === 'jdbc' && source.connectionString === undefined) {
-    out.error('missing_field', ['source', 'connectionString'], 'a jdbc source needs a connectionString', {
-      expected: 'an env-var reference such as ${POSTGRES_CONNECTION_STRING}',
+  // What each source type needs on its own is the schema's (one shape per type); a file source needs
+  // one of two fields, which no shape can say.
+  if (type === 'file' && source.connectionString === undefined && source.baseUrl === undefined) {
+    out.error('missing_field', ['source', 'connectionString'], 'a file source needs a connectionString or a baseUrl', {
+      expected: 'where the files are, e.g. file:///data/orders or s3://bucket/prefix/',
     });
   }
   for (const key of method !== undefined ? (AUTH_NEEDS.get(method) ?? []) : []) {
@@ -394,32 +393,11 @@ function destinationRules(out: Collector, m: Obj, entities: readonly EntityView[
   }
 }
 
-/** The field each schedule type needs, with a hint of its form. */
-const SCHEDULE_NEEDS: ReadonlyArray<readonly [string, string, string]> = [
-  ['cron', 'expression', 'a cron expression such as "0 */15 * * * *"'],
-  ['interval', 'intervalSeconds', 'a whole number of seconds such as 900'],
-  ['event', 'eventSource', 'the webhook path or topic that triggers a run'],
-];
-
+/** What each schedule type needs is the schema's (one shape per type); a cron expression must also parse. */
 function scheduleRules(out: Collector, m: Obj): void {
   const schedule = obj(m.schedule);
-  const type = str(schedule.type);
   const expression = str(schedule.expression);
-  for (const [scheduleType, field, hint] of SCHEDULE_NEEDS) {
-    if (type === scheduleType && schedule[field] === undefined) {
-      out.error(
-        'missing_field',
-        ['schedule', field],
-        `${scheduleType === 'cron' ? 'a' : 'an'} ${scheduleType} schedule needs ${field}`,
-        {
-          expected: hint,
-        },
-      );
-    } else if (type !== undefined && type !== scheduleType && schedule[field] !== undefined) {
-      out.warn('unused_field', ['schedule', field], `is ignored with schedule type ${shortText(type)}`);
-    }
-  }
-  if (type === 'cron' && expression !== undefined) {
+  if (str(schedule.type) === 'cron' && expression !== undefined) {
     const error = cronError(expression);
     if (error !== undefined) {
       out.error('invalid_cron', ['schedule', 'expression'], error, {

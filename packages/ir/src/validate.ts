@@ -1,6 +1,6 @@
-import type { z } from 'zod';
-import { ConnectorManifest } from './manifest.js';
-import { closest, describeValue, formatPath, type JsonPath, type Problem } from './problem.js';
+import { z } from 'zod';
+import { ConnectorManifest, ScheduleSpec, Source } from './manifest.js';
+import { closest, describeValue, formatPath, shortText, type JsonPath, type Problem } from './problem.js';
 import { MAX_STRING_LENGTH, checkRules } from './rules.js';
 import { pathOf, redactProblem, scanLiteralSecrets, walkDocument, type Place } from './secrets.js';
 
@@ -19,20 +19,59 @@ function valueAt(document: unknown, path: JsonPath): unknown {
   return value;
 }
 
-/** Keys a strict object accepts at `path`, read from the schema, for "did you mean" on unknown keys. */
-function knownKeysAt(path: JsonPath): string[] {
+type Def = {
+  type?: string;
+  shape?: Record<string, z.core.$ZodType>;
+  element?: z.core.$ZodType;
+  options?: readonly z.core.$ZodType[];
+  discriminator?: string;
+};
+
+const defOf = (schema: z.core.$ZodType | undefined): Def | undefined => schema?._zod.def as Def | undefined;
+
+/** The shape of each variant of a discriminated union, by its discriminator value. */
+function variants(union: z.core.$ZodType): Map<string, Record<string, z.core.$ZodType>> {
+  const { options = [], discriminator = '' } = defOf(union) ?? {};
+  const byValue = new Map<string, Record<string, z.core.$ZodType>>();
+  for (const option of options) {
+    const shape = defOf(option)?.shape ?? {};
+    const values = (shape[discriminator]?._zod.def as { values?: unknown[] } | undefined)?.values ?? [];
+    for (const value of values) byValue.set(String(value), shape);
+  }
+  return byValue;
+}
+
+/**
+ * The shape a discriminated union applies to `value`: its variant's, or, when `value` names none, every
+ * variant's keys together (what any kind accepts).
+ */
+function shapeOf(union: z.core.$ZodType, value: unknown): Record<string, z.core.$ZodType> {
+  const { discriminator = '' } = defOf(union) ?? {};
+  const kind =
+    value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[discriminator] : undefined;
+  const all = variants(union);
+  const own = typeof kind === 'string' ? all.get(kind) : undefined;
+  return own ?? Object.assign({}, ...[...all.values()].reverse());
+}
+
+/** Keys a strict object accepts at `path` (of the variant the document chose), for "did you mean" on unknown keys. */
+function knownKeysAt(path: JsonPath, document: unknown): string[] {
   let schema: z.core.$ZodType | undefined = ConnectorManifest;
-  for (const part of path) {
-    schema = unwrap(schema);
-    const def = schema?._zod.def as
-      { type?: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType } | undefined;
-    if (def?.type === 'object' && typeof part === 'string')
-      schema = def.shape && Object.hasOwn(def.shape, part) ? def.shape[part] : undefined;
+  const shapeAt = (at: z.core.$ZodType | undefined, depth: number): Record<string, z.core.$ZodType> | undefined => {
+    const def = defOf(unwrap(at));
+    if (def?.type === 'object') return def.shape;
+    if (def?.type === 'union' && def.discriminator !== undefined)
+      return shapeOf(unwrap(at)!, valueAt(document, path.slice(0, depth)));
+    return undefined;
+  };
+  for (const [depth, part] of path.entries()) {
+    const shape = shapeAt(schema, depth);
+    const def = defOf(unwrap(schema));
+    if (shape && typeof part === 'string') schema = Object.hasOwn(shape, part) ? shape[part] : undefined;
     else if (def?.type === 'array' && typeof part === 'number') schema = def.element;
     else return [];
   }
-  const def = unwrap(schema)?._zod.def as { type?: string; shape?: Record<string, unknown> } | undefined;
-  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+  return Object.keys(shapeAt(schema, path.length) ?? {});
 }
 
 function unwrap(schema: z.core.$ZodType | undefined): z.core.$ZodType | undefined {
@@ -46,13 +85,89 @@ function unwrap(schema: z.core.$ZodType | undefined): z.core.$ZodType | undefine
   return current;
 }
 
+/** The sections told apart by their `type`, with the noun a message calls them by. */
+const KINDED_SECTIONS = new Map<string, { readonly union: z.core.$ZodType; readonly noun: string }>([
+  ['source', { union: Source, noun: 'source' }],
+  ['schedule', { union: ScheduleSpec, noun: 'schedule' }],
+]);
+
+/** What a field a kind needs looks like, for the problem that says it is missing. */
+const NEEDED_FIELD_HINTS = new Map<string, string>([
+  ['source.jdbc.connectionString', 'an env-var reference such as ${POSTGRES_CONNECTION_STRING}'],
+  ['source.stream.connectionString', 'broker addresses such as bootstrap.servers=${KAFKA_BROKERS}'],
+  ['source.rest_api.baseUrl', 'the API base URL, e.g. https://api.example.com/v1'],
+  ['source.graphql.baseUrl', 'the GraphQL endpoint URL, e.g. https://api.example.com/graphql'],
+  ['schedule.cron.expression', 'a cron expression such as "0 */15 * * * *"'],
+  ['schedule.interval.intervalSeconds', 'a whole number of seconds such as 900'],
+  ['schedule.event.eventSource', 'the webhook path or topic that triggers a run'],
+]);
+
+/**
+ * Every field any kind of a section accepts, all optional and `type` one of the kinds: what a section whose
+ * `type` names no kind is checked against, so its other mistakes are reported in the same pass.
+ */
+function anyKind(union: z.core.$ZodType): z.ZodType {
+  const { discriminator = 'type' } = defOf(union) ?? {};
+  const all = variants(union);
+  const shape: Record<string, z.ZodType> = {};
+  for (const variant of [...all.values()].reverse()) {
+    for (const [key, field] of Object.entries(variant)) shape[key] = (field as z.ZodType).optional();
+  }
+  shape[discriminator] = z.enum([...all.keys()] as [string, ...string[]]);
+  return z.strictObject(shape);
+}
+
+const ANY_KIND = new Map([...KINDED_SECTIONS].map(([name, { union }]) => [name, anyKind(union)]));
+
+/**
+ * The kinded section a path names a key of, with its kind as the document names it, when that key is not
+ * common to every kind (a key every kind has, such as `auth`, says nothing about the kind).
+ */
+function kindedSection(path: JsonPath, document: unknown) {
+  if (path.length !== 2 || typeof path[0] !== 'string' || typeof path[1] !== 'string') return undefined;
+  const section = KINDED_SECTIONS.get(path[0]);
+  if (!section) return undefined;
+  const key = path[1];
+  if ([...variants(section.union).values()].every((shape) => Object.hasOwn(shape, key))) return undefined;
+  const kind = valueAt(document, [path[0], 'type']);
+  return typeof kind === 'string' ? { name: path[0], key, kind, ...section } : undefined;
+}
+
+/** The issues of the section at `path` checked as any kind: its `type` names none. */
+function anyKindIssues(path: JsonPath, document: unknown): Issue[] {
+  const name = path.length === 1 && typeof path[0] === 'string' ? path[0] : undefined;
+  const schema = name !== undefined ? ANY_KIND.get(name) : undefined;
+  if (!schema) return [];
+  const parsed = schema.safeParse(valueAt(document, path));
+  return parsed.success ? [] : parsed.error.issues.map((issue) => ({ ...issue, path: [...path, ...issue.path] }));
+}
+
 function fromIssue(issue: Issue, document: unknown): Problem[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const value = valueAt(document, path);
   switch (issue.code) {
+    case 'invalid_union':
+      // A `type` that names no kind: check the section as any kind, which reports the type with its
+      // allowed values (and a "did you mean") and every other mistake in the section.
+      if (issue.discriminator !== undefined && issue.errors.length === 0)
+        return anyKindIssues(path.slice(0, -1), document).flatMap((inner) => fromIssue(inner, document));
+      break;
     case 'unrecognized_keys':
       return issue.keys.map((key) => {
-        const suggestion = closest(key, knownKeysAt(path));
+        const suggestion = closest(key, knownKeysAt(path, document));
+        const other = kindedSection([...path, key], document);
+        const elsewhere = other
+          ? [...variants(other.union)].filter(([, shape]) => Object.hasOwn(shape, key)).map(([kind]) => kind)
+          : [];
+        if (other && elsewhere.length > 0) {
+          return {
+            code: 'unknown_key',
+            severity: 'error',
+            path: [...path, key],
+            message: `is not a setting of ${article(shortText(other.kind))} ${other.noun}`,
+            expected: `only with ${other.noun} type ${elsewhere.join(' or ')}`,
+          } satisfies Problem;
+        }
         return {
           code: 'unknown_key',
           severity: 'error',
@@ -76,7 +191,21 @@ function fromIssue(issue: Issue, document: unknown): Problem[] {
         },
       ];
     }
-    case 'invalid_type':
+    case 'invalid_type': {
+      const section = value === undefined ? kindedSection(path, document) : undefined;
+      if (section) {
+        const hint = NEEDED_FIELD_HINTS.get(`${section.name}.${section.kind}.${section.key}`);
+        const needs = section.name === 'source' ? article(section.key) : section.key;
+        return [
+          {
+            code: 'missing_field',
+            severity: 'error',
+            path,
+            message: `${article(shortText(section.kind))} ${section.noun} needs ${needs}`,
+            ...(hint !== undefined ? { expected: hint } : { expected: issue.expected }),
+          },
+        ];
+      }
       return [
         {
           code: value === undefined ? 'missing_field' : 'invalid_type',
@@ -87,17 +216,17 @@ function fromIssue(issue: Issue, document: unknown): Problem[] {
           found: describeValue(value),
         },
       ];
-    default:
-      return [
-        {
-          code: issue.code === 'too_small' || issue.code === 'too_big' ? 'out_of_range' : 'invalid_value',
-          severity: 'error',
-          path,
-          message: issue.message,
-          found: describeValue(value),
-        },
-      ];
+    }
   }
+  return [
+    {
+      code: issue.code === 'too_small' || issue.code === 'too_big' ? 'out_of_range' : 'invalid_value',
+      severity: 'error',
+      path,
+      message: issue.message,
+      found: describeValue(value),
+    },
+  ];
 }
 
 /** A problem for each string or key longer than {@link MAX_STRING_LENGTH}. */
@@ -124,8 +253,8 @@ function longStrings(document: unknown): Problem[] {
   return problems;
 }
 
-function article(type: string): string {
-  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`;
 }
 
 /**

@@ -287,9 +287,50 @@ describe('schedule rules', () => {
     );
   });
 
-  it('warns about settings the schedule type ignores', () => {
-    expect(warnings(pg((m) => (m.schedule = { type: 'continuous', intervalSeconds: 5 }))).map((p) => p.code)).toEqual([
-      'unused_field',
+  it('rejects a setting of another schedule type, naming the type it belongs to', () => {
+    const p = errorAt(
+      pg((m) => (m.schedule = { type: 'continuous', intervalSeconds: 5 })),
+      'schedule.intervalSeconds',
+    );
+    expect(formatProblem(p)).toBe(
+      'schedule.intervalSeconds: is not a setting of a continuous schedule (expected only with schedule type interval)',
+    );
+    expect(
+      errorAt(
+        sf((m) => (m.schedule.eventSource = '/hooks/x')),
+        'schedule.eventSource',
+      ).code,
+    ).toBe('unknown_key');
+  });
+
+  it('says which schedule type needs a missing field, and what it looks like', () => {
+    expect(
+      formatProblem(
+        errorAt(
+          sf((m) => delete m.schedule.expression),
+          'schedule.expression',
+        ),
+      ),
+    ).toBe(
+      'schedule.expression: a cron schedule needs expression (expected a cron expression such as "0 */15 * * * *")',
+    );
+    expect(
+      formatProblem(
+        errorAt(
+          sf((m) => (m.schedule = { type: 'interval' })),
+          'schedule.intervalSeconds',
+        ),
+      ),
+    ).toBe(
+      'schedule.intervalSeconds: an interval schedule needs intervalSeconds (expected a whole number of seconds such as 900)',
+    );
+  });
+
+  it('a misspelt schedule type gets "did you mean" and the other mistakes of the schedule too', () => {
+    const problems = errors(sf((m) => (m.schedule = { type: 'corn', expresion: '0 * * * *' })));
+    expect(problems.map(formatProblem)).toEqual([
+      'schedule.type: is not one of the allowed values (expected one of cron, interval, event, continuous, found "corn"); did you mean "cron"?',
+      'schedule.expresion: unknown key "expresion"; did you mean "expression"?',
     ]);
   });
 });
@@ -339,14 +380,96 @@ describe('identity rules', () => {
 
 describe('source rules', () => {
   it('jdbc needs a connection string; APIs need a base URL', () => {
-    errorAt(
-      pg((m) => delete m.source.connectionString),
-      'source.connectionString',
+    expect(
+      formatProblem(
+        errorAt(
+          pg((m) => delete m.source.connectionString),
+          'source.connectionString',
+        ),
+      ),
+    ).toBe(
+      'source.connectionString: a jdbc source needs a connectionString (expected an env-var reference such as ${POSTGRES_CONNECTION_STRING})',
     );
-    errorAt(
-      sf((m) => delete m.source.baseUrl),
-      'source.baseUrl',
+    expect(
+      errorAt(
+        sf((m) => delete m.source.baseUrl),
+        'source.baseUrl',
+      ).message,
+    ).toBe('a rest_api source needs a baseUrl');
+    expect(
+      errorAt(
+        sf((m) => {
+          m.source.type = 'graphql';
+          delete m.source.baseUrl;
+        }),
+        'source.baseUrl',
+      ).message,
+    ).toBe('a graphql source needs a baseUrl');
+    expect(
+      errorAt(
+        pg((m) => {
+          m.source.type = 'stream';
+          delete m.source.connectionString;
+        }),
+        'source.connectionString',
+      ).message,
+    ).toBe('a stream source needs a connectionString');
+  });
+
+  it('a field every source type has is just required, whatever the type', () => {
+    expect(
+      formatProblem(
+        errorAt(
+          pg((m) => delete m.source.auth),
+          'source.auth',
+        ),
+      ),
+    ).toBe('source.auth: is required (expected object, found nothing)');
+  });
+
+  it('a file source names where its files are; a custom source need not', () => {
+    const file = (change: (source: Manifest) => void) =>
+      pg((m) => {
+        m.source = { type: 'file', provider: 'postgres', auth: { method: 'none', config: {} } };
+        change(m.source);
+      });
+    expect(
+      errorAt(
+        file(() => {}),
+        'source.connectionString',
+      ).message,
+    ).toBe('a file source needs a connectionString or a baseUrl');
+    expect(errors(file((s) => (s.connectionString = 'file:///data/orders')))).toEqual([]);
+    expect(errors(file((s) => (s.baseUrl = 'https://s3.eu-west-1.amazonaws.com')))).toEqual([]);
+    expect(errors(file((s) => (s.type = 'custom')))).toEqual([]);
+  });
+
+  it('rejects a field of another source type, and one with no type gets the field checked too', () => {
+    expect(
+      formatProblem(
+        errorAt(
+          pg((m) => (m.source.baseUrl = 'https://db.example.com')),
+          'source.baseUrl',
+        ),
+      ),
+    ).toBe(
+      'source.baseUrl: is not a setting of a jdbc source (expected only with source type rest_api or graphql or file or custom)',
     );
+  });
+
+  it('a misspelt source type gets "did you mean", and the rest of the source is still checked', () => {
+    const problems = errors(
+      pg((m) => {
+        m.source.type = 'jdcb';
+        m.source.auth.method = 'basci';
+        m.source.conectionString = m.source.connectionString;
+      }),
+    );
+    expect(problems.map((p) => [formatPath(p.path), p.suggestion])).toEqual([
+      ['source.type', 'jdbc'],
+      ['source.auth.method', 'basic'],
+      ['source.conectionString', 'connectionString'],
+    ]);
   });
 
   it('each auth method names what it needs as env vars', () => {

@@ -35,8 +35,13 @@ export function formatSourceManifest(manifest: SourceManifest): { summary: strin
   add('strategy', `${manifest.strategy.updateStrategy}${key}: ${manifest.strategy.reason}`);
   const { schedule } = manifest;
   const when =
-    schedule.expression ??
-    (schedule.intervalSeconds !== undefined ? `every ${schedule.intervalSeconds} s` : schedule.eventSource);
+    schedule.type === 'cron'
+      ? schedule.expression
+      : schedule.type === 'interval'
+        ? `every ${schedule.intervalSeconds} s`
+        : schedule.type === 'event'
+          ? schedule.eventSource
+          : undefined;
   add('schedule', `${schedule.type}${when !== undefined ? ` ${when}` : ''}: ${schedule.reason}`);
   if (manifest.destination) {
     const { lakePath, format } = manifest.destination;

@@ -5,6 +5,7 @@ import {
   type ConnectorManifest,
   type LakeFormat,
   type ScheduleSpec,
+  type Source,
   type WriteMode,
 } from '@connector-factory/ir';
 import type { SourceManifest } from '../agents/discovery/source-manifest.js';
@@ -23,7 +24,7 @@ export interface ComposeOptions {
 /** How fresh the data should be, from how often the connector runs (the SLO the Monitor checks). */
 function freshnessMinutes(schedule: ScheduleSpec): number {
   if (schedule.type === 'continuous') return 5;
-  if (schedule.type === 'interval') return Math.max(5, Math.ceil(((schedule.intervalSeconds ?? 3600) * 2) / 60));
+  if (schedule.type === 'interval') return Math.max(5, Math.ceil((schedule.intervalSeconds * 2) / 60));
   return 60 * 26;
 }
 
@@ -55,17 +56,18 @@ export function composeManifest(
       ? { type: 'continuous' }
       : hint.type === 'continuous'
         ? { type: 'interval', intervalSeconds: 900 }
-        : {
-            type: hint.type,
-            ...(hint.expression !== undefined ? { expression: hint.expression } : {}),
-            ...(hint.intervalSeconds !== undefined ? { intervalSeconds: hint.intervalSeconds } : {}),
-            ...(hint.eventSource !== undefined ? { eventSource: hint.eventSource } : {}),
-          };
+        : hint.type === 'cron'
+          ? { type: 'cron', expression: hint.expression }
+          : hint.type === 'interval'
+            ? { type: 'interval', intervalSeconds: hint.intervalSeconds }
+            : { type: 'event', eventSource: hint.eventSource };
   const partitionBy = strategy === 'cdc' || writeMode === 'merge' ? [] : ['dt'];
   const manifest: ConnectorManifest = {
     id: `connector_${providerSlug}_${entitySlug}_v1`,
     name: `${source.displayName} ${first.name}`,
     version: '1.0.0',
+    // The location fields discovery found; whether they are the ones this source type needs is checked
+    // by the validation below, which says which one is missing.
     source: {
       type: source.type,
       provider: source.provider,
@@ -73,7 +75,7 @@ export function composeManifest(
       ...(source.connectionString !== undefined ? { connectionString: source.connectionString } : {}),
       auth: source.auth,
       ...(source.rateLimit !== undefined ? { rateLimit: source.rateLimit } : {}),
-    },
+    } as Source,
     schema: {
       entities: schema.entities,
       ...(schema.relationships.length > 0 ? { relationships: schema.relationships } : {}),

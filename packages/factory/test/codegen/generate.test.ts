@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { validate as lintDockerfile } from 'dockerfile-utils';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectorManifest } from '@connector-factory/ir';
+import type { ConnectorManifest, Source } from '@connector-factory/ir';
 import { connectorNodeFlags } from '@connector-factory/runtime/node-flags';
 import {
   FactoryError,
@@ -385,17 +385,16 @@ describe('Dockerfile', () => {
 
 describe('templates', () => {
   it.each([
-    ['rest_api', 'rest-api', {}],
+    ['rest_api', 'rest-api', { baseUrl: 'https://api.example.com' }],
     ['graphql', 'graphql', { baseUrl: 'https://api.example.com/graphql' }],
-    ['file', 'file', {}],
-    ['stream', 'kafka', {}],
+    ['file', 'file', { connectionString: 'file:///data/orders' }],
+    ['stream', 'kafka', { connectionString: 'bootstrap.servers=${KAFKA_BROKERS}' }],
     ['custom', 'webhook', {}],
   ] as const)('a %s source has no template yet (%s): a clear error', async (type, kind, extra) => {
     const manifest = structuredClone(manifestOf('postgres-orders-cdc')) as ConnectorManifest;
     const provider = type === 'custom' ? 'webhook' : 'postgres';
     manifest.id = `connector_${provider}_orders_v1`;
-    manifest.source = { type, provider, auth: { method: 'none', config: {} }, ...extra };
-    if (type === 'rest_api') manifest.source.baseUrl = 'https://api.example.com';
+    manifest.source = { type, provider, auth: { method: 'none', config: {} }, ...extra } as Source;
     const error = await generate(manifest, { runtimeTarballs: FAKE_TARBALLS }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FactoryError);
     expect((error as FactoryError).code).toBe('invalid_input');

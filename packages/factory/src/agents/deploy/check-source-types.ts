@@ -47,10 +47,11 @@ async function liveFields(
     return (await introspector.describe(entity)).fields;
   } catch (error) {
     const dot = entity.indexOf('.');
-    if (!(error instanceof FactoryError) || error.code !== 'not_found' || dot <= 0) throw error;
-    const { provider, connectionString } = manifest.source;
+    const { source } = manifest;
+    if (!(error instanceof FactoryError) || error.code !== 'not_found' || dot <= 0 || source.type !== 'jdbc')
+      throw error;
     const qualified = await openIntrospector(
-      { type: 'jdbc', provider: provider as 'postgres' | 'mysql', connectionString: connectionString! },
+      { type: 'jdbc', provider: source.provider as 'postgres' | 'mysql', connectionString: source.connectionString },
       { env, sampleRows: 0, schema: entity.slice(0, dot) },
     );
     try {
@@ -71,8 +72,10 @@ export async function sourceTypeMismatches(
   manifest: ConnectorManifest,
   env: NodeJS.ProcessEnv,
 ): Promise<TypeMismatch[]> {
-  const { type, provider, connectionString } = manifest.source;
-  if (type !== 'jdbc' || (provider !== 'postgres' && provider !== 'mysql') || !connectionString) return [];
+  const { source } = manifest;
+  if (source.type !== 'jdbc') return [];
+  const { provider, connectionString } = source;
+  if ((provider !== 'postgres' && provider !== 'mysql') || !connectionString) return [];
   const introspector = await openIntrospector({ type: 'jdbc', provider, connectionString }, { env, sampleRows: 0 });
   const mismatches: TypeMismatch[] = [];
   try {

@@ -55,7 +55,12 @@ export async function discover(input: DiscoverInput, registry: ProviderRegistry)
   for (const intent of parsed.intents) notes.match(intent.words, describeIntent(intent, strategy), intent.start);
   const schedule = decideSchedule(provider, strategy, parsed, streamFallback, named?.sender?.provider, notes);
   if (parsed.schedule !== undefined && schedule.type !== 'event') {
-    const when = schedule.expression ?? `every ${schedule.intervalSeconds} s`;
+    const when =
+      schedule.type === 'cron'
+        ? schedule.expression
+        : schedule.type === 'interval'
+          ? `every ${schedule.intervalSeconds} s`
+          : schedule.type;
     notes.match(parsed.schedule.words, `schedule ${when}`, parsed.schedule.start);
   }
   const destination = chooseDestination(parsed, notes);

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ConnectorManifest } from '@connector-factory/ir';
+import { sourceLocation, type ConnectorManifest } from '@connector-factory/ir';
 import { digestOf } from '../../audit/canonical-json.js';
 import { FactoryError } from '../../errors.js';
 import { newRecordId } from '../../store/record-id.js';
@@ -81,7 +81,8 @@ export interface MonitorReport {
 const HOUR = 3_600_000;
 
 async function defaultExtract(manifest: ConnectorManifest, env: NodeJS.ProcessEnv): Promise<SchemaDefinition> {
-  const { provider, connectionString } = manifest.source;
+  const { provider } = manifest.source;
+  const { connectionString } = sourceLocation(manifest.source);
   if (manifest.source.type !== 'jdbc' || (provider !== 'postgres' && provider !== 'mysql') || !connectionString) {
     throw new FactoryError('invalid_input', `${manifest.id}: drift detection needs a live database source`);
   }

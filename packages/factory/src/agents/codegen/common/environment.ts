@@ -1,4 +1,4 @@
-import type { ConnectorManifest } from '@connector-factory/ir';
+import { sourceLocation, type ConnectorManifest } from '@connector-factory/ir';
 
 /**
  * The runtime's PII key variables (runtime `transform/pii.ts`): a hashed or encrypted field needs its
@@ -15,7 +15,8 @@ const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  */
 export function referencedEnvVars(manifest: ConnectorManifest): string[] {
   const names = new Set<string>();
-  const expanded = [manifest.source.connectionString, manifest.source.baseUrl, manifest.destination.lakePath];
+  const { connectionString, baseUrl } = sourceLocation(manifest.source);
+  const expanded = [connectionString, baseUrl, manifest.destination.lakePath];
   for (const text of expanded) {
     for (const match of text?.matchAll(REFERENCE) ?? []) names.add(match[1]!);
   }

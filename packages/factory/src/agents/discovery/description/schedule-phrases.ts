@@ -220,14 +220,19 @@ export function parseSchedule(scanner: Scanner, warnings: string[]): ScheduleMen
     warnings.push(`could not turn "${words}" into a schedule`);
     return undefined;
   }
-  if (result.spec.expression !== undefined) {
+  if (result.spec.type === 'cron') {
     const error = cronError(result.spec.expression);
     if (error !== undefined) {
       warnings.push(`could not turn "${words}" into a schedule: ${error}`);
       return undefined;
     }
   }
-  const rendered = result.spec.expression ?? `every ${result.spec.intervalSeconds} seconds`;
+  const rendered =
+    result.spec.type === 'cron'
+      ? result.spec.expression
+      : result.spec.type === 'interval'
+        ? `every ${result.spec.intervalSeconds} seconds`
+        : result.spec.type;
   const reason = `"${words}" → ${result.spec.type} ${rendered}${result.note !== undefined ? ` (${result.note})` : ''}`;
   return { spec: result.spec, reason, words, start };
 }

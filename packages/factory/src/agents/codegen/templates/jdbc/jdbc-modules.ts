@@ -1,3 +1,4 @@
+import { sourceLocation } from '@connector-factory/ir';
 import type { CodegenContext } from '../../template.js';
 import {
   access,
@@ -29,7 +30,8 @@ import { providerLabel } from './jdbc-providers.js';
 /** `src/client.ts`: the source, opened by the runtime from the connection string reference. */
 export function clientModule(context: CodegenContext): Stmt[] {
   const { manifest, requiredEnv } = context;
-  const connection = requiredEnv.filter((name) => manifest.source.connectionString?.includes(`\${${name}}`));
+  const { connectionString } = sourceLocation(manifest.source);
+  const connection = requiredEnv.filter((name) => connectionString?.includes(`\${${name}}`));
   const from =
     connection.length > 0
       ? `from source.connectionString (${connection.map((name) => `\${${name}}`).join(', ')})`

@@ -151,12 +151,10 @@ export function clientTest(context: CodegenContext): Stmt[] {
       str('every variable the connection string and the lake path reference is required'),
       [
         constStmt('manifest', loadManifest()),
+        assertCall('equal', access('manifest', 'source', 'type'), str('jdbc')),
         constStmt(
           'expanded',
-          array([
-            nullish(access('manifest', 'source', 'connectionString'), str('')),
-            access('manifest', 'destination', 'lakePath'),
-          ]),
+          array([access('manifest', 'source', 'connectionString'), access('manifest', 'destination', 'lakePath')]),
         ),
         forOf('text', id('expanded'), [
           forOf('match', call(access('text', 'matchAll'), [regex('\\$\\{(\\w+)\\}', 'g')]), [
@@ -195,10 +193,11 @@ function readModeChecks(context: CodegenContext): Stmt[] {
       ];
     case 'cdc':
       return [
-        assertCall('equal', access('mode', 'strategy'), str('cdc')),
+        // CDC reads the source's change log: the runtime's `log` read mode.
+        assertCall('equal', access('mode', 'strategy'), str('log')),
         assertCall(
           'ok',
-          and(eq(access('mode', 'strategy'), str('cdc')), eq(access('mode', 'stopWhenCaughtUp'), literal(true))),
+          and(eq(access('mode', 'strategy'), str('log')), eq(access('mode', 'stopWhenCaughtUp'), literal(true))),
           str('a --once run stops when caught up'),
         ),
       ];
