@@ -272,14 +272,15 @@ export function connectionStringSecret(value: string): ConnectionSecret | undefi
 
 /**
  * A literal credential anywhere in a free text (a field that is not a connection string): a URL with a
- * password, a key=value connection string with one, or a token-shaped word.
+ * password, a `password=…`-style parameter (a key=value connection string, a driver's message), or a
+ * token-shaped word.
  */
 function embeddedSecret(value: string): string | undefined {
   const urls = maskUrls(value);
   if (urls.part !== undefined) return `a URL with ${urls.part}`;
-  if (isKeyValueString(value)) {
-    const parameters = maskParameters(value);
-    if (parameters.part !== undefined) return `a connection string with ${parameters.part}`;
+  const parameters = maskParameters(value);
+  if (parameters.part !== undefined) {
+    return `${isKeyValueString(value) ? 'a connection string' : 'a text'} with ${parameters.part}`;
   }
   const kind = secretKind(value);
   return kind === undefined ? undefined : kind;

@@ -123,3 +123,13 @@ describe('redactSecrets', () => {
     );
   });
 });
+
+describe('findLiteralSecrets in free text', () => {
+  it('finds a password= parameter inside a sentence, not only in a key=value connection string', () => {
+    const problems = findLiteralSecrets({ notes: ['connect failed: password=hunter2 was rejected'] });
+    expect(problems.map((problem) => formatPath(problem.path))).toEqual(['notes[0]']);
+    expect(problems[0]!.message).toContain('a text with the "password" parameter');
+    expect(JSON.stringify(problems)).not.toContain('hunter2');
+    expect(findLiteralSecrets({ notes: ['password=${PGPASSWORD} and password=*** are fine'] })).toEqual([]);
+  });
+});

@@ -1,5 +1,4 @@
 import {
-  connectionStringSecret,
   findLiteralSecrets,
   formatPath,
   MASK,
@@ -12,26 +11,14 @@ import { FactoryError } from '../errors.js';
 
 /**
  * Where a value (a receipt's details, an approval's evidence) holds something that looks like a literal
- * credential: the IR's detection (a URL with a password in any field, token shapes, credential-named
- * keys, connection strings) plus a `password=` parameter anywhere in a text. A credential already masked
- * as `***` is not one. Paths only; never the values.
+ * credential, by the IR's detection (a URL with a password in any field, a `password=` parameter in any
+ * text, token shapes, credential-named keys). A credential already masked as `***` is not one. Paths
+ * only; never the values.
  */
 export function literalSecretPaths(value: unknown): { path: JsonPath; why: string }[] {
-  const found = findLiteralSecrets(value)
+  return findLiteralSecrets(value)
     .filter((problem) => !isRedacted(at(value, problem.path)))
     .map((problem) => ({ path: problem.path, why: problem.message.split(';')[0]! }));
-  const seen = new Set(found.map((f) => formatPath(f.path)));
-  const visit = (node: unknown, path: (string | number)[]): void => {
-    if (Array.isArray(node)) node.forEach((item, index) => visit(item, [...path, index]));
-    else if (node !== null && typeof node === 'object') {
-      for (const [key, child] of Object.entries(node)) visit(child, [...path, key]);
-    } else if (typeof node === 'string' && !seen.has(formatPath(path))) {
-      const secret = connectionStringSecret(node);
-      if (secret) found.push({ path, why: `contains ${secret.part}` });
-    }
-  };
-  visit(value, []);
-  return found;
 }
 
 /** What a redactor left in a credential's place: no credential, even under a credential-named key. */
