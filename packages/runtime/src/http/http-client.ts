@@ -6,6 +6,7 @@ import { RuntimeError, type RuntimeErrorCode } from '../errors.js';
 import type { Authenticator, OutgoingRequest } from './authenticator.js';
 import type { TokenBucket } from './rate-limiter.js';
 import { DEFAULT_RETRY_POLICY, backoffDelay, formatWait, requestedWait, type RetryPolicy } from './retry-policy.js';
+import { redactSecrets } from '@connector-factory/ir';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type QueryValue = string | number | boolean | undefined;
@@ -186,12 +187,15 @@ export class HttpClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
-  /** Masks every secret the authenticator holds (a token echoed in an error body, say). */
+  /**
+   * Masks every secret the authenticator holds (a token echoed in an error body, say), then whatever else
+   * looks like a credential, by the IR's redactor.
+   */
   redact(text: string): string {
     let out = text;
     for (const secret of this.options.auth?.secrets() ?? [])
       if (secret.length >= 4) out = out.split(secret).join('***');
-    return out;
+    return redactSecrets(out);
   }
 
   private resolve(request: HttpRequest): URL {

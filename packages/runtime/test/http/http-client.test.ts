@@ -162,6 +162,19 @@ describe('HttpClient', () => {
     expect(server.received[0]!.headers.authorization).toBe(`Bearer ${secret}`);
   });
 
+  it('hides a credential it does not hold when an error body echoes one', async () => {
+    const server = await serve((_req, res) =>
+      sendJson(res, 400, {
+        message: 'cannot reach postgres://app:db-pass-77@db/shop',
+        client_secret: 'cs-secret-88',
+        token: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+      }),
+    );
+    const error = await failure(client({ baseUrl: server.url }).getJson('/'));
+    expect(error.message).toContain('postgres://app:***@db/shop');
+    for (const secret of ['db-pass-77', 'cs-secret-88', 'ghp_abcdef']) expect(error.message).not.toContain(secret);
+  });
+
   it('decodes gzip and br bodies', async () => {
     const server = await serve((req, res) => {
       const body = JSON.stringify({ encoding: req.url.pathname.slice(1) });
