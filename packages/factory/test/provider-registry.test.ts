@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { findLiteralSecrets, formatProblem } from '@connector-factory/ir';
+import { Source, findLiteralSecrets, formatProblem } from '@connector-factory/ir';
 import { FactoryError, loadProviderRegistry } from '../src/index.js';
 
 const providersDir = fileURLToPath(new URL('../../../providers/', import.meta.url));
@@ -43,6 +43,21 @@ describe('the provider registry', () => {
     }
     const saas = names.filter((n) => ['hubspot', 'stripe', 'github', 'shopify', 'zendesk', 'jira'].includes(n));
     expect(saas.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("gives every provider the location its source type needs in a manifest, and no other type's", async () => {
+    const registry = await loadProviderRegistry(providersDir);
+    for (const p of registry.list()) {
+      const source = {
+        type: p.type,
+        provider: p.provider,
+        auth: { method: 'none', config: {} },
+        ...(p.baseUrl !== undefined ? { baseUrl: p.baseUrl } : {}),
+        ...(p.connectionString !== undefined ? { connectionString: p.connectionString } : {}),
+      };
+      expect(Source.safeParse(source).error?.issues ?? [], p.provider).toEqual([]);
+      if (p.type === 'file') expect(p.baseUrl ?? p.connectionString, p.provider).toBeDefined();
+    }
   });
 
   it('keeps the facts the spec gives', async () => {
