@@ -8,13 +8,13 @@ function scheduleText(manifest: ConnectorManifest): string {
   const { schedule } = manifest;
   switch (schedule.type) {
     case 'cron':
-      return `on the cron schedule ${inlineCode(schedule.expression ?? '')} (UTC)`;
+      return `on the cron schedule ${inlineCode(schedule.expression)} (UTC)`;
     case 'interval':
-      return `every ${schedule.intervalSeconds ?? 0} seconds`;
+      return `every ${schedule.intervalSeconds} seconds`;
     case 'continuous':
       return 'continuously (restarting with backoff after a failure)';
     case 'event':
-      return `once per event from ${inlineCode(schedule.eventSource ?? '')}`;
+      return `once per event from ${inlineCode(schedule.eventSource)}`;
   }
 }
 

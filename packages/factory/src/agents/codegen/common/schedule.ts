@@ -76,15 +76,15 @@ function fromInterval(seconds: number): Workload {
 export function workloadFor(schedule: ScheduleSpec): Workload {
   switch (schedule.type) {
     case 'cron':
-      return fromCron(schedule.expression ?? '');
+      return fromCron(schedule.expression);
     case 'interval':
-      return fromInterval(schedule.intervalSeconds ?? 0);
+      return fromInterval(schedule.intervalSeconds);
     case 'continuous':
       return { kind: 'deployment', reason: 'the connector runs continuously' };
     case 'event':
       return {
         kind: 'deployment',
-        reason: `the connector waits for events: ${schedule.eventSource ?? 'its event source'} calls POST /trigger on the Service for each one`,
+        reason: `the connector waits for events: ${schedule.eventSource} calls POST /trigger on the Service for each one`,
       };
   }
 }
