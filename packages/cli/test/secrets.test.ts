@@ -69,12 +69,14 @@ describe('connector-factory secrets', () => {
         expect(output.stdout + output.stderr).not.toContain(password);
         expect(output.stdout + output.stderr).not.toContain('tok-2');
       }
+      // The store's files, and the state store that holds the audit receipts of each change.
       for (const file of readdirSync(home)) {
         const text = readFileSync(join(home, file), 'utf8');
         expect(text).not.toContain(password);
         expect(text).not.toContain('tok-2');
-        expect(statSync(join(home, file)).mode & 0o777).toBe(0o600);
+        if (file.startsWith('secrets')) expect(statSync(join(home, file)).mode & 0o777).toBe(0o600);
       }
+      expect(readdirSync(home)).toContain('secrets.enc');
       expect(statSync(join(config, 'connector-factory', 'secrets.key')).mode & 0o777).toBe(0o600);
 
       expect(cli(['secrets', 'rm', 'API_TOKEN'])).toEqual({ code: 0, stdout: 'removed API_TOKEN\n', stderr: '' });
@@ -163,6 +165,33 @@ describe('connector-factory secrets', () => {
       }
       expect(cli(['secrets', 'set', '--help']).stdout).toContain('--value-stdin');
       expect(cli(['secrets', 'list', '--help']).stdout).toContain('--json');
+    },
+    SLOW,
+  );
+
+  it(
+    'leaves an audit receipt for each change, naming the variable and never its value',
+    () => {
+      const own = { CONNECTOR_FACTORY_HOME: join(work, 'audit-home') };
+      expect(cli(['secrets', 'set', 'SHOP_TOKEN', '--value-stdin'], 'tok-audited-123', own).code).toBe(0);
+      expect(cli(['secrets', 'rm', 'SHOP_TOKEN'], undefined, own).code).toBe(0);
+      expect(cli(['secrets', 'rm', 'SHOP_TOKEN'], undefined, own).code).toBe(1);
+      const list = cli(['audit', 'list', '--json'], undefined, own);
+      expect(list.code).toBe(0);
+      const receipts = (JSON.parse(list.stdout) as { action: string; resource: string; result: string }[]).map((r) => [
+        r.action,
+        r.resource,
+        r.result,
+      ]);
+      expect(receipts).toEqual(
+        expect.arrayContaining([
+          ['set_secret', 'SHOP_TOKEN', 'success'],
+          ['remove_secret', 'SHOP_TOKEN', 'success'],
+          ['remove_secret', '-', 'failure'],
+        ]),
+      );
+      expect(list.stdout).not.toContain('tok-audited-123');
+      expect(cli(['audit', 'verify'], undefined, own).code).toBe(0);
     },
     SLOW,
   );

@@ -1,5 +1,6 @@
 import { type Command } from 'commander';
 import { FactoryError, SECRETS_KEY_VARIABLE, SecretStore, checkSecretName } from '@connector-factory/factory';
+import { audited, withFactoryOptions, type FactoryOptions } from '../factory-options.js';
 import { EXIT, printJson, table, type ExitCode, type Io } from '../io.js';
 
 /** All of stdin, without the one line break a shell or `echo` adds at the end. */
@@ -65,33 +66,40 @@ export function registerSecrets(program: Command, io: Io, setExit: (code: ExitCo
         '  connector-factory secrets list\n  connector-factory secrets rm POSTGRES_SHOP_CONNECTION_STRING',
     );
 
-  secrets
-    .command('set')
-    .description('store a value (asked on the terminal, or read from stdin with --value-stdin)')
-    .argument('<name>', 'the variable name manifests reference, e.g. POSTGRES_SHOP_CONNECTION_STRING')
-    .option('--value-stdin', 'read the value from stdin (one trailing line break is dropped)')
-    .option('--json', 'print {name, setAt, replaced}')
-    .addHelpText(
-      'after',
-      '\nThe value is never an argument (it would land in the shell history) and is never printed.\n' +
-        'Exit status: 0 stored, 1 bad key or store, 2 usage (bad name, empty value, no terminal without --value-stdin).',
-    )
-    .action(async (name: string, options: { valueStdin?: boolean; json?: boolean }) => {
-      checkSecretName(name);
-      let value: string;
-      if (options.valueStdin) value = await readStdin();
-      else if (process.stdin.isTTY === true) value = await promptHidden(`value of ${name} (not shown): `);
-      else {
-        throw new FactoryError(
-          'usage',
-          `secrets set asks for the value on a terminal: without one, pipe it in with --value-stdin`,
-        );
-      }
-      const { replaced, setAt } = await storeFor().set(name, value);
-      if (options.json) printJson(io, { name, setAt, replaced });
-      else io.out(`${replaced ? 'replaced' : 'stored'} ${name}; manifests reference it as \${${name}}`);
-      setExit(EXIT.ok);
+  withFactoryOptions(
+    secrets
+      .command('set')
+      .description('store a value (asked on the terminal, or read from stdin with --value-stdin)')
+      .argument('<name>', 'the variable name manifests reference, e.g. POSTGRES_SHOP_CONNECTION_STRING')
+      .option('--value-stdin', 'read the value from stdin (one trailing line break is dropped)')
+      .option('--json', 'print {name, setAt, replaced}')
+      .addHelpText(
+        'after',
+        '\nThe value is never an argument (it would land in the shell history) and is never printed.\n' +
+          'Exit status: 0 stored, 1 bad key or store, 2 usage (bad name, empty value, no terminal without --value-stdin),\n' +
+          '4 forbidden by the CARS policy. Each change is an audit receipt naming the variable, never its value.',
+      ),
+  ).action(async (name: string, options: FactoryOptions & { valueStdin?: boolean; json?: boolean }) => {
+    checkSecretName(name);
+    let value: string;
+    if (options.valueStdin) value = await readStdin();
+    else if (process.stdin.isTTY === true) value = await promptHidden(`value of ${name} (not shown): `);
+    else {
+      throw new FactoryError(
+        'usage',
+        `secrets set asks for the value on a terminal: without one, pipe it in with --value-stdin`,
+      );
+    }
+    let stored: { replaced: boolean; setAt: string } | undefined;
+    await audited(options, { action: 'set_secret', agent: 'cli', what: 'storing a secret' }, async () => {
+      stored = await storeFor().set(name, value);
+      return { resource: name, inputs: {}, outputs: {}, details: { replaced: stored.replaced } };
     });
+    const { replaced, setAt } = stored!;
+    if (options.json) printJson(io, { name, setAt, replaced });
+    else io.out(`${replaced ? 'replaced' : 'stored'} ${name}; manifests reference it as \${${name}}`);
+    setExit(EXIT.ok);
+  });
 
   secrets
     .command('list')
@@ -106,23 +114,31 @@ export function registerSecrets(program: Command, io: Io, setExit: (code: ExitCo
       setExit(EXIT.ok);
     });
 
-  secrets
-    .command('rm')
-    .description('remove a value from the store')
-    .argument('<name>', 'the variable name')
-    .option('--json', 'print {name, removed}')
-    .addHelpText('after', '\nExit status: 0 removed, 1 not in the store (or bad key or store), 2 usage.')
-    .action(async (name: string, options: { json?: boolean }) => {
-      checkSecretName(name);
-      const removed = await storeFor().remove(name);
+  withFactoryOptions(
+    secrets
+      .command('rm')
+      .description('remove a value from the store')
+      .argument('<name>', 'the variable name')
+      .option('--json', 'print {name, removed}')
+      .addHelpText(
+        'after',
+        '\nExit status: 0 removed, 1 not in the store (or bad key or store), 2 usage, 4 forbidden by the CARS policy.',
+      ),
+  ).action(async (name: string, options: FactoryOptions & { json?: boolean }) => {
+    checkSecretName(name);
+    let removed = false;
+    await audited(options, { action: 'remove_secret', agent: 'cli', what: 'removing a secret' }, async () => {
+      removed = await storeFor().remove(name);
       if (!removed) {
         throw new FactoryError(
           'not_found',
           `${name} is not in the secret store; see \`connector-factory secrets list\``,
         );
       }
-      if (options.json) printJson(io, { name, removed });
-      else io.out(`removed ${name}`);
-      setExit(EXIT.ok);
+      return { resource: name, inputs: {}, outputs: {} };
     });
+    if (options.json) printJson(io, { name, removed });
+    else io.out(`removed ${name}`);
+    setExit(EXIT.ok);
+  });
 }

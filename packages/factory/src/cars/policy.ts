@@ -81,6 +81,9 @@ const ACTION_RISK: Readonly<Record<string, RiskLevel>> = {
   certify: 'medium',
   // Deletes lake rows, files and quarantine past the manifest's own governance.retentionDays.
   enforce_retention: 'medium',
+  // A connection URL changed under a running connector redirects it on its next start.
+  set_secret: 'medium',
+  remove_secret: 'medium',
 };
 
 /**
