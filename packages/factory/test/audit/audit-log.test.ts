@@ -13,35 +13,13 @@ import {
   generateAuditKey,
   loadAuditSigner,
   loadPublicKey,
-  openStateStore,
-  type ReceiptInput,
-  type StateStore,
 } from '@connector-factory/factory';
 import { receiptHash } from '../../src/audit/receipt-hash.js';
+import { closeFreshLogs, freshLog, receiptInput } from '../support/audit-log.js';
 
-const open: StateStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((store) => store.close()));
-});
+afterEach(closeFreshLogs);
 
-async function freshLog(signer?: ReturnType<typeof createAuditSigner>) {
-  const file = join(mkdtempSync(join(tmpdir(), 'cf-audit-')), 'state.db');
-  const store = await openStateStore(file);
-  open.push(store);
-  return { file, store, log: new AuditLog(store, signer) };
-}
-
-const input = (n: number): ReceiptInput => ({
-  action: 'generate',
-  agent: 'codegen',
-  actor: 'alice',
-  resource: 'connector_postgres_orders_v1',
-  riskLevel: 'medium',
-  inputs: { manifest: digestOf({ n }) },
-  outputs: { package: digestOf(`package ${n}`) },
-  result: 'success',
-  details: { files: n, durationMs: 1200 + n },
-});
+const input = (n: number) => receiptInput(n, { files: n, durationMs: 1200 + n });
 
 async function fiveReceipts(signer?: ReturnType<typeof createAuditSigner>) {
   const fixture = await freshLog(signer);

@@ -9,50 +9,25 @@ import {
   configHome,
   createAuditSigner,
   defaultAuditKeyFile,
-  digestOf,
   FactoryError,
   generateAuditKey,
   keyIdOf,
   loadAuditSigner,
   loadPublicKey,
-  openStateStore,
   parseAuditAnchor,
   type AuditReceipt,
-  type AuditSigner,
-  type ReceiptInput,
-  type StateStore,
 } from '@connector-factory/factory';
 import { receiptHash } from '../../src/audit/receipt-hash.js';
+import { closeFreshLogs, freshLog, receiptInput } from '../support/audit-log.js';
 
 // Signing by default: the key is made on first use in the user's config folder (here always a temporary
 // one), receipts name it, and a log rewritten without it — or behind a head kept elsewhere — fails verify.
 
-const open: StateStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((store) => store.close()));
-});
+afterEach(closeFreshLogs);
 
 const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 const configEnv = () => ({ CONNECTOR_FACTORY_CONFIG: join(tempDir('cf-config-'), 'connector-factory') });
-
-async function freshLog(signer?: AuditSigner) {
-  const file = join(tempDir('cf-audit-'), 'state.db');
-  const store = await openStateStore(file);
-  open.push(store);
-  return { file, store, log: new AuditLog(store, signer) };
-}
-
-const input = (n: number): ReceiptInput => ({
-  action: 'generate',
-  agent: 'codegen',
-  actor: 'alice',
-  resource: 'connector_postgres_orders_v1',
-  riskLevel: 'medium',
-  inputs: { manifest: digestOf({ n }) },
-  outputs: { package: digestOf(`package ${n}`) },
-  result: 'success',
-  details: { files: n },
-});
+const input = (n: number) => receiptInput(n);
 
 async function receipts(log: AuditLog, count: number) {
   for (let n = 1; n <= count; n++) await log.record(input(n));

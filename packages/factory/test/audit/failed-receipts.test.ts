@@ -1,22 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuditLog, digestOf, openStateStore, type ReceiptInput, type StateStore } from '@connector-factory/factory';
+import { digestOf, type ReceiptInput } from '@connector-factory/factory';
 import { redactDetails } from '../../src/audit/secret-guard.js';
+import { closeFreshLogs, freshLog } from '../support/audit-log.js';
 
 // A failed action always leaves its receipt: the error it quotes is redacted, not refused.
 
-const open: StateStore[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((store) => store.close()));
-});
-
-async function freshLog() {
-  const store = await openStateStore(join(mkdtempSync(join(tmpdir(), 'cf-failed-')), 'state.db'));
-  open.push(store);
-  return { store, log: new AuditLog(store) };
-}
+afterEach(closeFreshLogs);
 
 const failure = (details: Record<string, unknown>): ReceiptInput => ({
   action: 'extract_schema',
