@@ -13,18 +13,7 @@ import {
   type ApprovalRecord,
 } from '@connector-factory/factory';
 import { receiptHash } from '../../factory/src/audit/receipt-hash.js';
-import { main } from '../src/main.js';
-
-// In-process: main() with an Io that collects what the command prints.
-async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    out: (text) => (stdout += text.endsWith('\n') ? text : `${text}\n`),
-    err: (text) => (stderr += text.endsWith('\n') ? text : `${text}\n`),
-  });
-  return { code, stdout, stderr };
-}
+import { cli } from './support/in-process.js';
 
 let dir = '';
 let state = '';

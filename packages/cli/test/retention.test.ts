@@ -1,24 +1,13 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openStateStore } from '@connector-factory/factory';
-import { columnOf, openLakeWriter } from '@connector-factory/runtime';
-import { main } from '../src/main.js';
+import { DAY, writeOrdersLake, writeRetentionManifest } from '../../factory/test/support/retention-lake.js';
+import { cli } from './support/in-process.js';
 
 // `connector-factory retention` on a real Delta table in a local folder, in-process.
 
-async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    out: (text) => (stdout += text.endsWith('\n') ? text : `${text}\n`),
-    err: (text) => (stderr += text.endsWith('\n') ? text : `${text}\n`),
-  });
-  return { code, stdout, stderr };
-}
-
-const DAY = 86_400_000;
 let dir = '';
 let lake = '';
 let manifestFile = '';
@@ -32,43 +21,21 @@ beforeEach(async () => {
   vi.stubEnv('CONNECTOR_FACTORY_HOME', dir);
   vi.stubEnv('CONNECTOR_FACTORY_ACTOR', '');
   common = ['--state', join(dir, 'state.db'), '--policy', policy];
-  const manifest = JSON.parse(
-    readFileSync(new URL('../../../examples/postgres-orders-cdc.json', import.meta.url), 'utf8'),
-  ) as Record<string, Record<string, unknown>>;
-  delete manifest.$schema;
-  manifest.destination = { ...manifest.destination, lakePath: lake, writeMode: 'append' };
-  manifest.governance = { ...manifest.governance, retentionDays: 30 };
   manifestFile = join(dir, 'manifest.json');
-  writeFileSync(manifestFile, JSON.stringify(manifest));
-  // A CDC connector has no incremental key: rows are dated by their extraction time.
-  const writer = await openLakeWriter({
-    lakePath: lake,
-    format: 'delta',
-    writeMode: 'append',
-    appId: 'connector_postgres_orders_v1',
-    schema: {
-      columns: [
-        columnOf({ name: 'id', type: 'number', nullable: false }, 'int64'),
-        columnOf({ name: 'created_at', type: 'datetime', nullable: false }),
-        columnOf({ name: '_extracted_at', type: 'datetime', nullable: false }),
-      ],
-      partitionBy: [],
-      mergeKeys: ['id'],
-    },
-  });
+  writeRetentionManifest(manifestFile, lake);
   const now = Date.now();
   const at = (days: number) => new Date(now - days * DAY).toISOString();
-  try {
-    await writer.writeBatch(1, [
+  await writeOrdersLake(
+    lake,
+    [
       [
         { id: 1, created_at: at(100), _extracted_at: at(40) },
         { id: 2, created_at: at(100), _extracted_at: at(31) },
       ],
-    ]);
-    await writer.writeBatch(2, [[{ id: 3, created_at: at(100), _extracted_at: at(2) }]]);
-  } finally {
-    await writer.close();
-  }
+      [{ id: 3, created_at: at(100), _extracted_at: at(2) }],
+    ],
+    ['created_at'],
+  );
 });
 afterEach(() => {
   vi.unstubAllEnvs();

@@ -1,18 +1,16 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { columnOf, openLakeWriter } from '@connector-factory/runtime';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { LocalSupervisor } from '../../src/agents/deploy/local/local-supervisor.js';
 import { Monitor } from '../../src/agents/monitor/monitor.js';
 import { openStateStore } from '../../src/store/open-state-store.js';
+import { DAY, writeOrdersLake, writeRetentionManifest } from '../support/retention-lake.js';
 
 // The Monitor enforces each running connector's retention once a day, on the table in the
 // deployment's working folder, with an audit receipt each time.
-
-const DAY = 86_400_000;
 
 describe('Monitor: scheduled retention', () => {
   it('enforces on the first tick, then once a day, running or paused, with a receipt each time', async () => {
@@ -23,37 +21,15 @@ describe('Monitor: scheduled retention', () => {
       const packageDir = join(home, 'package');
       mkdirSync(workingDir);
       mkdirSync(packageDir);
-      const manifest = JSON.parse(
-        readFileSync(new URL('../../../../examples/postgres-orders-cdc.json', import.meta.url), 'utf8'),
-      ) as Record<string, Record<string, unknown>>;
-      delete manifest.$schema;
       // A relative lake path: the connector (and so retention) resolves it in its working folder.
-      manifest.destination = { ...manifest.destination, lakePath: 'lake/orders', writeMode: 'append' };
-      manifest.governance = { ...manifest.governance, retentionDays: 30 };
-      writeFileSync(join(packageDir, 'manifest.json'), JSON.stringify(manifest));
+      writeRetentionManifest(join(packageDir, 'manifest.json'), 'lake/orders');
 
       const start = Date.now();
       const at = (days: number) => new Date(start - days * DAY).toISOString();
-      const writer = await openLakeWriter({
-        lakePath: join(workingDir, 'lake/orders'),
-        format: 'delta',
-        writeMode: 'append',
-        appId: 'connector_postgres_orders_v1',
-        schema: {
-          columns: [
-            columnOf({ name: 'id', type: 'number', nullable: false }, 'int64'),
-            columnOf({ name: '_extracted_at', type: 'datetime', nullable: false }),
-          ],
-          partitionBy: [],
-          mergeKeys: ['id'],
-        },
-      });
-      try {
-        await writer.writeBatch(1, [[{ id: 1, _extracted_at: at(45) }]]);
-        await writer.writeBatch(2, [[{ id: 2, _extracted_at: at(20) }]]);
-      } finally {
-        await writer.close();
-      }
+      await writeOrdersLake(join(workingDir, 'lake/orders'), [
+        [{ id: 1, _extracted_at: at(45) }],
+        [{ id: 2, _extracted_at: at(20) }],
+      ]);
       const time = new Date(start).toISOString();
       await store.deployments.insert({
         id: 'dep_retention_1',
