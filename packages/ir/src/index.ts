@@ -9,6 +9,7 @@ export {
   MASK,
   REDACTED,
   connectionStringSecret,
+  credentialValues,
   findLiteralSecrets,
   isCredentialParameter,
   redactProblem,

@@ -204,6 +204,23 @@ interface UrlSecrets {
 }
 
 /**
+ * Where each URL of a text starts, has its `://` and ends: a run of non-blank characters around a `://`,
+ * without the punctuation that closes a sentence or a parenthesis after it.
+ */
+function* urlSpans(text: string): Generator<{ start: number; scheme: number; end: number }> {
+  let from = 0;
+  for (let scheme = text.indexOf('://', from); scheme >= 0; scheme = text.indexOf('://', from)) {
+    let start = scheme;
+    while (start > 0 && !endsUrl(text.charCodeAt(start - 1))) start--;
+    let end = scheme + 3;
+    while (end < text.length && !endsUrl(text.charCodeAt(end))) end++;
+    while (end > scheme + 3 && SENTENCE_END.includes(text[end - 1]!)) end--;
+    yield { start, scheme, end };
+    from = Math.max(end, scheme + 3);
+  }
+}
+
+/**
  * Masks the credentials of every URL in a text: the password in the user info and credential query
  * parameters. A URL is a run of non-blank characters around a `://`.
  */
@@ -211,14 +228,7 @@ function maskUrls(text: string): UrlSecrets {
   let part: string | undefined;
   let out = '';
   let copied = 0;
-  let from = 0;
-  for (let scheme = text.indexOf('://', from); scheme >= 0; scheme = text.indexOf('://', from)) {
-    let start = scheme;
-    while (start > 0 && !endsUrl(text.charCodeAt(start - 1))) start--;
-    let end = scheme + 3;
-    while (end < text.length && !endsUrl(text.charCodeAt(end))) end++;
-    // Punctuation that closes a sentence or a parenthesis is not part of a URL written in prose.
-    while (end > scheme + 3 && SENTENCE_END.includes(text[end - 1]!)) end--;
+  for (const { start, scheme, end } of urlSpans(text)) {
     const token = text.slice(start, end);
     const { password } = userInfo(token, scheme - start);
     let masked = token;
@@ -233,7 +243,6 @@ function maskUrls(text: string): UrlSecrets {
     });
     out += text.slice(copied, start) + masked;
     copied = end;
-    from = end;
   }
   return { redacted: copied === 0 ? text : out + text.slice(copied), ...(part !== undefined ? { part } : {}) };
 }
@@ -248,6 +257,35 @@ function maskParameters(text: string): UrlSecrets {
     return `${lead}${key}=${MASK}`;
   });
   return { redacted, ...(part !== undefined ? { part } : {}) };
+}
+
+/**
+ * The credentials a connection string or URL carries, to mask wherever a driver repeats them: the
+ * password of each URL's user info and the value of each credential parameter (quoted or not), as
+ * written and URL-decoded. Env-var references and masked values are none.
+ */
+export function credentialValues(text: string): string[] {
+  const values = new Set<string>();
+  const add = (value: string) => {
+    if (!isLiteral(value)) return;
+    values.add(value);
+    try {
+      const decoded = decodeURIComponent(value);
+      if (decoded !== '') values.add(decoded);
+    } catch {
+      // not percent-encoded
+    }
+  };
+  for (const { start, scheme, end } of urlSpans(text)) {
+    const token = text.slice(start, end);
+    const { password } = userInfo(token, scheme - start);
+    if (password) add(token.slice(password[0], password[1]));
+  }
+  for (const match of text.matchAll(TEXT_PARAMETER)) {
+    const value = match[4] ?? '';
+    add(/^(['"]).*\1$/s.test(value) ? value.slice(1, -1) : value);
+  }
+  return [...values];
 }
 
 /** A key=value connection string (`host=db dbname=orders password=…`): every word holds a `=`. */

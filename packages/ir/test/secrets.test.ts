@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   connectionStringSecret,
+  credentialValues,
   findLiteralSecrets,
   formatPath,
   redactSecrets,
@@ -131,5 +132,19 @@ describe('findLiteralSecrets in free text', () => {
     expect(problems[0]!.message).toContain('a text with the "password" parameter');
     expect(JSON.stringify(problems)).not.toContain('hunter2');
     expect(findLiteralSecrets({ notes: ['password=${PGPASSWORD} and password=*** are fine'] })).toEqual([]);
+  });
+});
+
+describe('credentialValues', () => {
+  it('lists the password and credential parameters of a connection string, as written and decoded', () => {
+    expect(credentialValues('postgresql://app:p%40ss/w@db:5432/shop?sslpassword=k%2Fey&sslmode=require')).toEqual([
+      'p%40ss/w',
+      'p@ss/w',
+      'k%2Fey',
+      'k/ey',
+    ]);
+    expect(credentialValues("host=db user=app password='with space' sslmode=require")).toEqual(['with space']);
+    expect(credentialValues('postgresql://app:${PGPASSWORD}@db/shop?password=***')).toEqual([]);
+    expect(credentialValues('postgresql://app@db:5432/shop')).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { isCredentialParameter, redactSecrets } from '@connector-factory/ir';
+import { credentialValues, redactSecrets } from '@connector-factory/ir';
 
 /**
  * Structured JSON logs for a running connector: one object per line, with every credential the
@@ -198,9 +198,6 @@ export function createRedactor(secrets: readonly string[] = []): Redactor {
 // Secrets from the environment
 // ---------------------------------------------------------------------------------------------
 
-const URL_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:([^\s/?#]*)@/i;
-const PARAMETER = /(?:^|[?&;\s])([A-Za-z_][\w-]*)\s*=\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^&;\s]*)/g;
-
 /**
  * The values to mask in logs, from the environment variables a manifest references: each non-empty
  * value, and of a connection string also its password (as written and URL-decoded) and credential
@@ -215,29 +212,9 @@ export function secretValuesFromEnv(names: readonly string[], env: NodeJS.Proces
     const value = env[name];
     if (value === undefined || value === '') continue;
     add(value);
-    const password = URL_USERINFO.exec(value)?.[1];
-    if (password !== undefined) {
-      add(password);
-      add(safeDecode(password));
-    }
-    for (const match of value.matchAll(PARAMETER)) {
-      if (!isCredentialParameter(match[1] ?? '')) continue;
-      const raw = match[2] ?? '';
-      const quoted = raw.length >= 2 && (raw[0] === "'" || raw[0] === '"') && raw.endsWith(raw[0]);
-      const unquoted = quoted ? raw.slice(1, -1) : raw;
-      add(unquoted);
-      add(safeDecode(unquoted));
-    }
+    for (const secret of credentialValues(value)) add(secret);
   }
   return [...values];
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

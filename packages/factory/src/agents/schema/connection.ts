@@ -1,4 +1,4 @@
-import { connectionStringSecret, isCredentialParameter, redactSecrets } from '@connector-factory/ir';
+import { connectionStringSecret, credentialValues, redactSecrets } from '@connector-factory/ir';
 import { FactoryError } from '../../errors.js';
 import { provideVariableHint } from '../../secrets/secret-store.js';
 
@@ -47,23 +47,6 @@ export function assertNoLiteralPassword(connectionString: string): void {
   }
 }
 
-/** A URL's query parameters, each `[?&]name=value`. */
-const URL_PARAM = /[?&]([^=&#]+)=([^&#]*)/g;
-
-/**
- * scheme://, user, password (undefined without one) and the rest. User info ends at the *last* `@`: a
- * password with an unencoded `@` or `/` is then still redacted whole (at worst some host text is too).
- */
-function splitUserInfo(url: string): { head: string; user: string; password?: string; rest: string } | undefined {
-  const match = /^([a-z][a-z0-9+.-]*:\/\/)(.*)@([^@]*)$/is.exec(url);
-  if (!match) return undefined;
-  const [, head = '', userInfo = '', rest = ''] = match;
-  const colon = userInfo.indexOf(':');
-  return colon < 0
-    ? { head, user: userInfo, rest }
-    : { head, user: userInfo.slice(0, colon), password: userInfo.slice(colon + 1), rest };
-}
-
 /** A connection URL with its password (and credential parameters) replaced by `***`, safe to print: the IR's redactor. */
 export function redactConnectionUrl(url: string): string {
   return redactSecrets(url);
@@ -71,19 +54,7 @@ export function redactConnectionUrl(url: string): string {
 
 /** The secrets a connection URL carries (the password, raw and decoded), to scrub from driver messages. */
 export function secretsOf(url: string): string[] {
-  const secrets = new Set<string>();
-  const add = (value: string | undefined) => {
-    if (value === undefined || value === '') return;
-    secrets.add(value);
-    try {
-      secrets.add(decodeURIComponent(value));
-    } catch {
-      // not percent-encoded
-    }
-  };
-  add(splitUserInfo(url)?.password);
-  for (const match of url.matchAll(URL_PARAM)) if (isCredentialParameter(match[1]!)) add(match[2]);
-  return [...secrets].filter((secret) => secret.length > 0);
+  return credentialValues(url);
 }
 
 /** `text` with every secret (and the full URL) replaced by `***`. */
