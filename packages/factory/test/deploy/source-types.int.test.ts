@@ -9,44 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorManifest, Field, FieldType } from '@connector-factory/ir';
+import { openFactoryContext } from '../support/factory-context.js';
 import { requirePgUrl, sql } from '../support/live-postgres.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { resolveActor } from '../../src/cars/actor.js';
-import { Cars } from '../../src/cars/cars.js';
-import { parsePolicy } from '../../src/cars/policy.js';
+import { tableManifest } from '../support/table-manifest.js';
 import { sourceTypeMismatches, typeFits } from '../../src/agents/deploy/check-source-types.js';
 import { deployConnector, type DeployContext } from '../../src/agents/deploy/deploy.js';
-import { LocalSupervisor } from '../../src/agents/deploy/local/local-supervisor.js';
 import { FactoryError } from '../../src/errors.js';
-import { openStateStore } from '../../src/store/open-state-store.js';
-import type { StateStore } from '../../src/store/state-store.js';
 
 requirePgUrl();
 const table = `cf_types_${randomBytes(4).toString('hex')}`;
 
-function manifest(fields: Field[]): ConnectorManifest {
-  return {
-    id: `connector_postgres_${table}_v1`,
-    name: table,
-    version: '1.0.0',
-    source: {
-      type: 'jdbc',
-      provider: 'postgres',
-      connectionString: '${PG_URL}',
-      auth: { method: 'basic', config: {} },
-    },
-    schema: { entities: [{ name: table, primaryKey: ['id'], fields }], updateStrategy: 'full_refresh' },
-    destination: { lakePath: '/tmp/never-written', format: 'parquet', partitionBy: [], writeMode: 'overwrite' },
-    schedule: { type: 'interval', intervalSeconds: 3600 },
-    governance: {
-      owner: 'test',
-      classification: 'internal',
-      retentionDays: 7,
-      piiHandling: 'mask',
-      contract: { version: '1', slo: { freshnessMinutes: 60, availabilityPercent: 99, errorRatePercent: 1 } },
-    },
-  };
-}
+const manifest = (fields: Field[]): ConnectorManifest => tableManifest(table, fields);
 
 const field = (name: string, type: FieldType): Field => ({ name, type, nullable: name !== 'id' });
 
@@ -66,7 +39,7 @@ describe('typeFits', () => {
 
 describe('deploy checks the manifest types against the live catalog', () => {
   let work: string;
-  let store: StateStore;
+  let factory: Awaited<ReturnType<typeof openFactoryContext>>;
   let context: DeployContext;
 
   beforeAll(async () => {
@@ -74,21 +47,12 @@ describe('deploy checks the manifest types against the live catalog', () => {
     await sql(
       `CREATE TABLE ${table} (id int PRIMARY KEY, tags text[], total int4, placed date, at timestamptz, note text)`,
     );
-    store = await openStateStore(join(work, 'state.db'));
-    const policy = parsePolicy('roles:\n  ops: operator\ndefaultRole: viewer\n', join(work, 'policy.yaml'));
-    const audit = new AuditLog(store);
-    context = {
-      store,
-      target: new LocalSupervisor({ home: work }),
-      cars: new Cars(store, policy, audit),
-      audit,
-      actor: resolveActor({ flag: 'ops', policy }),
-      home: work,
-    };
+    factory = await openFactoryContext(work);
+    context = factory.context;
   });
 
   afterAll(async () => {
-    await store?.close();
+    await factory?.close();
     await sql(`DROP TABLE IF EXISTS ${table}`);
     await rm(work, { recursive: true, force: true });
   });
@@ -125,7 +89,7 @@ describe('deploy checks the manifest types against the live catalog', () => {
     // Widening is fine: int4 as number, a date as a datetime, text as string.
     expect(message).not.toMatch(/\.(total|placed|note|id):/);
     expect(steps).toEqual([]);
-    const [record] = await store.deployments.list({ connectorId: m.id });
+    const [record] = await factory.store.deployments.list({ connectorId: m.id });
     expect(record).toMatchObject({ status: 'failed' });
     expect(record!.lastError).toContain('.tags: the source column is text[] (array)');
   });

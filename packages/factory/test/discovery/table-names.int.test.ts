@@ -10,14 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { resolveActor } from '../../src/cars/actor.js';
-import { Cars } from '../../src/cars/cars.js';
-import { parsePolicy } from '../../src/cars/policy.js';
 import type { DeployContext } from '../../src/agents/deploy/deploy.js';
-import { LocalSupervisor } from '../../src/agents/deploy/local/local-supervisor.js';
 import { discover } from '../../src/agents/discovery/discover.js';
 import { extractSchema, type ExtractSchemaOptions } from '../../src/agents/schema/extract-schema.js';
 import type { EntityQuestion } from '../../src/agents/schema/match-entities.js';
@@ -26,39 +20,23 @@ import { FactoryError } from '../../src/errors.js';
 import { composeManifest } from '../../src/manifest/compose-manifest.js';
 import { createConnector } from '../../src/orchestrator/create-connector.js';
 import { loadProviderRegistry, type ProviderRegistry } from '../../src/registry/provider-registry.js';
-import { openStateStore } from '../../src/store/open-state-store.js';
-import type { StateStore } from '../../src/store/state-store.js';
-import { requirePgUrl } from '../support/live-postgres.js';
+import { openFactoryContext } from '../support/factory-context.js';
+import { databaseUrl, requirePgUrl, sql, sqlOn } from '../support/live-postgres.js';
 
 const baseUrl = requirePgUrl();
 const database = `cf_tables_${process.pid}_${randomBytes(3).toString('hex')}`;
 const VARIABLE = 'PG_TABLE_NAMES_URL';
-const dbUrl = (() => {
-  const url = new URL(baseUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-})();
+const dbUrl = databaseUrl(database);
 const env = { ...process.env, [VARIABLE]: dbUrl };
-
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: baseUrl });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 let registry: ProviderRegistry;
 
 beforeAll(async () => {
   registry = await loadProviderRegistry();
-  await admin(`CREATE DATABASE ${database}`);
-  const client = new pg.Client({ connectionString: dbUrl });
-  await client.connect();
-  try {
-    await client.query(`
+  await sql(`CREATE DATABASE ${database}`);
+  await sqlOn(
+    dbUrl,
+    `
       CREATE TABLE stream (id int PRIMARY KEY, title text NOT NULL, plays int NOT NULL);
       CREATE TABLE sync (id int PRIMARY KEY, started_at timestamptz NOT NULL, ok boolean NOT NULL);
       CREATE TABLE "user" (id int PRIMARY KEY, login text NOT NULL, modified_at timestamptz NOT NULL);
@@ -70,14 +48,12 @@ beforeAll(async () => {
       INSERT INTO "user" SELECT g, 'login' || g, now() FROM generate_series(1, 5) g;
       INSERT INTO member SELECT g, 'm' || g, now(), now() FROM generate_series(1, 5) g;
       INSERT INTO sales."order" SELECT g, g * 2.5, now() FROM generate_series(1, 5) g;
-    `);
-  } finally {
-    await client.end();
-  }
+    `,
+  );
 }, 60_000);
 
 afterAll(async () => {
-  await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await sql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
 });
 
 /** Discovery, then the schema agent on what discovery found, as `create` runs them. */
@@ -311,26 +287,17 @@ describe('the manifest', () => {
 
 describe('create, through the schema step', () => {
   let work: string;
-  let store: StateStore;
+  let factory: Awaited<ReturnType<typeof openFactoryContext>>;
   let context: DeployContext;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'cf-table-names-'));
-    store = await openStateStore(join(work, 'state.db'));
-    const policy = parsePolicy('roles:\n  ops: operator\ndefaultRole: viewer\n', join(work, 'policy.yaml'));
-    const audit = new AuditLog(store);
-    context = {
-      store,
-      target: new LocalSupervisor({ home: work }),
-      cars: new Cars(store, policy, audit),
-      audit,
-      actor: resolveActor({ flag: 'ops', policy }),
-      home: work,
-    };
+    factory = await openFactoryContext(work);
+    context = factory.context;
   });
 
   afterAll(async () => {
-    await store.close();
+    await factory.close();
     await rm(work, { recursive: true, force: true });
   });
 

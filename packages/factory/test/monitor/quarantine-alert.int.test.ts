@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorManifest } from '@connector-factory/ir';
 import { runConnector } from '@connector-factory/runtime';
 import { requirePgUrl, sql, until } from '../support/live-postgres.js';
+import { tableManifest } from '../support/table-manifest.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import type { DeployTarget, InstanceStatus } from '../../src/agents/deploy/deploy-target.js';
 import { lineSink } from '../../src/agents/monitor/alert-sinks.js';
@@ -23,41 +24,15 @@ requirePgUrl();
 const table = `cf_qalert_${randomBytes(4).toString('hex')}`;
 const connectorId = `connector_postgres_${table}_v1`;
 
-function manifest(lakePath: string): ConnectorManifest {
-  return {
-    id: connectorId,
-    name: table,
-    version: '1.0.0',
-    source: {
-      type: 'jdbc',
-      provider: 'postgres',
-      connectionString: '${PG_URL}',
-      auth: { method: 'basic', config: {} },
-    },
-    schema: {
-      entities: [
-        {
-          name: table,
-          primaryKey: ['id'],
-          fields: [
-            { name: 'id', type: 'number', nullable: false },
-            { name: 'tags', type: 'string', nullable: true },
-          ],
-        },
-      ],
-      updateStrategy: 'full_refresh',
-    },
-    destination: { lakePath, format: 'parquet', compression: 'snappy', partitionBy: [], writeMode: 'overwrite' },
-    schedule: { type: 'interval', intervalSeconds: 3600 },
-    governance: {
-      owner: 'test',
-      classification: 'internal',
-      retentionDays: 7,
-      piiHandling: 'mask',
-      contract: { version: '1', slo: { freshnessMinutes: 60, availabilityPercent: 99, errorRatePercent: 1 } },
-    },
-  };
-}
+const manifest = (lakePath: string): ConnectorManifest =>
+  tableManifest(
+    table,
+    [
+      { name: 'id', type: 'number', nullable: false },
+      { name: 'tags', type: 'string', nullable: true },
+    ],
+    { lakePath, compression: 'snappy' },
+  );
 
 /** A deploy target that reports the in-process connector as its one running instance. */
 function targetFor(healthBase: () => string): DeployTarget {

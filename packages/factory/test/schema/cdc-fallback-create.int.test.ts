@@ -7,48 +7,25 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { resolveActor } from '../../src/cars/actor.js';
-import { Cars } from '../../src/cars/cars.js';
-import { parsePolicy } from '../../src/cars/policy.js';
 import type { DeployContext } from '../../src/agents/deploy/deploy.js';
-import { LocalSupervisor } from '../../src/agents/deploy/local/local-supervisor.js';
 import { createConnector } from '../../src/orchestrator/create-connector.js';
 import { loadProviderRegistry } from '../../src/registry/provider-registry.js';
-import { openStateStore } from '../../src/store/open-state-store.js';
-import type { StateStore } from '../../src/store/state-store.js';
-import { requirePgUrl } from '../support/live-postgres.js';
+import { openFactoryContext } from '../support/factory-context.js';
+import { databaseUrl, sql, sqlOn } from '../support/live-postgres.js';
 
-const baseUrl = requirePgUrl();
 const database = `cf_cdcfall_${randomBytes(4).toString('hex')}`;
 const VARIABLE = 'PG_CDC_FALLBACK_URL';
-const dbUrl = (() => {
-  const url = new URL(baseUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-})();
+const dbUrl = databaseUrl(database);
 const env = { ...process.env, [VARIABLE]: dbUrl };
 
-async function run(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 let work: string;
-let store: StateStore;
-let supervisor: LocalSupervisor;
+let factory: Awaited<ReturnType<typeof openFactoryContext>>;
 let context: DeployContext;
 
 beforeAll(async () => {
-  await run(baseUrl, `CREATE DATABASE ${database}`);
-  await run(
+  await sql(`CREATE DATABASE ${database}`);
+  await sqlOn(
     dbUrl,
     `CREATE TABLE silent_events (id bigint PRIMARY KEY, kind text, updated_at timestamptz NOT NULL);
      ALTER TABLE silent_events REPLICA IDENTITY NOTHING;
@@ -59,25 +36,14 @@ beforeAll(async () => {
      CREATE VIEW big_payments AS SELECT id, paid_at, amount FROM payments WHERE amount > 100;`,
   );
   work = await mkdtemp(join(tmpdir(), 'cf-cdcfall-'));
-  store = await openStateStore(join(work, 'state.db'));
-  const policy = parsePolicy('roles:\n  ops: operator\ndefaultRole: viewer\n', join(work, 'policy.yaml'));
-  const audit = new AuditLog(store);
-  supervisor = new LocalSupervisor({ home: work });
-  context = {
-    store,
-    target: supervisor,
-    cars: new Cars(store, policy, audit),
-    audit,
-    actor: resolveActor({ flag: 'ops', policy }),
-    home: work,
-  };
+  factory = await openFactoryContext(work);
+  context = factory.context;
 }, 60_000);
 
 afterAll(async () => {
-  await supervisor?.close();
-  await store?.close();
+  await factory?.close();
   await rm(work, { recursive: true, force: true });
-  await run(baseUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await sql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
 });
 
 /** Runs `create` up to the schema step; the step's report. */

@@ -8,55 +8,26 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { resolveActor } from '../../src/cars/actor.js';
-import { Cars } from '../../src/cars/cars.js';
-import { parsePolicy } from '../../src/cars/policy.js';
 import type { DeployContext } from '../../src/agents/deploy/deploy.js';
-import { LocalSupervisor } from '../../src/agents/deploy/local/local-supervisor.js';
 import { createConnector } from '../../src/orchestrator/create-connector.js';
 import { loadProviderRegistry } from '../../src/registry/provider-registry.js';
 import { SecretStore } from '../../src/secrets/secret-store.js';
 import { maskDatabaseUrls } from '../../src/secrets/connection-secret.js';
-import { openStateStore } from '../../src/store/open-state-store.js';
-import type { StateStore } from '../../src/store/state-store.js';
-import { requirePgUrl } from '../support/live-postgres.js';
+import { openFactoryContext } from '../support/factory-context.js';
+import { databaseUrl, sql, sqlOn } from '../support/live-postgres.js';
 
-const baseUrl = requirePgUrl();
 const suffix = randomBytes(4).toString('hex');
 const database = `cf_secret_db_${suffix}`;
 const role = `cf_secret_user_${suffix}`;
 const password = `Pw-${randomBytes(10).toString('hex')}`;
-const literal = (() => {
-  const url = new URL(baseUrl);
-  url.pathname = `/${database}`;
-  url.username = role;
-  url.password = password;
-  return url.toString();
-})();
-const adminDbUrl = (() => {
-  const url = new URL(baseUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-})();
+const literal = databaseUrl(database, { user: role, password });
+const adminDbUrl = databaseUrl(database);
 const variable = `POSTGRES_CF_SECRET_DB_${suffix.toUpperCase()}_CONNECTION_STRING`;
-
-async function run(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 let work: string;
 let home: string;
-let store: StateStore;
-let supervisor: LocalSupervisor;
+let factory: Awaited<ReturnType<typeof openFactoryContext>>;
 let context: DeployContext;
 const env = (): NodeJS.ProcessEnv => ({
   ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.endsWith('_CONNECTION_STRING'))),
@@ -64,9 +35,9 @@ const env = (): NodeJS.ProcessEnv => ({
 });
 
 beforeAll(async () => {
-  await run(baseUrl, `CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-  await run(baseUrl, `CREATE DATABASE ${database} OWNER ${role}`);
-  await run(
+  await sql(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+  await sql(`CREATE DATABASE ${database} OWNER ${role}`);
+  await sqlOn(
     adminDbUrl,
     `CREATE TABLE members (id bigint PRIMARY KEY, name text, modified_at timestamptz NOT NULL DEFAULT now());
      ALTER TABLE members OWNER TO ${role};
@@ -74,26 +45,15 @@ beforeAll(async () => {
   );
   work = await mkdtemp(join(tmpdir(), 'cf-secret-create-'));
   home = join(work, 'home');
-  store = await openStateStore(join(home, 'state.db'));
-  const policy = parsePolicy('roles:\n  ops: operator\ndefaultRole: viewer\n', join(work, 'policy.yaml'));
-  const audit = new AuditLog(store);
-  supervisor = new LocalSupervisor({ home });
-  context = {
-    store,
-    target: supervisor,
-    cars: new Cars(store, policy, audit),
-    audit,
-    actor: resolveActor({ flag: 'ops', policy }),
-    home,
-  };
+  factory = await openFactoryContext(home);
+  context = factory.context;
 }, 60_000);
 
 afterAll(async () => {
-  await supervisor?.close();
-  await store?.close();
+  await factory?.close();
   await rm(work, { recursive: true, force: true });
-  await run(baseUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await run(baseUrl, `DROP ROLE IF EXISTS ${role}`);
+  await sql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await sql(`DROP ROLE IF EXISTS ${role}`);
 });
 
 /** Every file under `dir` whose bytes hold `needle`. */

@@ -7,9 +7,25 @@ export function requirePgUrl(): string {
   return url;
 }
 
-/** One statement on its own connection. */
+/** PG_URL pointed at `database`, optionally logging in as another role. */
+export function databaseUrl(database: string, login?: { user: string; password: string }): string {
+  const url = new URL(requirePgUrl());
+  url.pathname = `/${database}`;
+  if (login) {
+    url.username = login.user;
+    url.password = login.password;
+  }
+  return url.toString();
+}
+
+/** One statement on its own connection to PG_URL's database. */
 export async function sql(text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: requirePgUrl() });
+  return sqlOn(requirePgUrl(), text, values);
+}
+
+/** One statement (or several, without values) on its own connection to `url`. */
+export async function sqlOn(url: string, text: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await client.query(text, values);
