@@ -20,7 +20,7 @@ export interface EntityRef {
  * beyond it (PostgreSQL's publication and slot, a heartbeat, when to stop) is in the kind's options
  * (`sources/<kind>/<kind>-options.ts`), given to the kind when the source is created.
  */
-export type ReadMode = FullRefreshMode | IncrementalMode | LogMode | PostgresCdcMode;
+export type ReadMode = FullRefreshMode | IncrementalMode | LogMode;
 
 export interface FullRefreshMode {
   readonly strategy: 'full_refresh';
@@ -51,20 +51,6 @@ export interface LogMode {
   readonly position?: SourceState;
   /** End the read once caught up with the log's current end (a `--once` run, tests), rather than follow it. */
   readonly stopWhenCaughtUp?: boolean;
-}
-
-/**
- * The PostgreSQL CDC reader's own input (`PostgresCdcReader.read`): only the postgres kind builds it,
- * from a `log` read and its options; `readModeOf` never returns it and no other kind receives it.
- */
-export interface PostgresCdcMode {
-  readonly strategy: 'cdc';
-  readonly publication: string;
-  readonly slot: string;
-  /** Stop once caught up with the source's current position (a `--once` run, tests). */
-  readonly stopWhenCaughtUp?: boolean;
-  /** Send a keep-alive/progress to the source at least this often, so an idle slot does not pin WAL. */
-  readonly heartbeatSeconds?: number;
 }
 
 /** A column as the source's catalog describes it. */
@@ -103,8 +89,7 @@ interface ChunkBase {
 
 /** Rows as records, read in order. */
 export interface RowsChunk extends ChunkBase {
-  /** `rows` (the PostgreSQL CDC reader's chunks leave it out: a chunk without a kind is `rows`). */
-  readonly kind?: 'rows';
+  readonly kind: 'rows';
   readonly rows: readonly Row[];
 }
 
@@ -134,7 +119,7 @@ export function chunkRows(chunk: SourceChunk): number {
       return chunk.csv.rows;
     case 'columnar':
       return chunk.columnar.rows;
-    default:
+    case 'rows':
       return chunk.rows.length;
   }
 }

@@ -52,6 +52,7 @@ class ScriptedSource implements Source {
 /** Chunks of `per` rows; every `stateEvery`-th chunk ends at a resumable point. */
 function script(chunks: number, per: number, stateEvery = 1): SourceChunk[] {
   return Array.from({ length: chunks }, (_, c) => ({
+    kind: 'rows' as const,
     rows: Array.from({ length: per }, (_, i) => ({ id: c * per + i, v: `c${c}` })),
     ...((c + 1) % stateEvery === 0 || c === chunks - 1 ? { state: { next: c + 1 } } : {}),
   }));
@@ -178,9 +179,9 @@ describe('runSync', () => {
     const path = mkdtempSync(join(tmpdir(), 'cf-run-'));
     const checkpoints = new FileCheckpointStore(mkdtempSync(join(tmpdir(), 'cf-cp-')));
     const source = new ScriptedSource([
-      { rows: [], state: { next: 1 } },
-      { rows: [{ id: 1, v: 'x' }], state: { next: 2 } },
-      { rows: [], state: { next: 3 } },
+      { kind: 'rows', rows: [], state: { next: 1 } },
+      { kind: 'rows', rows: [{ id: 1, v: 'x' }], state: { next: 2 } },
+      { kind: 'rows', rows: [], state: { next: 3 } },
     ]);
     const summary = await run(path, source, checkpoints);
     expect(summary.batches).toBe(1);
@@ -198,10 +199,10 @@ describe('runSync', () => {
       columns: async () => [],
       close: async () => {},
       async *read() {
-        yield { rows: [{ id: 1, v: 'a' }], state: { next: 1 } };
+        yield { kind: 'rows', rows: [{ id: 1, v: 'a' }], state: { next: 1 } };
         await new Promise((r) => setTimeout(r, 400));
         committedBeforeSecondChunk.push((await ids(path)).length);
-        yield { rows: [{ id: 2, v: 'b' }], state: { next: 2 } };
+        yield { kind: 'rows', rows: [{ id: 2, v: 'b' }], state: { next: 2 } };
       },
     };
     const summary = await run(path, source, checkpoints, { flushIntervalMs: 100 });

@@ -598,7 +598,7 @@ describe('MysqlSource: incremental', () => {
         () => source.read(ref, { strategy: 'incremental', cursor: 'updated_at' }, { cursor: 'x', key: [] }),
         /key has 1 columns/,
       );
-      expect(() => source.read(ref, { strategy: 'cdc', publication: 'p', slot: 's' }, undefined)).toThrow(
+      expect(() => source.read(ref, { strategy: 'log' }, undefined)).toThrow(
         /cdc on MySQL\/MariaDB is not supported yet: use incremental/,
       );
     } finally {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Row } from '../../src/lake/stage.js';
-import type { EntityRef, ReadMode, SourceChunk, SourceState } from '../../src/sources/source.js';
-import { dropReplication, PostgresCdcReader } from '../../src/sources/postgres/cdc/index.js';
+import type { Row } from '../../src/records/record.js';
+import type { EntityRef, SourceChunk, SourceState } from '../../src/sources/source.js';
+import { dropReplication, PostgresCdcReader, type PostgresCdcSettings } from '../../src/sources/postgres/cdc/index.js';
 
 // CDC of a range-partitioned table (relkind 'p') on the PostgreSQL at PG_URL (wal_level=logical, 13+):
 // the publication publishes via the partition root, so every partition's changes arrive under the
@@ -41,7 +41,7 @@ interface Fixture {
   readonly slot: string;
   readonly publication: string;
   readonly entity: EntityRef;
-  readonly mode: Extract<ReadMode, { strategy: 'cdc' }>;
+  readonly mode: PostgresCdcSettings;
 }
 
 /** `payments` partitioned by range of paid_at into three quarters of 2024, in a schema of its own. */
@@ -75,7 +75,7 @@ async function partitioned(): Promise<Fixture> {
     slot,
     publication,
     entity: { name: parent, fields: ['id', 'paid_at', 'amount', 'note'], primaryKey: ['id', 'paid_at'] },
-    mode: { strategy: 'cdc', publication, slot, heartbeatSeconds: 1 },
+    mode: { publication, slot, heartbeatSeconds: 1 },
   };
 }
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Row } from '../../src/lake/stage.js';
+import type { Row } from '../../src/records/record.js';
 import type { SourceState } from '../../src/sources/source.js';
 import { dropReplication, parseLsn, PostgresCdcReader } from '../../src/sources/postgres/cdc/index.js';
 
@@ -78,7 +78,7 @@ describe('PostgresCdcReader across a PostgreSQL restart', () => {
       reconnectMaxDelayMs: 1_000,
     });
     const entity = { name: table, fields: ['id', 'batch'], primaryKey: ['id'] };
-    const mode = { strategy: 'cdc' as const, publication, slot, heartbeatSeconds: 1 };
+    const mode = { publication, slot, heartbeatSeconds: 1 };
 
     try {
       // The consumer: a chunk with a state is a lake commit of everything since the previous state, then
@@ -225,7 +225,7 @@ describe('PostgresCdcReader across a crash in the middle of a big transaction', 
     });
     const entity = { name: table, fields: ['id'], primaryKey: ['id'] };
     try {
-      const chunks = reader.read(entity, { strategy: 'cdc', publication, slot, heartbeatSeconds: 1 }, undefined);
+      const chunks = reader.read(entity, { publication, slot, heartbeatSeconds: 1 }, undefined);
       const iterator = chunks[Symbol.asyncIterator]();
       const snapshot = await iterator.next();
       await reader.acknowledge(snapshot.value!.state!);

@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeError } from '../../src/errors.js';
-import type { Row } from '../../src/lake/stage.js';
-import type { EntityRef, ReadMode, SourceChunk, SourceState } from '../../src/sources/source.js';
+import type { Row } from '../../src/records/record.js';
+import type { EntityRef, SourceChunk, SourceState } from '../../src/sources/source.js';
 import { testCaFile } from './tls-fixtures.js';
 import {
   dropReplication,
   parseLsn,
   PostgresCdcReader,
   type PostgresCdcOptions,
+  type PostgresCdcSettings,
 } from '../../src/sources/postgres/cdc/index.js';
 
 // PostgreSQL from scripts/services.sh (wal_level=logical); `npm test` exports PG_URL from .services/env.
@@ -50,7 +51,7 @@ interface Fixture {
   readonly slot: string;
   readonly publication: string;
   readonly entity: EntityRef;
-  readonly mode: Extract<ReadMode, { strategy: 'cdc' }>;
+  readonly mode: PostgresCdcSettings;
 }
 
 /** A table with a unique name, its slot and publication names, dropped after the test. */
@@ -78,7 +79,7 @@ async function fixture(
     slot,
     publication,
     entity: { name: table, fields: fields ?? all, primaryKey: ['id'] },
-    mode: { strategy: 'cdc', publication, slot, heartbeatSeconds: 1 },
+    mode: { publication, slot, heartbeatSeconds: 1 },
   };
 }
 
@@ -223,6 +224,8 @@ describe('PostgresCdcReader', () => {
     });
     expect(changes[2]).toEqual({ id: '2', _op: 'd' }); // REPLICA IDENTITY DEFAULT: the key
     expect(changes[4]).toMatchObject({ id: '5', name: 'cinq', _op: 'u' });
+    // Snapshot and changes alike are chunks of records, marked as such.
+    expect(puller.chunks.map((c) => c.kind)).toEqual(puller.chunks.map(() => 'rows'));
     // States increase and come only at transaction ends.
     const lsns = puller.chunks.filter((c) => c.state).map((c) => parseLsn(c.state!.lsn));
     expect([...lsns].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(lsns);
@@ -305,6 +308,18 @@ describe('PostgresCdcReader', () => {
       ['c', '3'],
     ]);
     await second.close();
+
+    // A start position given with the settings, and no saved state, resumes the same way.
+    const positioned = reader();
+    const fromPosition = new Puller(
+      positioned.read(f.entity, { ...f.mode, stopWhenCaughtUp: true, position: stateA }, undefined),
+    );
+    await fromPosition.drain();
+    expect(fromPosition.rows.map((r) => [r._op, r.id])).toEqual([
+      ['c', '2'],
+      ['c', '3'],
+    ]);
+    await positioned.close();
 
     // Resume from B's state while the slot only confirmed A: the server sends B again, the reader skips it.
     const third = reader();

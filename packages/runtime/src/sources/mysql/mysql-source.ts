@@ -96,7 +96,7 @@ export class MysqlSource implements Source {
     state: SourceState | undefined,
     signal?: AbortSignal,
   ): AsyncIterable<SourceChunk> {
-    if (mode.strategy === 'log' || mode.strategy === 'cdc') {
+    if (mode.strategy === 'log') {
       throw new RuntimeError(
         'config',
         `entity "${entity.name}": cdc on MySQL/MariaDB is not supported yet: use incremental with a cursor column (an updated_at, or an auto-increment id for append-only tables) and writeMode merge, or full_refresh`,

@@ -6,18 +6,9 @@ import { startCopyOut } from './copy-out.js';
 import { RuntimeError } from '../../errors.js';
 import { newRecord } from '../../records/record.js';
 import type { Row } from '../../records/record.js';
-import type {
-  EntityRef,
-  ColumnarRows,
-  ReadMode,
-  Source,
-  SourceChunk,
-  SourceColumn,
-  PostgresCdcMode,
-  SourceState,
-} from '../source.js';
+import type { EntityRef, ColumnarRows, ReadMode, Source, SourceChunk, SourceColumn, SourceState } from '../source.js';
 import { replicationOf, type PostgresOptions } from './postgres-options.js';
-import { PostgresCdcReader } from './cdc/index.js';
+import { PostgresCdcReader, type PostgresCdcSettings } from './cdc/index.js';
 import { connectPostgres, pgError, quoteIdent } from './postgres-connection.js';
 import {
   converterFor,
@@ -123,17 +114,15 @@ export class PostgresSource implements Source {
       case 'log': {
         // Logical replication has its own connection and protocol: the CDC reader owns them.
         const { publication, slot } = replicationOf(this.#options, entity);
-        const cdc: PostgresCdcMode = {
-          strategy: 'cdc',
+        const settings: PostgresCdcSettings = {
           publication,
           slot,
           heartbeatSeconds: this.#options.heartbeatSeconds ?? 10,
           ...(mode.stopWhenCaughtUp === true ? { stopWhenCaughtUp: true } : {}),
+          ...(mode.position !== undefined ? { position: mode.position } : {}),
         };
-        return this.cdcReader().read(entity, cdc, state ?? mode.position, signal);
+        return this.cdcReader().read(entity, settings, state, signal);
       }
-      case 'cdc':
-        return this.cdcReader().read(entity, mode, state, signal);
     }
   }
 

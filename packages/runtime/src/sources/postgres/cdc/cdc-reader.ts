@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { RuntimeError } from '../../../errors.js';
-import { newRecord } from '../../../lake/record.js';
-import type { Row } from '../../../lake/stage.js';
-import type { EntityRef, ReadMode, SourceChunk, SourceState } from '../../source.js';
+import { newRecord, type Row } from '../../../records/record.js';
+import type { EntityRef, SourceChunk, SourceState } from '../../source.js';
 import { copyTextChunks } from '../copy-chunks.js';
 import { startCopyOut } from '../copy-out.js';
 import { connectPostgres, pgError, quoteIdent } from '../postgres-connection.js';
 import { rawTextPgTypes } from '../postgres-values.js';
-import type { PostgresCdcOptions } from './cdc-options.js';
+import type { PostgresCdcOptions, PostgresCdcSettings } from './cdc-options.js';
 import { setField, type MutableRow } from './cdc-rows.js';
 import { CdcSession } from './cdc-session.js';
 import { cdcState, savedLsn } from './cdc-state.js';
@@ -22,8 +21,6 @@ import { advanceSlot, connectReplication, createSlotWithSnapshot, dropSlot, slot
  * The CDC reader: set-up (publication, slot, replica identity checks), the initial snapshot, streaming
  * through a CdcSession, and acknowledgement of what the lake committed. How it works: README.md.
  */
-
-type CdcMode = Extract<ReadMode, { strategy: 'cdc' }>;
 
 /**
  * Reads one table's changes through a logical replication slot (see README.md beside this file). One read at a
@@ -55,15 +52,14 @@ export class PostgresCdcReader {
     }
   }
 
+  /** Reads from `state`, else from `settings.position`, else from a new snapshot. */
   read(
     entity: EntityRef,
-    mode: ReadMode,
+    settings: PostgresCdcSettings,
     state: SourceState | undefined,
     signal?: AbortSignal,
   ): AsyncIterable<SourceChunk> {
-    if (mode.strategy !== 'cdc')
-      throw new RuntimeError('config', `postgres cdc: the CDC reader reads strategy cdc, not ${mode.strategy}`);
-    return this.run(entity, mode, state, signal);
+    return this.run(entity, settings, state ?? settings.position, signal);
   }
 
   /** Confirms `state.lsn` to the slot: the lake committed everything up to it. Never confirms more. */
@@ -115,7 +111,7 @@ export class PostgresCdcReader {
 
   private async *run(
     entity: EntityRef,
-    mode: CdcMode,
+    settings: PostgresCdcSettings,
     state: SourceState | undefined,
     signal: AbortSignal | undefined,
   ): AsyncGenerator<SourceChunk> {
@@ -123,9 +119,9 @@ export class PostgresCdcReader {
     if (this.reading) throw new RuntimeError('internal', 'postgres cdc: one read at a time per reader');
     this.reading = true;
     try {
-      const slot = validateReplicationName('slot', mode.slot);
-      const publication = validateReplicationName('publication', mode.publication);
-      const heartbeatSeconds = mode.heartbeatSeconds ?? 10;
+      const slot = validateReplicationName('slot', settings.slot);
+      const publication = validateReplicationName('publication', settings.publication);
+      const heartbeatSeconds = settings.heartbeatSeconds ?? 10;
       if (!(heartbeatSeconds > 0))
         throw new RuntimeError('config', `postgres cdc: heartbeatSeconds must be positive, not ${heartbeatSeconds}`);
       // A previous read's connection (kept for its acknowledgements) gives the slot up first.
@@ -162,7 +158,7 @@ export class PostgresCdcReader {
           applicationName: this.applicationName,
           chunkRows: this.chunkRows,
           heartbeatMs: heartbeatSeconds * 1000,
-          stopWhenCaughtUp: mode.stopWhenCaughtUp === true,
+          stopWhenCaughtUp: settings.stopWhenCaughtUp === true,
           admin: () => this.admin(),
         },
         resume,
@@ -281,12 +277,12 @@ export class PostgresCdcReader {
         let finished = false;
         for await (const chunk of copyTextChunks(copy.blocks(signal), build)) {
           if (!chunk.last) {
-            yield { rows: chunk.rows };
+            yield { kind: 'rows', rows: chunk.rows };
             continue;
           }
           await reader.query('COMMIT');
           finished = true;
-          yield { rows: chunk.rows, state: cdcState(consistentPoint) };
+          yield { kind: 'rows', rows: chunk.rows, state: cdcState(consistentPoint) };
         }
         if (!finished) return undefined;
         return consistentPoint;

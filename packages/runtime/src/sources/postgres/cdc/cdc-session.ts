@@ -323,12 +323,12 @@ export class CdcSession implements DecoderSink {
           if (block.lsn !== undefined) {
             this.handedOpen = undefined;
             if (block.lsn > this.handedUpTo) this.handedUpTo = block.lsn;
-            yield { rows: block.rows, state: cdcState(block.lsn) };
+            yield { kind: 'rows', rows: block.rows, state: cdcState(block.lsn) };
           } else {
             const finalLsn = block.partialOf!;
             const before = this.handedOpen?.finalLsn === finalLsn ? this.handedOpen.rows : 0;
             this.handedOpen = { finalLsn, rows: before + block.rows.length };
-            yield { rows: block.rows };
+            yield { kind: 'rows', rows: block.rows };
           }
           // The consumer may have taken long: idleness counts from now.
           this.lastMessageAt = Date.now();

@@ -1,4 +1,4 @@
-import type { Row } from '../../../lake/stage.js';
+import type { Row } from '../../../records/record.js';
 
 /** Rows handed over together; `lsn` when they end a transaction, `partialOf` when they are part of an open one. */
 export interface Block {

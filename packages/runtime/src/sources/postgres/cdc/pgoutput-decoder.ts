@@ -1,5 +1,5 @@
 import { RuntimeError } from '../../../errors.js';
-import { newRecord } from '../../../lake/record.js';
+import { newRecord } from '../../../records/record.js';
 import { converterForOid, type TextConverter } from '../postgres-values.js';
 import { setField, type MutableRow } from './cdc-rows.js';
 import type { TableShape } from './cdc-table.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Row } from '../../../lake/stage.js';
+import type { Row } from '../../../records/record.js';
 import { pgError, quoteIdent } from '../postgres-connection.js';
 import { rawTextPgTypes } from '../postgres-values.js';
 import { setField, type MutableRow } from './cdc-rows.js';
