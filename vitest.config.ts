@@ -18,6 +18,9 @@ export default defineConfig({
       '@connector-factory/runtime/postgres-types': fileURLToPath(
         new URL('./packages/runtime/src/sources/postgres/postgres-values.ts', import.meta.url),
       ),
+      '@connector-factory/runtime/source-kinds': fileURLToPath(
+        new URL('./packages/runtime/src/sources/registry.ts', import.meta.url),
+      ),
       '@connector-factory/runtime/node-flags': fileURLToPath(
         new URL('./packages/runtime/src/connector/node-flags.ts', import.meta.url),
       ),
