@@ -58,8 +58,13 @@ function metricValue(text: string, name: string): number | undefined {
  * Delta table, merged on id), deploys it with an in-process local supervisor, keeps changing the orders
  * and prints the lake catching up, the connector's health and its metrics until the signal aborts;
  * then stops the connector, the change stream and the database, and marks the deployment stopped.
+ * Stopped before the connector is deployed (Ctrl-C or --duration during `create`), it ends the same way,
+ * with no summary: what `create` was doing when stopped is not an error.
  */
-export async function runDemo(options: DemoOptions, context: Omit<DeployContext, 'target'>): Promise<CreateSummary> {
+export async function runDemo(
+  options: DemoOptions,
+  context: Omit<DeployContext, 'target'>,
+): Promise<CreateSummary | undefined> {
   const { print } = options;
   const lake = resolve(options.lake ?? 'lake');
   print('starting an embedded PostgreSQL 17 with a sample orders table …');
@@ -92,7 +97,11 @@ export async function runDemo(options: DemoOptions, context: Omit<DeployContext,
         ...(options.progress ? { progress: options.progress } : {}),
       },
       { ...context, target: supervisor },
-    );
+    ).catch((error: unknown) => {
+      if (options.signal.aborted) return undefined;
+      throw error;
+    });
+    if (summary === undefined) return undefined;
     options.onDeployed?.(summary);
     print(`deployed ${summary.connectorId} as ${summary.deploymentId}`);
     print(`  health   ${summary.healthUrl}`);
