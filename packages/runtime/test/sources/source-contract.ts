@@ -342,8 +342,11 @@ export function sourceContract(options: SourceContractOptions): void {
       );
       expect(error).toBeInstanceOf(RuntimeError);
       const e = error as RuntimeError;
-      // One clear line: a configuration problem, the server's refusal, the URL with its password masked.
-      expect(e.code).toBe('config');
+      // One clear line: the source refused the credentials (no retry helps), the server's refusal with its
+      // SQLSTATE, the URL with its password masked.
+      expect(e.code).toBe('source_auth');
+      expect(e.retryable).toBe(false);
+      expect(e.data.sqlstate).toMatch(/^28/);
       expect(e.message).toMatch(options.wrongPassword);
       expect(e.message).toContain(':***@');
       for (const text of [

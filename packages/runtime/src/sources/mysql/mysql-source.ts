@@ -29,6 +29,7 @@ import {
   type MysqlColumn,
   type StateValue,
 } from './mysql-values.js';
+import { classifyMysqlError } from './mysql-errors.js';
 import type { MysqlOptions } from './mysql-options.js';
 
 /**
@@ -596,31 +597,22 @@ export class MysqlSource implements Source {
   }
 
   #error(action: string, error: unknown): RuntimeError {
-    const err = error as { message?: unknown; code?: unknown };
-    const code = typeof err.code === 'string' ? err.code : undefined;
-    let message = typeof err.message === 'string' && err.message !== '' ? err.message : String(error);
-    if (this.#password.length >= 4) message = message.split(this.#password).join('***');
-    const kind = code !== undefined && CONFIG_ERRORS.has(code) ? 'config' : 'internal';
-    return new RuntimeError(kind, `MySQL ${this.#url}: ${action}: ${message}${code ? ` (${code})` : ''}`, {
+    if (error instanceof RuntimeError) return error;
+    const { code: kind, sqlstate, driverCode: code } = classifyMysqlError(error);
+    let message = (error as { message?: unknown })?.message;
+    if (typeof message !== 'string' || message === '') {
+      message =
+        error instanceof AggregateError
+          ? error.errors.map((inner: unknown) => (inner instanceof Error ? inner.message : String(inner))).join('; ')
+          : String(error);
+    }
+    if (this.#password.length >= 4) message = (message as string).split(this.#password).join('***');
+    return new RuntimeError(kind, `MySQL ${this.#url}: ${action}: ${message as string}${code ? ` (${code})` : ''}`, {
       cause: error,
+      data: sqlstate !== undefined ? { sqlstate } : {},
     });
   }
 }
-
-/** Server errors that mean the manifest, the credentials or the grants need fixing. */
-const CONFIG_ERRORS = new Set([
-  'ER_ACCESS_DENIED_ERROR',
-  'ER_ACCESS_DENIED_NO_PASSWORD_ERROR',
-  'ER_DBACCESS_DENIED_ERROR',
-  'ER_TABLEACCESS_DENIED_ERROR',
-  'ER_COLUMNACCESS_DENIED_ERROR',
-  'ER_SPECIFIC_ACCESS_DENIED_ERROR',
-  'ER_BAD_DB_ERROR',
-  'ER_NO_SUCH_TABLE',
-  'ER_BAD_FIELD_ERROR',
-  'ENOTFOUND',
-  'HANDSHAKE_NO_SSL_SUPPORT',
-]);
 
 /** How long the server waits on a paused stream (the lake writer busy with a chunk) before dropping it. */
 const NET_WRITE_TIMEOUT_SECONDS = 3600;

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { ClientConfig, CustomTypesConfig } from 'pg';
 import { RuntimeError } from '../../errors.js';
 import { redactUrl } from '../env.js';
+import { classifyPostgresError } from './postgres-errors.js';
 import type { SqlConnectionOptions } from '../source.js';
 import { canonicalPgTypes } from './postgres-values.js';
 
@@ -98,24 +99,26 @@ export async function pgClientConfig(
   };
 }
 
-/** SQLSTATEs that mean the configuration (credentials, database, grants, names) is wrong. */
-const CONFIG_SQLSTATES = new Set(['28P01', '28000', '3D000', '42501', '42P01', '42703', '3F000', '42704']);
-
-/** A pg or network error as a RuntimeError that names the server by its redacted URL, never the password. */
+/**
+ * A pg or network error as a RuntimeError that names the server by its redacted URL, never the password;
+ * its code comes from `classifyPostgresError` (source_auth, source_permission, source_unavailable, config
+ * for a missing database/table/column, else internal) and its data carries the SQLSTATE.
+ */
 export function pgError(error: unknown, url: string, doing: string): RuntimeError {
   if (error instanceof RuntimeError) return error;
-  const err = error as { code?: unknown; message?: unknown };
-  const code = typeof err.code === 'string' ? err.code : undefined;
-  let message = typeof err.message === 'string' ? err.message : String(error);
+  const { code: kind, sqlstate, driverCode: code } = classifyPostgresError(error);
+  let message = typeof (error as { message?: unknown })?.message === 'string' ? (error as Error).message : '';
+  if (message === '' && error instanceof AggregateError)
+    message = error.errors.map((inner: unknown) => (inner instanceof Error ? inner.message : String(inner))).join('; ');
+  if (message === '') message = String(error);
   // pg messages do not carry the password, but be sure: a message must never echo the URL's secrets.
   message = message.split(url).join(redactUrl(url));
   const password = passwordOf(url);
   if (password !== undefined && password.length > 0) message = message.split(password).join('***');
-  const kind = code !== undefined && (CONFIG_SQLSTATES.has(code) || code.startsWith('28')) ? 'config' : 'internal';
   const hint =
-    code === '28P01' || code === '28000'
+    kind === 'source_auth'
       ? ' (check the user and password the connection URL takes from the environment)'
-      : code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT'
+      : kind === 'source_unavailable'
         ? ' (is the server running and reachable?)'
         : '';
   return new RuntimeError(
@@ -123,6 +126,7 @@ export function pgError(error: unknown, url: string, doing: string): RuntimeErro
     `postgres ${redactUrl(url)}: ${doing}: ${message}${code !== undefined ? ` [${code}]` : ''}${hint}`,
     {
       cause: code !== undefined ? { code } : undefined,
+      data: sqlstate !== undefined ? { sqlstate } : {},
     },
   );
 }

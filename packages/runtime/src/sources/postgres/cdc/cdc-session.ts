@@ -164,7 +164,7 @@ export class CdcSession implements DecoderSink {
       this.notify();
     },
     closed: (error) => {
-      this.disconnected = error ?? new Error('the replication connection closed');
+      this.disconnected = error ?? new RuntimeError('source_unavailable', 'the replication connection closed');
       this.onDisconnect();
       this.notify();
     },
@@ -216,10 +216,12 @@ export class CdcSession implements DecoderSink {
       if (signal?.aborted || this.ended) return false;
       if (!first || this.consecutiveFailures > 0) {
         if (this.consecutiveFailures >= attempts) {
+          // Every failure was a transient one (others are thrown at once): the server is still away.
+          const sqlstate = lastError instanceof RuntimeError ? lastError.data.sqlstate : undefined;
           throw new RuntimeError(
-            'internal',
+            'source_unavailable',
             `postgres cdc: the replication connection to ${redactUrl(options.url)} (slot ${this.settings.slot}) failed ${this.consecutiveFailures} times in a row; last error: ${(lastError as Error)?.message ?? String(lastError)}`,
-            { cause: lastError },
+            { cause: lastError, ...(sqlstate !== undefined ? { data: { sqlstate } } : {}) },
           );
         }
         await sleep(Math.min(initial * 2 ** this.consecutiveFailures, max), signal);

@@ -1,5 +1,6 @@
 import { RuntimeError } from '../../../errors.js';
 import { sleep } from '../../../sleep.js';
+import { classifyPostgresError } from '../postgres-errors.js';
 
 /**
  * Which failures of the CDC reader are worth another attempt, and the one retry loop that acts on them.
@@ -7,28 +8,6 @@ import { sleep } from '../../../sleep.js';
  * briefly "in use" while the walsender of a connection that just closed has not exited yet. Both pass
  * with time; anything else (permissions, a missing table, a malformed stream) does not.
  */
-
-/** SQLSTATEs and socket errors worth a reconnection: the server is restarting, overloaded or unreachable. */
-const TRANSIENT_CODES = new Set([
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now (starting up, shutting down, in recovery)
-  '57P05', // idle_session_timeout
-  '53300', // too_many_connections
-  '55006', // object_in_use: the slot is still held by a walsender that has not exited yet
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-]);
 
 /** object_in_use: a replication slot is held by another (possibly exiting) walsender. */
 const SLOT_IN_USE = '55006';
@@ -40,14 +19,12 @@ export function errorCode(error: unknown): string | undefined {
   return typeof err?.code === 'string' ? err.code : undefined;
 }
 
-/** A failure that passes with time: the server restarting or unreachable, or a slot not released yet. */
+/**
+ * A failure that passes with time: whatever `classifyPostgresError` calls source_unavailable (the server
+ * restarting, overloaded or unreachable, the connection dropped), or a slot not released yet.
+ */
 export function isTransient(error: unknown): boolean {
-  const code = errorCode(error);
-  if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
-  const message = String((error as { message?: unknown })?.message ?? error);
-  return /connection terminated|terminating connection|server closed the connection|socket hang up|timeout expired|connection ended|not queryable|ended replication/i.test(
-    message,
-  );
+  return classifyPostgresError(error).code === 'source_unavailable' || isSlotInUse(error);
 }
 
 /** The slot is held by a walsender (SQLSTATE 55006): ours that has not exited yet, or another reader's. */

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { SqlConnectionOptions } from '../../source.js';
 import { quoteIdent } from '../postgres-connection.js';
+import { RuntimeError } from '../../../errors.js';
 import { formatLsn } from './lsn.js';
 import { connectReplication } from './slots.js';
 
@@ -97,10 +98,10 @@ export class WalConnection {
         }
       });
       this.client.on('error', (error) => finish(error));
-      this.client.on('end', () => finish(new Error('the replication connection ended')));
+      this.client.on('end', () => finish(new RuntimeError('source_unavailable', 'the replication connection ended')));
       const sql = `START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsn(start)} (proto_version '1', publication_names '${publication}')`;
       this.client.query(sql).then(
-        () => finish(new Error('the server ended replication')),
+        () => finish(new RuntimeError('source_unavailable', 'the server ended replication')),
         (error: unknown) => finish(error),
       );
     });
