@@ -9,29 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorManifest } from '@connector-factory/ir';
-import { requirePgUrl, sql, until } from '../support/live-postgres.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { resolveActor } from '../../src/cars/actor.js';
-import { Cars } from '../../src/cars/cars.js';
-import { parsePolicy } from '../../src/cars/policy.js';
+import { openFactoryContext } from '../support/factory-context.js';
+import { untilLakeRows } from '../support/lake-rows.js';
+import { requirePgUrl, sql } from '../support/live-postgres.js';
 import type { DeployContext } from '../../src/agents/deploy/deploy.js';
-import { LocalSupervisor } from '../../src/agents/deploy/local/local-supervisor.js';
 import { undeployConnector } from '../../src/agents/deploy/undeploy.js';
 import { probeHealth } from '../../src/agents/deploy/wait-for-healthy.js';
 import { createConnector } from '../../src/orchestrator/create-connector.js';
 import { loadProviderRegistry } from '../../src/registry/provider-registry.js';
-import { dropConnectorReplication, lakeRowCount } from '../../src/runtime.js';
-import { openStateStore } from '../../src/store/open-state-store.js';
-import type { StateStore } from '../../src/store/state-store.js';
+import { dropConnectorReplication } from '../../src/runtime.js';
 
 requirePgUrl();
 const TABLE = `part_pay_${randomBytes(3).toString('hex')}`;
-const POLICY = `roles:\n  ops: operator\ndefaultRole: viewer\n`;
 
 describe('CDC of a partitioned table, deployed', () => {
   let work: string;
-  let store: StateStore;
-  let supervisor: LocalSupervisor;
+  let factory: Awaited<ReturnType<typeof openFactoryContext>>;
   let context: DeployContext;
   const env = { ...process.env };
 
@@ -49,23 +42,12 @@ describe('CDC of a partitioned table, deployed', () => {
       await sql(`CREATE TABLE ${TABLE}_${name} PARTITION OF ${TABLE} FOR VALUES FROM ('${from}') TO ('${to}')`);
     }
     await sql(`INSERT INTO ${TABLE} SELECT g, DATE '2024-01-01' + (g % 270), g * 1.5 FROM generate_series(1, 300) g`);
-    store = await openStateStore(join(work, 'state.db'));
-    const policy = parsePolicy(POLICY, join(work, 'policy.yaml'));
-    const audit = new AuditLog(store);
-    supervisor = new LocalSupervisor({ home: work, restart: { initialMs: 200, maxMs: 2000, resetAfterMs: 60_000 } });
-    context = {
-      store,
-      target: supervisor,
-      cars: new Cars(store, policy, audit),
-      audit,
-      actor: resolveActor({ flag: 'ops', policy }),
-      home: work,
-    };
+    factory = await openFactoryContext(work, { restart: { initialMs: 200, maxMs: 2000, resetAfterMs: 60_000 } });
+    context = factory.context;
   }, 120_000);
 
   afterAll(async () => {
-    await supervisor?.close();
-    await store?.close();
+    await factory?.close();
     await sql(`DROP TABLE IF EXISTS ${TABLE}, ${TABLE}_q4 CASCADE`).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
   });
@@ -88,16 +70,12 @@ describe('CDC of a partitioned table, deployed', () => {
     try {
       expect(manifest.schema.updateStrategy).toBe('cdc');
       expect(await probeHealth(created.healthUrl)).toBeUndefined();
-      await until('the rows of every partition in the lake', async () =>
-        (await lakeRowCount(created.lakeTablePath, 'delta')) === 300 ? true : undefined,
-      );
+      await untilLakeRows('the rows of every partition in the lake', created.lakeTablePath, 300);
       await sql(`CREATE TABLE ${TABLE}_q4 (LIKE ${TABLE} INCLUDING ALL)`);
       await sql(`ALTER TABLE ${TABLE} ATTACH PARTITION ${TABLE}_q4 FOR VALUES FROM ('2024-10-01') TO ('2025-01-01')`);
       await sql(`INSERT INTO ${TABLE} SELECT g, DATE '2024-10-01' + (g % 90), g FROM generate_series(301, 340) g`);
       await sql(`DELETE FROM ${TABLE} WHERE id <= 10`);
-      await until('the changes in the lake', async () =>
-        (await lakeRowCount(created.lakeTablePath, 'delta')) === 330 ? true : undefined,
-      );
+      await untilLakeRows('the changes in the lake', created.lakeTablePath, 330);
     } finally {
       await undeployConnector(created.connectorId, context, { environment: 'dev' }).catch(() => undefined);
       await dropConnectorReplication(manifest, env).catch(() => undefined);

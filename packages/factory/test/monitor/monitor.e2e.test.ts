@@ -10,22 +10,19 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openFactoryContext } from '../support/factory-context.js';
 import { requirePgUrl, sql, until } from '../support/live-postgres.js';
 import { validateManifest } from '@connector-factory/ir';
-import { AuditLog } from '../../src/audit/audit-log.js';
 import { resolveActor, type Actor } from '../../src/cars/actor.js';
-import { Cars } from '../../src/cars/cars.js';
-import { parsePolicy } from '../../src/cars/policy.js';
 import { CertificationWorkflow } from '../../src/agents/certification/certification.js';
 import type { DeployContext } from '../../src/agents/deploy/deploy.js';
-import { LocalSupervisor } from '../../src/agents/deploy/local/local-supervisor.js';
+import type { LocalSupervisor } from '../../src/agents/deploy/local/local-supervisor.js';
 import { resumeDeployment } from '../../src/agents/deploy/resume.js';
 import type { AlertEvent } from '../../src/agents/monitor/alert-sinks.js';
 import { lineSink, webhookSink } from '../../src/agents/monitor/alert-sinks.js';
 import { Monitor, type MonitorOptions } from '../../src/agents/monitor/monitor.js';
 import { createConnector, type CreateSummary } from '../../src/orchestrator/create-connector.js';
 import { loadProviderRegistry } from '../../src/registry/provider-registry.js';
-import { openStateStore } from '../../src/store/open-state-store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 
 const url = requirePgUrl();
@@ -37,6 +34,7 @@ describe('monitor and certification', () => {
   let store: StateStore;
   let supervisor: LocalSupervisor;
   let context: DeployContext;
+  let factory: Awaited<ReturnType<typeof openFactoryContext>>;
   let alice: Actor;
   let created: CreateSummary;
   let receiver: Server;
@@ -90,27 +88,16 @@ describe('monitor and certification', () => {
     target.username = ROLE;
     target.password = 'monitor_pw';
     env.MONITOR_PG_URL = target.toString();
-    store = await openStateStore(join(work, 'state.db'));
-    const policy = parsePolicy(
-      'roles:\n  ops: operator\n  alice: admin\ndefaultRole: viewer\n',
-      join(work, 'policy.yaml'),
-    );
-    alice = resolveActor({ flag: 'alice', policy });
-    const audit = new AuditLog(store);
-    supervisor = new LocalSupervisor({ home: work, restart: { initialMs: 200, maxMs: 1000, resetAfterMs: 60_000 } });
-    context = {
-      store,
-      target: supervisor,
-      cars: new Cars(store, policy, audit),
-      audit,
-      actor: resolveActor({ flag: 'ops', policy }),
-      home: work,
-    };
+    factory = await openFactoryContext(work, {
+      policy: 'roles:\n  ops: operator\n  alice: admin\ndefaultRole: viewer\n',
+      restart: { initialMs: 200, maxMs: 1000, resetAfterMs: 60_000 },
+    });
+    ({ store, supervisor, context } = factory);
+    alice = resolveActor({ flag: 'alice', policy: factory.policy });
   }, 120_000);
 
   afterAll(async () => {
-    await supervisor?.close();
-    await store?.close();
+    await factory?.close();
     await new Promise((resolve) => receiver?.close(resolve));
     await sql(`DROP TABLE IF EXISTS ${TABLE}`).catch(() => undefined);
     await sql(`DROP ROLE IF EXISTS ${ROLE}`).catch(() => undefined);
