@@ -56,6 +56,9 @@ export { mysqlKind, mysqlOptions, type MysqlOptions } from './sources/mysql/inde
 export { postgresKind, postgresOptions, type PostgresOptions } from './sources/postgres/index.js';
 export { expandEnv, redactUrl } from './sources/env.js';
 export { PostgresSource } from './sources/postgres/postgres-source.js';
+export { classifyPostgresError } from './sources/postgres/postgres-errors.js';
+export { classifyMysqlError } from './sources/mysql/mysql-errors.js';
+export type { DriverErrorClass } from './sources/driver-errors.js';
 export { MysqlSource } from './sources/mysql/mysql-source.js';
 export { runSync, type BatchReport, type RowTransformer, type RunOptions, type RunSummary } from './run/run-loop.js';
 export { FileCheckpointStore, type Checkpoint, type CheckpointStore } from './run/checkpoint-store.js';
@@ -74,7 +77,13 @@ export { createLogger, secretValuesFromEnv, type Logger } from './observe/logger
 export { createSource, referencedEnvVars } from './connector/create-source.js';
 export { entityOf, entityRefOf, readModeOf, replicationName, replicationNamesOf } from './connector/read-mode.js';
 export { runConnector, tablePathOf, type ConnectorOptions } from './connector/run-connector.js';
-export { connectorMain, loadManifest } from './connector/connector-main.js';
+export {
+  resolveConnectorConfig,
+  type ConnectorConfig,
+  type ConnectorConfigOverrides,
+  type ConnectorLimits,
+} from './connector/connector-config.js';
+export { CONNECTOR_EXIT, connectorMain, exitStatusOf, loadManifest } from './connector/connector-main.js';
 export { PostgresCdcReader } from './sources/postgres/cdc/index.js';
 export { dropReplication } from './sources/postgres/cdc/index.js';
 export {

@@ -69,7 +69,13 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
       } catch (error) {
         if (isRuntimeError(error)) {
           io.err(`error: ${error.message}`);
-          setExit(error.code === 'config' ? EXIT.invalidInput : EXIT.internal);
+          setExit(
+            error.code === 'config'
+              ? EXIT.invalidInput
+              : error.code.startsWith('source_')
+                ? EXIT.source
+                : EXIT.internal,
+          );
           return;
         }
         throw error;

@@ -13,7 +13,19 @@ const USAGE = `usage: connector [--once] [--entity <name>] [--health-port <port>
   --log-level <level>  debug, info, warn or error (default info); logs are JSON lines on stderr
 
 Credentials come from the environment variables manifest.json references.
-Exit status: 0 ok, 1 configuration or input error, 2 usage error, 3 runtime failure.`;
+Exit status: 0 ok, 1 configuration or input error, 2 usage error, 3 runtime failure,
+6 the source refused or is unreachable (credentials, grants, down).`;
+
+/** Exit statuses of a connector; the same numbers as the connector-factory CLI's. */
+export const CONNECTOR_EXIT = { ok: 0, config: 1, usage: 2, failure: 3, source: 6 } as const;
+
+/** The exit status for a failure: 1 for a configuration error, 6 for a source error, else 3. */
+export function exitStatusOf(error: unknown): number {
+  if (!(error instanceof RuntimeError)) return CONNECTOR_EXIT.failure;
+  if (error.code === 'config') return CONNECTOR_EXIT.config;
+  if (error.code.startsWith('source_')) return CONNECTOR_EXIT.source;
+  return CONNECTOR_EXIT.failure;
+}
 
 /** Loads and validates a manifest file; problems become one config error listing them. */
 export async function loadManifest(path: string): Promise<ConnectorManifest> {
@@ -85,7 +97,7 @@ export async function connectorMain(argv: readonly string[], manifestPath: strin
     if (controller.signal.aborted) return 0;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`error: ${message.split('\n')[0]}\n`);
-    return error instanceof RuntimeError && error.code === 'config' ? 1 : 3;
+    return exitStatusOf(error);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { sleep } from '../sleep.js';
 import { Cron } from 'croner';
 import type { ConnectorManifest } from '@connector-factory/ir';
-import { DEFAULT_MAX_QUARANTINE_SHARE, slug } from '@connector-factory/ir';
+import { DEFAULT_MAX_QUARANTINE_SHARE } from '@connector-factory/ir';
 import { RuntimeError } from '../errors.js';
 import { parseTimestampMicros } from '../lake/conform.js';
 import { isoMicros } from '../lake/spool/row-values.js';
@@ -10,14 +9,14 @@ import { openLakeWriter } from '../lake/open-lake-writer.js';
 import type { Column, TableSchema } from '../lake/table-schema.js';
 import { ConnectorMetricsRecorder } from '../observe/connector-metrics.js';
 import { startHealthServer, type HealthReport } from '../observe/health-server.js';
-import { createLogger, secretValuesFromEnv, type Logger } from '../observe/logger.js';
+import { createLogger, type Logger } from '../observe/logger.js';
 import { FileCheckpointStore } from '../run/checkpoint-store.js';
 import { runSync, type RowTransformer, type RunSummary } from '../run/run-loop.js';
 import { expandEnv } from '../sources/env.js';
 import type { ReadMode, Source } from '../sources/source.js';
-import { ENCRYPTION_KEY_ENV, HASH_KEY_ENV } from '../transform/pii.js';
 import { createTransformer, sourceFieldsFor } from '../transform/transformer.js';
-import { createSource, referencedEnvVars } from './create-source.js';
+import { entityTablePath, resolveConnectorConfig } from './connector-config.js';
+import { createSource } from './create-source.js';
 import { bulkHandoverPossible } from './bulk-handover.js';
 import { entityOf, entityRefOf, readModeOf } from './read-mode.js';
 
@@ -53,9 +52,7 @@ export interface ConnectorOptions {
 
 /** The lake table of an entity: the destination itself for one entity, a sub-folder per entity otherwise. */
 export function tablePathOf(manifest: ConnectorManifest, entity: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = expandEnv(manifest.destination.lakePath, env);
-  if (manifest.schema.entities.length === 1) return base;
-  return `${base.replace(/\/+$/, '')}/${slug(entity) || 'entity'}/`;
+  return entityTablePath(manifest, expandEnv(manifest.destination.lakePath, env), entity);
 }
 
 /** Milliseconds of a cursor value: the allocation-free ISO parser first (this runs per row), then the full one. */
@@ -120,9 +117,14 @@ function observing(
  */
 export async function runConnector(options: ConnectorOptions): Promise<RunSummary | undefined> {
   const { manifest } = options;
-  const env = options.env ?? process.env;
   const entity = entityOf(manifest, options.entity);
-  const secrets = secretValuesFromEnv([...referencedEnvVars(manifest), HASH_KEY_ENV, ENCRYPTION_KEY_ENV], env);
+  // The environment is read here, once: everything below takes the resolved configuration.
+  const config = resolveConnectorConfig(manifest, options.env ?? process.env, {
+    ...(options.batchRows !== undefined ? { batchRows: options.batchRows } : {}),
+    ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
+    ...(options.csvHandover !== undefined ? { csvHandover: options.csvHandover } : {}),
+  });
+  const { secrets } = config;
   const logger: Logger = createLogger({
     connectorId: manifest.id,
     version: manifest.version,
@@ -153,23 +155,19 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
   }
 
   // Operators' knobs: rows per source chunk (a resumable point) and rows per lake batch.
-  const chunkRows = positiveInt(env.CF_CHUNK_ROWS, 'CF_CHUNK_ROWS');
-  const batchRows = options.batchRows ?? positiveInt(env.CF_BATCH_ROWS, 'CF_BATCH_ROWS');
-  const created = createSource(manifest, env, chunkRows !== undefined ? { chunkRows } : {});
+  const { chunkRows, batchRows } = config.limits;
+  const created = createSource(manifest, config.vars, chunkRows !== undefined ? { chunkRows } : {});
   const source = options.wrapSource ? options.wrapSource(created) : created;
   // Rows in bulk (binary or CSV) unless turned off; the manifest and the transformer decide the rest.
-  const bulk =
-    (options.csvHandover ?? true) &&
-    !['off', '0', 'false'].includes((env.CF_CSV_HANDOVER ?? '').toLowerCase()) &&
-    bulkHandoverPossible(manifest);
-  const tablePath = tablePathOf(manifest, entity.name, env);
+  const bulk = config.limits.csvHandover && bulkHandoverPossible(manifest);
+  const tablePath = config.tablePath(entity.name);
   let writer: Awaited<ReturnType<typeof openLakeWriter>> | undefined;
   try {
     await source.check();
     const fields = sourceFieldsFor(manifest, entity.name);
     const ref = entityRefOf(entity, fields);
     const sourceColumns = await source.columns(ref);
-    const transformer = createTransformer(manifest, entity.name, { sourceColumns, env });
+    const transformer = createTransformer(manifest, entity.name, { sourceColumns, keys: config.keys });
     writer = await openLakeWriter({
       lakePath: tablePath,
       format: manifest.destination.format,
@@ -179,9 +177,7 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
       appId: manifest.id,
     });
     ready = true;
-    const checkpoints = new FileCheckpointStore(
-      options.stateDir ?? env.CF_STATE_DIR ?? join(process.cwd(), '.connector-state'),
-    );
+    const checkpoints = new FileCheckpointStore(config.limits.stateDir);
     const cursor = manifest.schema.updateStrategy === 'incremental' ? manifest.schema.incrementalKey : undefined;
     const openWriter = writer;
 
@@ -290,14 +286,24 @@ class EventQueue {
   }
 }
 
-function positiveInt(text: string | undefined, name: string): number | undefined {
-  if (text === undefined || text === '') return undefined;
-  if (!/^[1-9]\d*$/.test(text))
-    throw new RuntimeError('config', `${name} must be a positive whole number, not "${text}"`);
-  return Number(text);
+/**
+ * Codes no restart can fix: the manifest, the credentials or the grants must change first (the
+ * configuration is resolved once, at start). Everything else is worth another attempt: what the source
+ * marks retryable (source_unavailable) first of all, and the lake's and the reader's own failures.
+ */
+const NEEDS_A_CHANGE: ReadonlySet<string> = new Set(['config', 'source_auth', 'source_permission']);
+
+/** Whether a failed continuous sync restarts (with backoff) or ends the connector: by the error's code. */
+function worthRestarting(error: unknown): boolean {
+  if (!(error instanceof RuntimeError)) return true;
+  return error.retryable || !NEEDS_A_CHANGE.has(error.code);
 }
 
-/** Runs syncs on the manifest's schedule until the signal aborts; failures back off and retry. */
+/**
+ * Runs syncs on the manifest's schedule until the signal aborts. A continuous sync that fails restarts
+ * with backoff unless its code says a restart cannot help (`worthRestarting`); a scheduled one is
+ * retried by the next tick or event.
+ */
 async function followSchedule(
   manifest: ConnectorManifest,
   sync: (once: boolean) => Promise<RunSummary>,
@@ -322,7 +328,8 @@ async function followSchedule(
     return last;
   }
   if (schedule.type === 'continuous') {
-    // CDC streams until stopped; a failure (source restart, network) restarts it with backoff.
+    // CDC streams until stopped; a failure (source restart, network) restarts it with backoff, a refusal
+    // (credentials, grants, configuration) ends it.
     let backoff = 1000;
     while (!aborted()) {
       try {
@@ -330,6 +337,7 @@ async function followSchedule(
         backoff = 1000;
       } catch (error) {
         if (aborted()) break;
+        if (!worthRestarting(error)) throw error;
         logger.warn('restarting after failure', { inMs: backoff, error });
         await sleep(backoff, signal);
         backoff = Math.min(backoff * 2, 60_000);

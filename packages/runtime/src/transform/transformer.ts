@@ -23,8 +23,10 @@ export const METADATA_COLUMNS: readonly string[] = [EXTRACTED_AT, CONNECTOR_ID, 
 export interface TransformerOptions {
   /** The source's catalog columns: their number hints (int64, decimal(p,s), …) become physical types. */
   readonly sourceColumns?: readonly SourceColumn[];
-  /** Where the PII keys come from (default process.env). */
+  /** Where the PII keys come from (default process.env), unless `keys` gives them. */
   readonly env?: NodeJS.ProcessEnv;
+  /** The PII keys, loaded already (a connector's resolved configuration): `env` is not read. */
+  readonly keys?: PiiKeys;
   /** The clock for `apply` calls that pass no extraction time (default: the system clock). */
   readonly now?: () => Date;
 }
@@ -178,11 +180,13 @@ export function createTransformer(
   const piiFields = entity.fields.filter((f) => f.pii === true);
   const piiNames = new Set(piiFields.map((f) => f.name));
   checkKeys(manifest, entity, piiNames);
-  const keys = loadKeys(
-    handling,
-    piiFields.map((f) => f.name),
-    options.env ?? process.env,
-  );
+  const keys =
+    options.keys ??
+    loadKeys(
+      handling,
+      piiFields.map((f) => f.name),
+      options.env ?? process.env,
+    );
 
   const hints = new Map<string, string>();
   for (const column of options.sourceColumns ?? []) {
