@@ -21,6 +21,9 @@ export default defineConfig({
       '@connector-factory/runtime/source-kinds': fileURLToPath(
         new URL('./packages/runtime/src/sources/registry.ts', import.meta.url),
       ),
+      '@connector-factory/runtime/source-errors': fileURLToPath(
+        new URL('./packages/runtime/src/sources/source-errors.ts', import.meta.url),
+      ),
       '@connector-factory/runtime/node-flags': fileURLToPath(
         new URL('./packages/runtime/src/connector/node-flags.ts', import.meta.url),
       ),

@@ -1,4 +1,5 @@
 import { connectionStringSecret, credentialValues, redactSecrets } from '@connector-factory/ir';
+import { classifySqlDriverError } from '@connector-factory/runtime/source-errors';
 import { FactoryError } from '../../errors.js';
 import { provideVariableHint } from '../../secrets/secret-store.js';
 
@@ -119,58 +120,6 @@ const USER_ERROR_CODES = new Set([
   'ER_BAD_DB_ERROR',
 ]);
 
-/** The source refused who we are: a wrong user or password. */
-const AUTH_CODES = new Set(['28000', '28P01', 'ER_ACCESS_DENIED_ERROR', 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR']);
-
-/** Connected, but the user may not read what the agent asks for. */
-const PERMISSION_CODES = new Set([
-  '42501',
-  'ER_DBACCESS_DENIED_ERROR',
-  'ER_TABLEACCESS_DENIED_ERROR',
-  'ER_COLUMNACCESS_DENIED_ERROR',
-  'ER_SPECIFIC_ACCESS_DENIED_ERROR',
-]);
-
-/** The source is down, unreachable or not taking connections now: trying again later may work. */
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  // PostgreSQL: starting up or shutting down, too many connections.
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
-  // MySQL/MariaDB
-  'ER_CON_COUNT_ERROR',
-  'PROTOCOL_CONNECTION_LOST',
-]);
-
-/** The driver's code: a PostgreSQL SQLSTATE, a MySQL ER_* name, or a Node network code (also inside an AggregateError). */
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && code !== '') return code;
-  if (error instanceof AggregateError) {
-    for (const inner of error.errors) {
-      const innerCode = codeOf(inner);
-      if (innerCode !== undefined) return innerCode;
-    }
-  }
-  return undefined;
-}
-
-/** The SQLSTATE a driver reported: pg's five-character `code`, mysql2's `sqlState`. */
-function sqlstateOf(error: unknown, code: string | undefined): string | undefined {
-  const sqlState = (error as { sqlState?: unknown } | null)?.sqlState;
-  if (typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState)) return sqlState;
-  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-
 /**
  * A driver error as a FactoryError whose message names what failed and where (redacted) and carries
  * the driver's message with every secret scrubbed. A source that refuses (down, wrong credentials, no
@@ -186,7 +135,8 @@ export function driverError(
   options: { connecting?: boolean } = {},
 ): FactoryError {
   if (error instanceof FactoryError) return error;
-  const code = codeOf(error);
+  // The runtime's source kinds classify their drivers' errors: the same codes for the agent and the connector.
+  const { code: kind, sqlstate, driverCode: code } = classifySqlDriverError(provider, error);
   let message = error instanceof Error ? error.message : String(error);
   // Node reports a refused connection to every address of a host as an AggregateError with no message.
   if (message === '' && error instanceof AggregateError) {
@@ -194,12 +144,9 @@ export function driverError(
   }
   const detail = scrubSecrets(message, url) || (code ?? 'unknown error');
   const text = `${provider}: ${what} failed (${redactConnectionUrl(url)}): ${detail}`;
-  const sqlstate = sqlstateOf(error, code);
   const carried = sqlstate !== undefined ? { sqlstate } : {};
-  if (code !== undefined && AUTH_CODES.has(code)) return new FactoryError('source_auth', text, [], carried);
-  if (code !== undefined && PERMISSION_CODES.has(code)) return new FactoryError('source_permission', text, [], carried);
-  if (code !== undefined && UNAVAILABLE_CODES.has(code))
-    return new FactoryError('source_unavailable', text, [], carried);
+  if (kind === 'source_auth' || kind === 'source_permission' || kind === 'source_unavailable')
+    return new FactoryError(kind, text, [], carried);
   const userError = options.connecting === true || (code !== undefined && USER_ERROR_CODES.has(code));
   return new FactoryError(userError ? 'invalid_input' : 'internal', text);
 }
