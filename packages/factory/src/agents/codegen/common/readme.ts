@@ -152,7 +152,7 @@ export function readmeText(
       'npm start             # follow the schedule in this process',
     ]),
     paragraph(
-      `Flags: ${['--once', '--entity <name>', '--health-port <port>', '--state-dir <dir>', '--log-level <level>', '--help'].map(inlineCode).join(', ')}. Exit status: 0 ok, 1 configuration error, 2 usage error, 3 runtime failure. Logs are JSON lines on stderr.`,
+      `Flags: ${['--once', '--entity <name>', '--health-port <port>', '--state-dir <dir>', '--log-level <level>', '--help'].map(inlineCode).join(', ')}. Exit status: 0 ok, 1 configuration error, 2 usage error, 3 runtime failure, 6 the source refused or is unreachable (credentials, grants, down). Logs are JSON lines on stderr.`,
     ),
     heading(2, 'Tests'),
     paragraph(
