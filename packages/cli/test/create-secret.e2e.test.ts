@@ -5,21 +5,13 @@
  * database, package, builds, logs, audit receipts, lake — holds the password. PG_URL must be set
  * (scripts/services.sh); the test makes its own login role, with its own password, and drops it after.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lakeRowCount } from '@connector-factory/factory';
+import { factoryHome, health, requirePgUrl, sql, until, untilLakeRows } from './support/factory-home.js';
 
-const adminUrl = process.env.PG_URL;
-if (!adminUrl) throw new Error('PG_URL is not set: start the services with scripts/services.sh');
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = join(root, 'packages/cli/bin/connector-factory.js');
-const work = mkdtempSync(join(tmpdir(), 'cf-create-secret-'));
+const adminUrl = requirePgUrl();
 const suffix = randomBytes(4).toString('hex');
 const role = `cf_secret_${suffix}`;
 const table = `secret_orders_${suffix}`;
@@ -34,46 +26,10 @@ const literal = (() => {
 const database = new URL(adminUrl).pathname.slice(1);
 const variable = `POSTGRES_${database.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_CONNECTION_STRING`;
 // Nothing in the environment names the connection: it can only come from the secret store.
-const env: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.endsWith('_CONNECTION_STRING'))),
-  CONNECTOR_FACTORY_CONFIG: join(work, 'config'),
-  CONNECTOR_FACTORY_HOME: join(work, 'home'),
-  CONNECTOR_FACTORY_ACTOR: 'ci',
-};
-
-function cli(args: string[], extra: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, [bin, ...args], {
-    cwd: work,
-    env: { ...env, ...extra },
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-async function sql(text: string) {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
-const health = (healthUrl: string) =>
-  fetch(healthUrl, { signal: AbortSignal.timeout(2000) }).then(
-    (r) => r.status,
-    () => 0,
-  );
-
-const until = async (what: string, check: () => Promise<boolean>, ms = 60_000) => {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-};
+const { work, cli, serve } = factoryHome('cf-create-secret-', {
+  base: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.endsWith('_CONNECTION_STRING'))),
+  config: true,
+});
 
 /** Every file under `dir` whose bytes hold `needle`. */
 function filesHolding(dir: string, needle: string): string[] {
@@ -131,7 +87,7 @@ describe('connector-factory create with a literal connection URL', () => {
     const manifest = JSON.parse(readFileSync(summary.manifestPath!, 'utf8')) as { source: Record<string, unknown> };
     expect(manifest.source.connectionString).toBe(`\${${variable}}`);
     expect(await health(summary.healthUrl!)).toBe(200);
-    await until('rows in the lake', async () => (await lakeRowCount(summary.lakeTablePath!, 'delta')) === 40);
+    await untilLakeRows('rows in the lake', summary.lakeTablePath!, 40);
 
     const listed = JSON.parse(cli(['secrets', 'list', '--json']).stdout) as { name: string }[];
     expect(listed.map((entry) => entry.name)).toEqual([variable]);
@@ -139,15 +95,14 @@ describe('connector-factory create with a literal connection URL', () => {
     // The restored connector reads the URL from the store too: the supervisor's environment lacks it.
     expect(cli(['serve', '--stop']).code).toBe(0);
     expect(await health(summary.healthUrl!)).toBe(0);
-    const serve = spawn(process.execPath, [bin, 'serve'], { cwd: work, env, stdio: 'ignore' });
+    const stopServe = serve();
     try {
       await until('the restored connector', async () => (await health(summary.healthUrl!)) === 200);
       await sql(`INSERT INTO ${table} SELECT g, g FROM generate_series(41, 45) g`);
-      await until('rows after the restore', async () => (await lakeRowCount(summary.lakeTablePath!, 'delta')) === 45);
+      await untilLakeRows('rows after the restore', summary.lakeTablePath!, 45);
       expect(cli(['undeploy', connectorId]).code).toBe(0);
     } finally {
-      serve.kill('SIGTERM');
-      await new Promise((resolve) => serve.once('close', resolve));
+      await stopServe();
     }
 
     // The factory home (state database, builds, logs, audit receipts, the store), the package and the

@@ -3,50 +3,15 @@
  * run by a background supervisor, which `serve --stop` stops and `serve` brings back on the same
  * health URL; `undeploy` stops it for good. PG_URL must be set (scripts/services.sh).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lakeRowCount } from '@connector-factory/factory';
+import { bin, factoryHome, health, requirePgUrl, sql, until, untilLakeRows } from './support/factory-home.js';
 
-const url = process.env.PG_URL;
-if (!url) throw new Error('PG_URL is not set: start the services with scripts/services.sh');
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = join(root, 'packages/cli/bin/connector-factory.js');
-const work = mkdtempSync(join(tmpdir(), 'cf-create-'));
-const env = { ...process.env, CONNECTOR_FACTORY_HOME: join(work, 'home'), CONNECTOR_FACTORY_ACTOR: 'ci' };
-
-function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd: work, env, encoding: 'utf8', timeout: 300_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-async function sql(text: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
-const health = (healthUrl: string) =>
-  fetch(healthUrl, { signal: AbortSignal.timeout(2000) }).then(
-    (r) => r.status,
-    () => 0,
-  );
-
-const until = async (what: string, check: () => Promise<boolean>, ms = 60_000) => {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-};
+const url = requirePgUrl();
+const { work, env, cli: run, serve } = factoryHome('cf-create-');
+const cli = (...args: string[]) => run(args);
 
 describe('connector-factory create --yes --json', () => {
   beforeAll(async () => {
@@ -91,7 +56,7 @@ describe('connector-factory create --yes --json', () => {
     });
     expect(summary.deploymentId).toMatch(/^dep_\d{14}_[0-9a-f]{8}$/);
     expect(await health(summary.healthUrl!)).toBe(200);
-    await until('rows in the lake', async () => (await lakeRowCount(summary.lakeTablePath!, 'delta')) === 250);
+    await untilLakeRows('rows in the lake', summary.lakeTablePath!, 250);
 
     const listed = JSON.parse(cli('deployments', '--json').stdout) as {
       id: string;
@@ -132,17 +97,16 @@ describe('connector-factory create --yes --json', () => {
     // Stopping the supervisor stops the connector; the next `serve` restores it on the same health URL.
     expect(cli('serve', '--stop').code).toBe(0);
     expect(await health(summary.healthUrl!)).toBe(0);
-    const serve = spawn(process.execPath, [bin, 'serve'], { cwd: work, env, stdio: 'ignore' });
+    const stopServe = serve();
     try {
       await until('the restored connector', async () => (await health(summary.healthUrl!)) === 200);
       await sql('INSERT INTO cli_orders SELECT g, g FROM generate_series(251, 260) g');
-      await until('rows after the restore', async () => (await lakeRowCount(summary.lakeTablePath!, 'delta')) === 260);
+      await untilLakeRows('rows after the restore', summary.lakeTablePath!, 260);
       const undeployed = cli('undeploy', 'connector_postgres_cli_orders_v1');
       expect(undeployed.stdout).toContain(`stopped ${summary.deploymentId}`);
       expect(await health(summary.healthUrl!)).toBe(0);
     } finally {
-      serve.kill('SIGTERM');
-      await new Promise((resolve) => serve.once('close', resolve));
+      await stopServe();
     }
   });
 
