@@ -1,39 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Row } from '../../src/records/record.js';
-import type { EntityRef, SourceChunk, SourceState } from '../../src/sources/source.js';
-import { dropReplication, PostgresCdcReader, type PostgresCdcSettings } from '../../src/sources/postgres/cdc/index.js';
+import type { EntityRef } from '../../src/sources/source.js';
+import { dropReplication, type PostgresCdcSettings } from '../../src/sources/postgres/cdc/index.js';
+import { pgUrl, Puller, useCdcHarness } from './cdc-harness.js';
 
 // CDC of a range-partitioned table (relkind 'p') on the PostgreSQL at PG_URL (wal_level=logical, 13+):
 // the publication publishes via the partition root, so every partition's changes arrive under the
 // parent, including partitions attached while streaming, and a detached partition's no longer do.
 // Each test uses its own schema, slot and publication (random suffix) and drops them.
 
-function pgUrl(): string {
-  const url = process.env.PG_URL;
-  if (!url) throw new Error('PG_URL is not set: source .services/env first (see README)');
-  return url;
-}
-
-let admin: pg.Client;
-const cleanups: Array<() => Promise<void>> = [];
-const readers: PostgresCdcReader[] = [];
-
-beforeAll(async () => {
-  admin = new pg.Client({ connectionString: pgUrl() });
-  await admin.connect();
-});
-
-afterEach(async () => {
-  for (const reader of readers.splice(0)) await reader.close().catch(() => undefined);
-  for (const cleanup of cleanups.splice(0).reverse())
-    await cleanup().catch((error: unknown) => console.error('cleanup failed', error));
-});
-
-afterAll(async () => {
-  await admin?.end();
-});
+const cdc = useCdcHarness();
+const reader = () => cdc.reader();
 
 interface Fixture {
   readonly schema: string;
@@ -51,12 +29,12 @@ async function partitioned(): Promise<Fixture> {
   const parent = `${schema}.payments`;
   const slot = `cf_part_slot_${suffix}`;
   const publication = `cf_part_pub_${suffix}`;
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  cleanups.push(async () => {
+  await cdc.admin.query(`CREATE SCHEMA ${schema}`);
+  cdc.cleanup(async () => {
     await dropReplication(pgUrl(), slot, publication);
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await cdc.admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   });
-  await admin.query(
+  await cdc.admin.query(
     `CREATE TABLE ${parent} (id bigint NOT NULL, paid_at date NOT NULL, amount numeric(12,2), note text,
        PRIMARY KEY (id, paid_at)) PARTITION BY RANGE (paid_at)`,
   );
@@ -65,7 +43,7 @@ async function partitioned(): Promise<Fixture> {
     ['q2', '2024-04-01', '2024-07-01'],
     ['q3', '2024-07-01', '2024-10-01'],
   ] as const) {
-    await admin.query(
+    await cdc.admin.query(
       `CREATE TABLE ${schema}.payments_${name} PARTITION OF ${parent} FOR VALUES FROM ('${from}') TO ('${to}')`,
     );
   }
@@ -79,91 +57,44 @@ async function partitioned(): Promise<Fixture> {
   };
 }
 
-function reader(): PostgresCdcReader {
-  const r = new PostgresCdcReader({ url: pgUrl() });
-  readers.push(r);
-  return r;
-}
-
-/** Pulls chunks until a condition on the rows holds at a transaction end. */
-class Puller {
-  readonly chunks: SourceChunk[] = [];
-  private readonly iterator: AsyncIterator<SourceChunk>;
-
-  constructor(iterable: AsyncIterable<SourceChunk>) {
-    this.iterator = iterable[Symbol.asyncIterator]();
-  }
-
-  get lastState(): SourceState | undefined {
-    return this.chunks.findLast((c) => c.state !== undefined)?.state;
-  }
-
-  async until(done: (rows: Row[]) => boolean, timeoutMs = 30_000): Promise<Row[]> {
-    const from = this.chunks.length;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const rows = this.chunks.slice(from).flatMap((c) => [...c.rows]);
-      if (done(rows) && this.chunks.length > from && this.chunks[this.chunks.length - 1]!.state !== undefined)
-        return rows;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no chunk in time (have ${rows.length} rows: ${JSON.stringify(rows)})`)),
-          Math.max(deadline - Date.now(), 1),
-        );
-      });
-      try {
-        const result = await Promise.race([this.iterator.next(), timeout]);
-        if (result.done) throw new Error(`the iteration ended with ${rows.length} rows`);
-        this.chunks.push(result.value);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  }
-
-  async return(): Promise<void> {
-    await this.iterator.return?.();
-  }
-}
-
 const changes = (rows: Row[]) => rows.map((r) => `${String(r._op)} ${String(r.id)} ${String(r.paid_at)}`);
 
 describe('PostgresCdcReader on a range-partitioned table', () => {
   it('snapshots every partition and streams each committed change once under the parent, while partitions are attached and detached', async () => {
     const f = await partitioned();
-    await admin.query(
+    await cdc.admin.query(
       `INSERT INTO ${f.parent} VALUES (1, '2024-01-15', 10, 'a'), (2, '2024-05-15', 20, 'b'), (3, '2024-08-15', 30, 'c')`,
     );
     const r = reader();
     const puller = new Puller(r.read(f.entity, f.mode, undefined));
     const snapshot = await puller.until((rows) => rows.length === 3);
     expect(changes(snapshot).sort()).toEqual(['r 1 2024-01-15', 'r 2 2024-05-15', 'r 3 2024-08-15']);
-    const pub = await admin.query<{ pubviaroot: boolean }>(`SELECT pubviaroot FROM pg_publication WHERE pubname = $1`, [
-      f.publication,
-    ]);
+    const pub = await cdc.admin.query<{ pubviaroot: boolean }>(
+      `SELECT pubviaroot FROM pg_publication WHERE pubname = $1`,
+      [f.publication],
+    );
     expect(pub.rows[0]?.pubviaroot).toBe(true);
 
     // Changes to each partition, through the parent and directly into a partition; a row moving partitions.
-    await admin.query(`INSERT INTO ${f.parent} VALUES (4, '2024-02-01', 40, 'd')`);
-    await admin.query(`INSERT INTO ${f.schema}.payments_q2 VALUES (5, '2024-06-01', 50, 'e')`);
-    await admin.query(`UPDATE ${f.parent} SET amount = 31 WHERE id = 3`);
-    await admin.query(`DELETE FROM ${f.schema}.payments_q1 WHERE id = 1`);
-    await admin.query(`UPDATE ${f.parent} SET paid_at = '2024-09-01' WHERE id = 2`);
+    await cdc.admin.query(`INSERT INTO ${f.parent} VALUES (4, '2024-02-01', 40, 'd')`);
+    await cdc.admin.query(`INSERT INTO ${f.schema}.payments_q2 VALUES (5, '2024-06-01', 50, 'e')`);
+    await cdc.admin.query(`UPDATE ${f.parent} SET amount = 31 WHERE id = 3`);
+    await cdc.admin.query(`DELETE FROM ${f.schema}.payments_q1 WHERE id = 1`);
+    await cdc.admin.query(`UPDATE ${f.parent} SET paid_at = '2024-09-01' WHERE id = 2`);
     // A fourth partition attached while streaming: rows routed to it and written to it directly arrive.
-    await admin.query(`CREATE TABLE ${f.schema}.payments_q4 (LIKE ${f.parent} INCLUDING ALL)`);
-    await admin.query(
+    await cdc.admin.query(`CREATE TABLE ${f.schema}.payments_q4 (LIKE ${f.parent} INCLUDING ALL)`);
+    await cdc.admin.query(
       `ALTER TABLE ${f.parent} ATTACH PARTITION ${f.schema}.payments_q4 FOR VALUES FROM ('2024-10-01') TO ('2025-01-01')`,
     );
-    await admin.query(`INSERT INTO ${f.parent} VALUES (6, '2024-11-11', 60, 'f')`);
-    await admin.query(`INSERT INTO ${f.schema}.payments_q4 VALUES (7, '2024-12-24', 70, 'g')`);
-    await admin.query(`UPDATE ${f.schema}.payments_q4 SET note = 'g2' WHERE id = 7`);
+    await cdc.admin.query(`INSERT INTO ${f.parent} VALUES (6, '2024-11-11', 60, 'f')`);
+    await cdc.admin.query(`INSERT INTO ${f.schema}.payments_q4 VALUES (7, '2024-12-24', 70, 'g')`);
+    await cdc.admin.query(`UPDATE ${f.schema}.payments_q4 SET note = 'g2' WHERE id = 7`);
     // The first partition detached: its later changes are another table's, not the parent's.
-    await admin.query(`ALTER TABLE ${f.parent} DETACH PARTITION ${f.schema}.payments_q1`);
-    await admin.query(`INSERT INTO ${f.schema}.payments_q1 VALUES (8, '2024-03-03', 80, 'h')`);
-    await admin.query(`UPDATE ${f.schema}.payments_q1 SET note = 'd2' WHERE id = 4`);
-    await admin.query(`DELETE FROM ${f.schema}.payments_q1 WHERE id = 4`);
-    await admin.query(`INSERT INTO ${f.parent} VALUES (9, '2024-12-31', 90, 'end')`);
+    await cdc.admin.query(`ALTER TABLE ${f.parent} DETACH PARTITION ${f.schema}.payments_q1`);
+    await cdc.admin.query(`INSERT INTO ${f.schema}.payments_q1 VALUES (8, '2024-03-03', 80, 'h')`);
+    await cdc.admin.query(`UPDATE ${f.schema}.payments_q1 SET note = 'd2' WHERE id = 4`);
+    await cdc.admin.query(`DELETE FROM ${f.schema}.payments_q1 WHERE id = 4`);
+    await cdc.admin.query(`INSERT INTO ${f.parent} VALUES (9, '2024-12-31', 90, 'end')`);
 
     const streamed = await puller.until((rows) => rows.some((r) => r.id === '9'));
     expect(changes(streamed)).toEqual([
@@ -190,7 +121,7 @@ describe('PostgresCdcReader on a range-partitioned table', () => {
 
     // Resuming from the saved state reads nothing twice and goes on with the attached partition.
     const state = puller.lastState;
-    await admin.query(`INSERT INTO ${f.schema}.payments_q4 VALUES (10, '2024-10-10', 100, 'k')`);
+    await cdc.admin.query(`INSERT INTO ${f.schema}.payments_q4 VALUES (10, '2024-10-10', 100, 'k')`);
     const resumed = new Puller(r.read(f.entity, f.mode, state));
     expect(changes(await resumed.until((rows) => rows.length > 0))).toEqual(['c 10 2024-10-10']);
     await resumed.return();
@@ -198,17 +129,17 @@ describe('PostgresCdcReader on a range-partitioned table', () => {
 
   it('publishes via the root on an existing publication that did not, and refuses to resume once that is undone', async () => {
     const f = await partitioned();
-    await admin.query(`CREATE PUBLICATION ${f.publication} FOR TABLE ${f.parent}`);
-    await admin.query(`INSERT INTO ${f.parent} VALUES (1, '2024-01-15', 10, 'a')`);
+    await cdc.admin.query(`CREATE PUBLICATION ${f.publication} FOR TABLE ${f.parent}`);
+    await cdc.admin.query(`INSERT INTO ${f.parent} VALUES (1, '2024-01-15', 10, 'a')`);
     const r = reader();
     const puller = new Puller(r.read(f.entity, f.mode, undefined));
     await puller.until((rows) => rows.length === 1);
-    await admin.query(`INSERT INTO ${f.schema}.payments_q3 VALUES (2, '2024-07-15', 20, 'b')`);
+    await cdc.admin.query(`INSERT INTO ${f.schema}.payments_q3 VALUES (2, '2024-07-15', 20, 'b')`);
     expect(changes(await puller.until((rows) => rows.length === 1))).toEqual(['c 2 2024-07-15']);
     await puller.return();
     const state = puller.lastState;
 
-    await admin.query(`ALTER PUBLICATION ${f.publication} SET (publish_via_partition_root = false)`);
+    await cdc.admin.query(`ALTER PUBLICATION ${f.publication} SET (publish_via_partition_root = false)`);
     const resumed = new Puller(r.read(f.entity, f.mode, state));
     await expect(resumed.until(() => true)).rejects.toThrow(
       /publish_via_partition_root.*ALTER PUBLICATION cf_part_pub_\w+ SET \(publish_via_partition_root = true\).*new snapshot/,
@@ -218,9 +149,9 @@ describe('PostgresCdcReader on a range-partitioned table', () => {
   it('refuses a partitioned table with a partition whose deletes would carry no key, naming it and the fix', async () => {
     const f = await partitioned();
     const s = f.schema;
-    await admin.query(`ALTER TABLE ${f.parent} DROP CONSTRAINT payments_pkey`);
+    await cdc.admin.query(`ALTER TABLE ${f.parent} DROP CONSTRAINT payments_pkey`);
     for (const t of [f.parent, `${s}.payments_q1`, `${s}.payments_q2`])
-      await admin.query(`ALTER TABLE ${t} REPLICA IDENTITY FULL`);
+      await cdc.admin.query(`ALTER TABLE ${t} REPLICA IDENTITY FULL`);
     const read = new Puller(reader().read(f.entity, f.mode, undefined));
     await expect(read.until(() => true)).rejects.toThrow(
       new RegExp(
@@ -233,15 +164,15 @@ describe('PostgresCdcReader on a range-partitioned table', () => {
     const f = await partitioned();
     const puller = new Puller(reader().read(f.entity, f.mode, undefined));
     await puller.until(() => true);
-    await admin.query(`INSERT INTO ${f.parent} VALUES (1, '2024-01-15', 10, 'a'), (2, '2024-05-15', 20, 'b')`);
-    await admin.query(`TRUNCATE ${f.schema}.payments_q1`);
-    await admin.query(`INSERT INTO ${f.parent} VALUES (3, '2024-08-15', 30, 'c')`);
+    await cdc.admin.query(`INSERT INTO ${f.parent} VALUES (1, '2024-01-15', 10, 'a'), (2, '2024-05-15', 20, 'b')`);
+    await cdc.admin.query(`TRUNCATE ${f.schema}.payments_q1`);
+    await cdc.admin.query(`INSERT INTO ${f.parent} VALUES (3, '2024-08-15', 30, 'c')`);
     expect(changes(await puller.until((rows) => rows.length === 3))).toEqual([
       'c 1 2024-01-15',
       'c 2 2024-05-15',
       'c 3 2024-08-15',
     ]);
-    await admin.query(`TRUNCATE ${f.parent}`);
+    await cdc.admin.query(`TRUNCATE ${f.parent}`);
     await expect(puller.until(() => false)).rejects.toThrow(/payments.* was truncated.*new snapshot/);
   });
 });

@@ -1,50 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RuntimeError } from '../../src/errors.js';
 import type { Row } from '../../src/records/record.js';
-import type { EntityRef, SourceChunk, SourceState } from '../../src/sources/source.js';
+import type { EntityRef } from '../../src/sources/source.js';
 import { testCaFile } from './tls-fixtures.js';
-import {
-  dropReplication,
-  parseLsn,
-  PostgresCdcReader,
-  type PostgresCdcOptions,
-  type PostgresCdcSettings,
-} from '../../src/sources/postgres/cdc/index.js';
+import { pgUrl, Puller, useCdcHarness } from './cdc-harness.js';
+import { dropReplication, parseLsn, type PostgresCdcSettings } from '../../src/sources/postgres/cdc/index.js';
 
 // PostgreSQL from scripts/services.sh (wal_level=logical); `npm test` exports PG_URL from .services/env.
 // Without it every test here fails (never skips). Every test uses its own table, slot and publication
 // (random suffix) and drops them: other test files share the server.
 
-function pgUrl(): string {
-  const url = process.env.PG_URL;
-  if (!url) {
-    throw new Error(
-      'PG_URL is not set: run the suite with `npm test` (it starts the services), or `bash scripts/services.sh start pg && set -a && source .services/env && set +a` first',
-    );
-  }
-  return url;
-}
-
-let admin: pg.Client;
-const cleanups: Array<() => Promise<void>> = [];
-const readers: PostgresCdcReader[] = [];
-
-beforeAll(async () => {
-  admin = new pg.Client({ connectionString: pgUrl() });
-  await admin.connect();
-});
-
-afterEach(async () => {
-  for (const reader of readers.splice(0)) await reader.close().catch(() => undefined);
-  for (const cleanup of cleanups.splice(0).reverse())
-    await cleanup().catch((error: unknown) => console.error('cleanup failed', error));
-});
-
-afterAll(async () => {
-  await admin?.end();
-});
+const cdc = useCdcHarness();
+const reader = cdc.reader;
 
 interface Fixture {
   readonly table: string;
@@ -63,13 +31,13 @@ async function fixture(
   const table = `cdc_t_${suffix}`;
   const slot = `cf_test_slot_${suffix}`;
   const publication = `cf_test_pub_${suffix}`;
-  await admin.query(`CREATE TABLE ${table} (${columns})`);
-  cleanups.push(async () => {
+  await cdc.admin.query(`CREATE TABLE ${table} (${columns})`);
+  cdc.cleanup(async () => {
     await dropReplication(pgUrl(), slot, publication);
-    await admin.query(`DROP TABLE IF EXISTS ${table}`);
+    await cdc.admin.query(`DROP TABLE IF EXISTS ${table}`);
   });
   const all = (
-    await admin.query<{ attname: string }>(
+    await cdc.admin.query<{ attname: string }>(
       `SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
       [table],
     )
@@ -83,76 +51,8 @@ async function fixture(
   };
 }
 
-function reader(options: Partial<PostgresCdcOptions> = {}): PostgresCdcReader {
-  const r = new PostgresCdcReader({ url: pgUrl(), ...options });
-  readers.push(r);
-  return r;
-}
-
-/** Pulls chunks until `done(rows so far)` holds; fails after `timeoutMs`. */
-class Puller {
-  readonly chunks: SourceChunk[] = [];
-  private readonly iterator: AsyncIterator<SourceChunk>;
-  ended = false;
-
-  constructor(iterable: AsyncIterable<SourceChunk>) {
-    this.iterator = iterable[Symbol.asyncIterator]();
-  }
-
-  get rows(): Row[] {
-    return this.chunks.flatMap((c) => [...c.rows]);
-  }
-
-  get lastState(): SourceState | undefined {
-    return this.chunks.findLast((c) => c.state !== undefined)?.state;
-  }
-
-  async next(timeoutMs = 30_000): Promise<SourceChunk | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no chunk within ${timeoutMs} ms (have ${this.rows.length} rows)`)),
-        timeoutMs,
-      );
-    });
-    try {
-      const result = await Promise.race([this.iterator.next(), timeout]);
-      if (result.done) {
-        this.ended = true;
-        return undefined;
-      }
-      this.chunks.push(result.value);
-      return result.value;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Pulls until `done` holds for the rows pulled since the call (the chunk ending a transaction included). */
-  async until(done: (rows: Row[]) => boolean, timeoutMs = 30_000): Promise<Row[]> {
-    const from = this.chunks.length;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const rows = this.chunks.slice(from).flatMap((c) => [...c.rows]);
-      if (done(rows) && this.chunks.length > from && this.chunks[this.chunks.length - 1]!.state !== undefined)
-        return rows;
-      const chunk = await this.next(Math.max(deadline - Date.now(), 1));
-      if (!chunk) throw new Error(`the iteration ended with ${rows.length} rows`);
-    }
-  }
-
-  async drain(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.ended) await this.next(Math.max(deadline - Date.now(), 1));
-  }
-
-  async return(): Promise<void> {
-    await this.iterator.return?.();
-  }
-}
-
 async function confirmedFlush(slot: string): Promise<bigint | undefined> {
-  const { rows } = await admin.query<{ lsn: string | null }>(
+  const { rows } = await cdc.admin.query<{ lsn: string | null }>(
     `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`,
     [slot],
   );
@@ -172,7 +72,7 @@ const ids = (rows: Row[]) => rows.map((r) => String(r.id));
 describe('PostgresCdcReader', () => {
   it('takes a consistent snapshot, then streams inserts, updates and deletes in commit order with converted values', async () => {
     const f = await fixture();
-    await admin.query(
+    await cdc.admin.query(
       `INSERT INTO ${f.table} VALUES (1, 'one', 1.5, '2024-01-02 03:04:05.123456+00', '{"a": 1}'), (2, 'two', 2, NULL, NULL), (3, 'three', 3.25, '2024-06-30 23:59:59.000001+02', '[1, "x"]')`,
     );
     const puller = new Puller(reader().read(f.entity, f.mode, undefined));
@@ -191,10 +91,10 @@ describe('PostgresCdcReader', () => {
     expect(snapshotState).toEqual({ lsn: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/), snapshotDone: true });
     expect(puller.chunks.filter((c) => c.state).length).toBe(1);
 
-    await admin.query(`INSERT INTO ${f.table} VALUES (4, 'four', 4.4, '2025-03-01 00:00:00+00', '{"n": null}')`);
-    await admin.query(`UPDATE ${f.table} SET name = 'uno', amount = 10 WHERE id = 1`);
-    await admin.query(`DELETE FROM ${f.table} WHERE id = 2`);
-    await admin.query(
+    await cdc.admin.query(`INSERT INTO ${f.table} VALUES (4, 'four', 4.4, '2025-03-01 00:00:00+00', '{"n": null}')`);
+    await cdc.admin.query(`UPDATE ${f.table} SET name = 'uno', amount = 10 WHERE id = 1`);
+    await cdc.admin.query(`DELETE FROM ${f.table} WHERE id = 2`);
+    await cdc.admin.query(
       `BEGIN; INSERT INTO ${f.table} (id, name) VALUES (5, 'five'); UPDATE ${f.table} SET name = 'cinq' WHERE id = 5; DELETE FROM ${f.table} WHERE id = 3; COMMIT`,
     );
     const changes = await puller.until((rows) => rows.length === 6);
@@ -239,8 +139,8 @@ describe('PostgresCdcReader', () => {
     await puller.until(() => true); // the (empty) snapshot
     await r.acknowledge(puller.lastState!);
     const before = puller.chunks.length;
-    await admin.query(`INSERT INTO ${f.table} SELECT g, repeat('x', 20) FROM generate_series(1, 25000) g`);
-    await admin.query(`INSERT INTO ${f.table} VALUES (25001, 'after')`);
+    await cdc.admin.query(`INSERT INTO ${f.table} SELECT g, repeat('x', 20) FROM generate_series(1, 25000) g`);
+    await cdc.admin.query(`INSERT INTO ${f.table} VALUES (25001, 'after')`);
     const rows = await puller.until((all) => all.length === 25_001);
     const chunks = puller.chunks.slice(before);
     const bigEnd = chunks.findIndex((c) => c.rows.some((row) => row.id === '25000'));
@@ -262,7 +162,7 @@ describe('PostgresCdcReader', () => {
     const puller = new Puller(r.read(f.entity, f.mode, undefined));
     await puller.until(() => true); // the (empty) snapshot
     await r.acknowledge(puller.lastState!);
-    await admin.query(`INSERT INTO ${f.table} SELECT g, repeat('x', 200) FROM generate_series(1, 3000) g`);
+    await cdc.admin.query(`INSERT INTO ${f.table} SELECT g, repeat('x', 200) FROM generate_series(1, 3000) g`);
     const rows = await puller.until((all) => all.length === 3000, 20_000);
     expect(new Set(ids(rows)).size).toBe(3000);
     await puller.return();
@@ -275,15 +175,15 @@ describe('PostgresCdcReader', () => {
     await puller.until(() => true);
     await first.acknowledge(puller.lastState!);
 
-    await admin.query(`INSERT INTO ${f.table} VALUES (1, 'a')`);
+    await cdc.admin.query(`INSERT INTO ${f.table} VALUES (1, 'a')`);
     await puller.until((rows) => rows.length === 1);
     const stateA = puller.lastState!;
     await first.acknowledge(stateA); // the lake committed A
 
-    await admin.query(`INSERT INTO ${f.table} VALUES (2, 'b')`);
+    await cdc.admin.query(`INSERT INTO ${f.table} VALUES (2, 'b')`);
     await puller.until((rows) => rows.length === 1);
     const stateB = puller.lastState!;
-    await admin.query(`INSERT INTO ${f.table} VALUES (3, 'c')`);
+    await cdc.admin.query(`INSERT INTO ${f.table} VALUES (3, 'c')`);
     await puller.until((rows) => rows.length === 1);
     await puller.return();
     await first.close();
@@ -292,7 +192,7 @@ describe('PostgresCdcReader', () => {
     await waitFor(
       'the slot to be released',
       async () =>
-        (await admin.query(`SELECT active FROM pg_replication_slots WHERE slot_name = $1`, [f.slot])).rows[0]
+        (await cdc.admin.query(`SELECT active FROM pg_replication_slots WHERE slot_name = $1`, [f.slot])).rows[0]
           ?.active === false,
     );
     const confirmed = (await confirmedFlush(f.slot))!;
@@ -342,7 +242,7 @@ describe('PostgresCdcReader', () => {
 
   it('ends the iteration when caught up (stopWhenCaughtUp), after the snapshot and the pending changes', async () => {
     const f = await fixture('id bigint PRIMARY KEY, name text');
-    await admin.query(`INSERT INTO ${f.table} SELECT g, 'snap' FROM generate_series(1, 5) g`);
+    await cdc.admin.query(`INSERT INTO ${f.table} SELECT g, 'snap' FROM generate_series(1, 5) g`);
     const r = reader();
     const started = Date.now();
     const puller = new Puller(r.read(f.entity, { ...f.mode, stopWhenCaughtUp: true }, undefined));
@@ -352,8 +252,8 @@ describe('PostgresCdcReader', () => {
     const state = puller.lastState!;
     await r.close();
 
-    await admin.query(`INSERT INTO ${f.table} VALUES (6, 'x')`);
-    await admin.query(`UPDATE ${f.table} SET name = 'y' WHERE id = 6`);
+    await cdc.admin.query(`INSERT INTO ${f.table} VALUES (6, 'x')`);
+    await cdc.admin.query(`UPDATE ${f.table} SET name = 'y' WHERE id = 6`);
     const next = reader();
     const resumed = new Puller(next.read(f.entity, { ...f.mode, stopWhenCaughtUp: true }, state));
     await resumed.drain();
@@ -367,16 +267,16 @@ describe('PostgresCdcReader', () => {
   it('snapshots and streams over TLS (verify-full), the replication connection encrypted too', async () => {
     const ca = testCaFile();
     const f = await fixture('id bigint PRIMARY KEY, name text');
-    await admin.query(`INSERT INTO ${f.table} SELECT g, 'snap' FROM generate_series(1, 3) g`);
+    await cdc.admin.query(`INSERT INTO ${f.table} SELECT g, 'snap' FROM generate_series(1, 3) g`);
     const r = reader({ tls: { mode: 'verify-full', caFile: ca } });
     const puller = new Puller(r.read(f.entity, f.mode, undefined));
     await puller.until((rows) => rows.length >= 3);
-    await admin.query(`INSERT INTO ${f.table} VALUES (4, 'streamed')`);
+    await cdc.admin.query(`INSERT INTO ${f.table} VALUES (4, 'streamed')`);
     expect((await puller.until((rows) => rows.length >= 1)).map((row) => [row._op, row.id, row.name])).toEqual([
       ['c', '4', 'streamed'],
     ]);
     // The walsender streaming the slot is on a TLS connection.
-    const { rows } = await admin.query<{ ssl: boolean }>(
+    const { rows } = await cdc.admin.query<{ ssl: boolean }>(
       `SELECT s.ssl FROM pg_stat_ssl s WHERE s.pid = (SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1)`,
       [f.slot],
     );
@@ -387,8 +287,8 @@ describe('PostgresCdcReader', () => {
   it('advances confirmed_flush_lsn on idle heartbeats while nothing is pending', async () => {
     const f = await fixture('id bigint PRIMARY KEY');
     const noise = `${f.table}_noise`;
-    await admin.query(`CREATE TABLE ${noise} (id serial PRIMARY KEY, pad text)`);
-    cleanups.push(async () => void (await admin.query(`DROP TABLE IF EXISTS ${noise}`)));
+    await cdc.admin.query(`CREATE TABLE ${noise} (id serial PRIMARY KEY, pad text)`);
+    cdc.cleanup(async () => void (await cdc.admin.query(`DROP TABLE IF EXISTS ${noise}`)));
     const controller = new AbortController();
     const r = reader();
     const puller = new Puller(r.read(f.entity, { ...f.mode, heartbeatSeconds: 0.3 }, undefined, controller.signal));
@@ -396,8 +296,8 @@ describe('PostgresCdcReader', () => {
     await r.acknowledge(puller.lastState!);
     const start = (await confirmedFlush(f.slot))!;
     // WAL the publication does not see: the slot must not pin it.
-    await admin.query(`INSERT INTO ${noise} (pad) SELECT repeat('n', 100) FROM generate_series(1, 1000)`);
-    const { rows } = await admin.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+    await cdc.admin.query(`INSERT INTO ${noise} (pad) SELECT repeat('n', 100) FROM generate_series(1, 1000)`);
+    const { rows } = await cdc.admin.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
     const written = parseLsn(rows[0]!.lsn);
     const pending = puller.next(60_000); // the reader waits for changes meanwhile
     await waitFor(
@@ -412,10 +312,10 @@ describe('PostgresCdcReader', () => {
 
   it('emits a key change as a delete of the old key and an update', async () => {
     const f = await fixture('id bigint PRIMARY KEY, name text');
-    await admin.query(`INSERT INTO ${f.table} VALUES (1, 'a')`);
+    await cdc.admin.query(`INSERT INTO ${f.table} VALUES (1, 'a')`);
     const puller = new Puller(reader().read(f.entity, f.mode, undefined));
     await puller.until((rows) => rows.length === 1);
-    await admin.query(`UPDATE ${f.table} SET id = 10 WHERE id = 1`);
+    await cdc.admin.query(`UPDATE ${f.table} SET id = 10 WHERE id = 1`);
     const rows = await puller.until((all) => all.length === 2);
     expect(rows).toEqual([
       { id: '1', _op: 'd' },
@@ -428,15 +328,15 @@ describe('PostgresCdcReader', () => {
     const big = randomBytes(60_000).toString('hex'); // incompressible: stored out of line
     for (const variant of ['default', 'full', 'omit'] as const) {
       const f = await fixture('id bigint PRIMARY KEY, n int, doc text');
-      if (variant === 'full') await admin.query(`ALTER TABLE ${f.table} REPLICA IDENTITY FULL`);
-      await admin.query(`INSERT INTO ${f.table} VALUES (1, 0, $1)`, [big]);
+      if (variant === 'full') await cdc.admin.query(`ALTER TABLE ${f.table} REPLICA IDENTITY FULL`);
+      await cdc.admin.query(`INSERT INTO ${f.table} VALUES (1, 0, $1)`, [big]);
       const puller = new Puller(
         reader(variant === 'omit' ? { unchangedToast: 'omit' } : {}).read(f.entity, f.mode, undefined),
       );
       await puller.until((rows) => rows.length === 1);
-      await admin.query(`UPDATE ${f.table} SET n = 1 WHERE id = 1`);
-      await admin.query(`UPDATE ${f.table} SET n = 2, doc = 'small' WHERE id = 1`);
-      await admin.query(`DELETE FROM ${f.table} WHERE id = 1`);
+      await cdc.admin.query(`UPDATE ${f.table} SET n = 1 WHERE id = 1`);
+      await cdc.admin.query(`UPDATE ${f.table} SET n = 2, doc = 'small' WHERE id = 1`);
+      await cdc.admin.query(`DELETE FROM ${f.table} WHERE id = 1`);
       const rows = await puller.until((all) => all.length === 3);
       const [first, second, third] = rows;
       if (variant === 'full') expect(first).toEqual({ id: '1', n: 1, doc: big, _op: 'u' });
@@ -452,10 +352,10 @@ describe('PostgresCdcReader', () => {
   it('reads an unchanged TOAST value back from the table while the row exists', async () => {
     const big = randomBytes(60_000).toString('hex');
     const f = await fixture('id bigint PRIMARY KEY, n int, doc text');
-    await admin.query(`INSERT INTO ${f.table} VALUES (1, 0, $1), (2, 0, 'short')`, [big]);
+    await cdc.admin.query(`INSERT INTO ${f.table} VALUES (1, 0, $1), (2, 0, 'short')`, [big]);
     const puller = new Puller(reader().read(f.entity, f.mode, undefined));
     await puller.until((rows) => rows.length === 2);
-    await admin.query(`UPDATE ${f.table} SET n = n + 1`);
+    await cdc.admin.query(`UPDATE ${f.table} SET n = n + 1`);
     const rows = await puller.until((all) => all.length === 2);
     expect(rows.find((r) => r.id === '1')).toEqual({ id: '1', n: 1, doc: big, _op: 'u' });
     expect(rows.find((r) => r.id === '2')).toEqual({ id: '2', n: 1, doc: 'short', _op: 'u' });
@@ -468,10 +368,10 @@ describe('PostgresCdcReader', () => {
     const puller = new Puller(r.read(f.entity, f.mode, undefined));
     await puller.until(() => true);
     const before = puller.chunks.length;
-    await admin.query(`INSERT INTO ${f.table} SELECT g, repeat('p', 300) FROM generate_series(1, 60000) g`);
+    await cdc.admin.query(`INSERT INTO ${f.table} SELECT g, repeat('p', 300) FROM generate_series(1, 60000) g`);
     await puller.next(); // a first part of the transaction, without state
     expect(puller.chunks[before]!.state).toBeUndefined();
-    const { rows: killed } = await admin.query<{ ok: boolean }>(
+    const { rows: killed } = await cdc.admin.query<{ ok: boolean }>(
       `SELECT pg_terminate_backend(active_pid) AS ok FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`,
       [f.slot],
     );
@@ -491,8 +391,8 @@ describe('PostgresCdcReader', () => {
     const f = await fixture('id bigint PRIMARY KEY');
     const puller = new Puller(reader().read(f.entity, f.mode, undefined));
     await puller.until(() => true);
-    await admin.query(`INSERT INTO ${f.table} VALUES (1)`);
-    await admin.query(`TRUNCATE ${f.table}`);
+    await cdc.admin.query(`INSERT INTO ${f.table} VALUES (1)`);
+    await cdc.admin.query(`TRUNCATE ${f.table}`);
     await expect(puller.until((rows) => rows.length > 1)).rejects.toThrow(/truncated.*new snapshot/);
     expect(puller.rows.map((r) => r.id)).toEqual(['1']);
   });
@@ -504,7 +404,7 @@ describe('PostgresCdcReader', () => {
     await expect(read({ ...f.mode, slot: 'Bad-Name' })).rejects.toThrow(RuntimeError);
     await expect(read({ ...f.mode, publication: 'x'.repeat(64) })).rejects.toThrow(/at most 63/);
     // Resuming with a state whose slot was dropped: changes would be lost, so it says to take a new snapshot.
-    await admin.query(`ALTER TABLE ${f.table} ADD PRIMARY KEY (id)`);
+    await cdc.admin.query(`ALTER TABLE ${f.table} ADD PRIMARY KEY (id)`);
     const gone = new Puller(reader().read(f.entity, f.mode, { lsn: '0/1', snapshotDone: true }));
     await expect(gone.next()).rejects.toThrow(/slot .* no longer exists.*new snapshot/);
   });
@@ -512,33 +412,37 @@ describe('PostgresCdcReader', () => {
   it('adds the table to an existing publication; dropReplication removes slot and publication idempotently', async () => {
     const f = await fixture('id bigint PRIMARY KEY');
     const other = `${f.table}_other`;
-    await admin.query(`CREATE TABLE ${other} (id int PRIMARY KEY)`);
-    cleanups.push(async () => void (await admin.query(`DROP TABLE IF EXISTS ${other}`)));
-    await admin.query(`CREATE PUBLICATION ${f.publication} FOR TABLE ${other}`);
+    await cdc.admin.query(`CREATE TABLE ${other} (id int PRIMARY KEY)`);
+    cdc.cleanup(async () => void (await cdc.admin.query(`DROP TABLE IF EXISTS ${other}`)));
+    await cdc.admin.query(`CREATE PUBLICATION ${f.publication} FOR TABLE ${other}`);
     const r = reader();
     const puller = new Puller(r.read(f.entity, { ...f.mode, stopWhenCaughtUp: true }, undefined));
     await puller.drain();
-    const tables = await admin.query(`SELECT tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1`, [
+    const tables = await cdc.admin.query(`SELECT tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1`, [
       f.publication,
     ]);
     expect(tables.rows.map((t) => t.tablename).sort()).toEqual([f.table, other].sort());
     // Changes of the other table in the same publication are not handed over.
-    await admin.query(`INSERT INTO ${other} VALUES (1)`);
-    await admin.query(`INSERT INTO ${f.table} VALUES (7)`);
+    await cdc.admin.query(`INSERT INTO ${other} VALUES (1)`);
+    await cdc.admin.query(`INSERT INTO ${f.table} VALUES (7)`);
     const resumed = new Puller(r.read(f.entity, { ...f.mode, stopWhenCaughtUp: true }, puller.lastState));
     await resumed.drain();
     expect(resumed.rows).toEqual([{ id: '7', _op: 'c' }]);
 
     // Drop while the reader still holds the slot (its connection is kept for acknowledgements).
     await dropReplication(pgUrl(), f.slot, f.publication);
-    expect((await admin.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1`, [f.slot])).rowCount).toBe(0);
-    expect((await admin.query(`SELECT 1 FROM pg_publication WHERE pubname = $1`, [f.publication])).rowCount).toBe(0);
+    expect((await cdc.admin.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1`, [f.slot])).rowCount).toBe(
+      0,
+    );
+    expect((await cdc.admin.query(`SELECT 1 FROM pg_publication WHERE pubname = $1`, [f.publication])).rowCount).toBe(
+      0,
+    );
     await dropReplication(pgUrl(), f.slot, f.publication);
   });
 
   it('restarts an unfinished snapshot: a slot left without state is dropped and created again', async () => {
     const f = await fixture('id bigint PRIMARY KEY');
-    await admin.query(`INSERT INTO ${f.table} SELECT generate_series(1, 30)`);
+    await cdc.admin.query(`INSERT INTO ${f.table} SELECT generate_series(1, 30)`);
     const first = new Puller(reader({ chunkRows: 10 }).read(f.entity, f.mode, undefined));
     await first.next();
     expect(first.chunks[0]!.state).toBeUndefined();
@@ -561,7 +465,7 @@ describe('PostgresCdcReader', () => {
     await r.close();
 
     const measure = async (label: string, sql: string) => {
-      await admin.query(sql);
+      await cdc.admin.query(sql);
       const next = reader();
       const started = process.hrtime.bigint();
       const run = new Puller(next.read(f.entity, { ...f.mode, stopWhenCaughtUp: true }, state));
