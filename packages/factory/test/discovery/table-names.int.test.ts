@@ -18,8 +18,8 @@ import type { EntityQuestion } from '../../src/agents/schema/match-entities.js';
 import type { SchemaDefinition } from '../../src/agents/schema/schema-definition.js';
 import { FactoryError } from '../../src/errors.js';
 import { composeManifest } from '../../src/manifest/compose-manifest.js';
-import { createConnector } from '../../src/orchestrator/create-connector.js';
 import { loadProviderRegistry, type ProviderRegistry } from '../../src/registry/provider-registry.js';
+import { createUntilGenerate } from '../support/create-until.js';
 import { openFactoryContext } from '../support/factory-context.js';
 import { databaseUrl, requirePgUrl, sql, sqlOn } from '../support/live-postgres.js';
 
@@ -306,30 +306,20 @@ describe('create, through the schema step', () => {
     description: string,
     chooseTable?: (question: EntityQuestion) => Promise<string>,
   ): Promise<{ ok: boolean; detail: string }> {
-    let report: { ok: boolean; detail: string } | undefined;
-    const stop = new Error('stopped before code generation');
-    try {
-      await createConnector(
-        {
-          description,
-          connection: `\${${VARIABLE}}`,
-          environment: 'dev',
-          outDir: join(work, 'connectors'),
-          registry,
-          env,
-          workingDir: work,
-          ...(chooseTable !== undefined ? { chooseTable } : {}),
-          progress: (event) => {
-            if (event.step === 'schema' && event.report !== undefined) report = event.report;
-            if (event.step === 'generate') throw stop;
-          },
-        },
-        context,
-      );
-    } catch (error) {
-      if (error !== stop && !(error instanceof FactoryError)) throw error;
-    }
-    return report!;
+    const { report } = await createUntilGenerate(
+      {
+        description,
+        connection: `\${${VARIABLE}}`,
+        environment: 'dev',
+        outDir: join(work, 'connectors'),
+        registry,
+        env,
+        workingDir: work,
+        ...(chooseTable !== undefined ? { chooseTable } : {}),
+      },
+      context,
+    );
+    return report as { ok: boolean; detail: string };
   }
 
   it('reads member on modified_at, stream alone, the singular user', async () => {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployContext } from '../../src/agents/deploy/deploy.js';
-import { createConnector } from '../../src/orchestrator/create-connector.js';
 import { loadProviderRegistry } from '../../src/registry/provider-registry.js';
+import { createUntilGenerate } from '../support/create-until.js';
 import { openFactoryContext } from '../support/factory-context.js';
 import { databaseUrl, sql, sqlOn } from '../support/live-postgres.js';
 
@@ -48,30 +48,21 @@ afterAll(async () => {
 
 /** Runs `create` up to the schema step; the step's report. */
 async function schemaStep(description: string): Promise<{ detail: string }> {
-  let detail: string | undefined;
-  const stop = new Error('stopped before code generation');
-  try {
-    await createConnector(
-      {
-        description,
-        connection: `\${${VARIABLE}}`,
-        environment: 'dev',
-        outDir: join(work, 'connectors'),
-        registry: await loadProviderRegistry(),
-        env,
-        workingDir: work,
-        progress: (event) => {
-          if (event.step === 'schema' && event.report !== undefined) detail = event.report.detail;
-          if (event.step === 'generate') throw stop;
-        },
-      },
-      context,
-    );
-  } catch (error) {
-    if (error !== stop) throw error;
-  }
-  if (detail === undefined) throw new Error('no schema step');
-  return { detail };
+  const { report, error } = await createUntilGenerate(
+    {
+      description,
+      connection: `\${${VARIABLE}}`,
+      environment: 'dev',
+      outDir: join(work, 'connectors'),
+      registry: await loadProviderRegistry(),
+      env,
+      workingDir: work,
+    },
+    context,
+  );
+  if (error) throw error;
+  if (report?.detail === undefined) throw new Error('no schema step');
+  return { detail: report.detail };
 }
 
 describe('create: CDC asked for, checked at the schema step', () => {
