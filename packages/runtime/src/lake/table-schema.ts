@@ -1,29 +1,9 @@
 import type { ConnectorManifest, FieldType } from '@connector-factory/ir';
 import { DERIVED_PARTITION_COLUMNS } from '@connector-factory/ir';
+import type { Column, PhysicalType } from '../columnar/columnar.js';
 import { RuntimeError } from '../errors.js';
 
-/**
- * How a column is stored. The IR's `number` carries no precision, so the source says which one it is
- * (PostgreSQL int8 → int64, numeric(12,2) → decimal, float8 → float64); without a hint a number is a
- * float64, which holds every JSON number a REST API can send.
- */
-export type PhysicalType =
-  | { readonly kind: 'string' }
-  | { readonly kind: 'int64' }
-  | { readonly kind: 'float64' }
-  | { readonly kind: 'decimal'; readonly precision: number; readonly scale: number }
-  | { readonly kind: 'boolean' }
-  | { readonly kind: 'date' }
-  | { readonly kind: 'timestamp' }
-  | { readonly kind: 'json' };
-
-/** One column of a lake table. */
-export interface Column {
-  readonly name: string;
-  readonly type: FieldType;
-  readonly nullable: boolean;
-  readonly physical: PhysicalType;
-}
+export type { Column, PhysicalType } from '../columnar/columnar.js';
 
 /** What a lake writer needs to know about its table. */
 export interface TableSchema {

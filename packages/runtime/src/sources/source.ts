@@ -1,7 +1,6 @@
 import type { FieldType } from '@connector-factory/ir';
-import type { RowSink } from '../lake/columnar-page.js';
+import type { Column, RowSink } from '../columnar/columnar.js';
 import type { RejectedRow, Row } from '../records/record.js';
-import type { Column } from '../lake/table-schema.js';
 
 /** Where a source resumes from: JSON-serialisable (a cursor value and key, an LSN, a binlog position). */
 export type SourceState = Readonly<Record<string, unknown>>;

@@ -1,6 +1,6 @@
 import { closeSync, openSync, rmSync, writeSync, writev } from 'node:fs';
 import { conformValue, type CanonicalValue } from '../conform.js';
-import type { RowSink } from '../columnar-page.js';
+import type { ColumnWriter, RowSink } from '../../columnar/columnar.js';
 import type { Column } from '../table-schema.js';
 import { isoDays, isoMicros, Misfit, plainDecimal } from './row-values.js';
 import { CompactWriter, varint } from './thrift-compact.js';
@@ -17,8 +17,7 @@ import { CompactWriter, varint } from './thrift-compact.js';
  * Columns are named c0, c1, … in the file; the stage maps them back to its own names.
  */
 
-/** Writes one value of a column (not null), or throws a Misfit. */
-export type ColumnWriter = (value: unknown) => void;
+export type { ColumnWriter } from '../../columnar/columnar.js';
 
 /**
  * Rows per row group at most; a group also ends once its values, all columns together, pass

@@ -4,10 +4,7 @@
  * the reference rules in conform.ts decide.
  */
 
-/** Thrown by a column writer for a value that does not fit; carries the reason to the quarantine. */
-export class Misfit {
-  constructor(readonly reason: string) {}
-}
+export { Misfit } from '../../columnar/columnar.js';
 
 const DIGIT_0 = 48;
 const CUMULATIVE_DAYS = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];

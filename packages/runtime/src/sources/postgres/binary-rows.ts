@@ -1,8 +1,6 @@
 import { RuntimeError } from '../../errors.js';
-import type { RowSink } from '../../lake/columnar-page.js';
-import { Misfit } from '../../lake/spool/row-values.js';
+import { Misfit, type Column, type RowSink } from '../../columnar/columnar.js';
 import type { RejectedRow, Row } from '../../records/record.js';
-import type { Column } from '../../lake/table-schema.js';
 import type { PgTypeInfo } from './postgres-values.js';
 
 /**
