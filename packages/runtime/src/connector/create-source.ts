@@ -14,7 +14,7 @@ export { tlsFromUrl } from '../sources/mysql/mysql-options.js';
 export function createSource(
   manifest: ConnectorManifest,
   env: NodeJS.ProcessEnv = process.env,
-  options: { chunkRows?: number } = {},
+  options: { chunkRows?: number; connection?: string } = {},
 ): Source {
   const { source } = manifest;
   const kinds = Object.values(SOURCE_KINDS)
@@ -34,6 +34,7 @@ export function createSource(
   const settings = kind.optionsOf(manifest, {
     env,
     ...(options.chunkRows !== undefined ? { chunkRows: options.chunkRows } : {}),
+    ...(options.connection !== undefined ? { connection: options.connection } : {}),
   });
   return kind.create(parseSourceOptions(kind, settings));
 }

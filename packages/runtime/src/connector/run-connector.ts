@@ -156,7 +156,10 @@ export async function runConnector(options: ConnectorOptions): Promise<RunSummar
 
   // Operators' knobs: rows per source chunk (a resumable point) and rows per lake batch.
   const { chunkRows, batchRows } = config.limits;
-  const created = createSource(manifest, config.vars, chunkRows !== undefined ? { chunkRows } : {});
+  const created = createSource(manifest, config.vars, {
+    ...(chunkRows !== undefined ? { chunkRows } : {}),
+    ...(config.connection !== undefined ? { connection: config.connection } : {}),
+  });
   const source = options.wrapSource ? options.wrapSource(created) : created;
   // Rows in bulk (binary or CSV) unless turned off; the manifest and the transformer decide the rest.
   const bulk = config.limits.csvHandover && bulkHandoverPossible(manifest);

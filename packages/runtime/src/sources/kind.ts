@@ -6,6 +6,11 @@ import type { Source } from './source.js';
 export interface SourceContext {
   /** The environment `${NAME}` references in the manifest are expanded from (credentials live only there). */
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * The source's connection string with its references expanded already (a connector's resolved
+   * configuration); when given, the kind does not expand it from `env` again.
+   */
+  readonly connection?: string;
   /** Rows per chunk (a resumable point), when the operator set it. */
   readonly chunkRows?: number;
 }

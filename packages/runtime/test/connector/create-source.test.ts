@@ -70,6 +70,19 @@ describe('the source registry', () => {
     expect(() => createSource(withSource('postgres', '${MISSING_URL}'), env)).toThrow(/MISSING_URL is not set/);
   });
 
+  it('takes the connection a resolved configuration expanded, without expanding it from the environment again', async () => {
+    const source = createSource(
+      withSource('postgres', '${NOT_IN_ENV}'),
+      {},
+      { connection: 'postgresql://u@db:5432/x' },
+    );
+    expect(source).toBeInstanceOf(PostgresSource);
+    await source.close();
+    const mysql = createSource(withSource('mysql', '${NOT_IN_ENV}'), {}, { connection: 'mysql://u@db:3306/x' });
+    expect(mysql).toBeInstanceOf(MysqlSource);
+    await mysql.close();
+  });
+
   it('validates a kind’s settings, naming each wrong one and never its value', () => {
     const error = (() => {
       try {

@@ -12,12 +12,12 @@ export const mysqlKind: SourceKind<MysqlOptions> = {
   kind: 'mysql',
   providers: MYSQL_PROVIDERS,
   options: mysqlOptions.transform((o) => defined(o)),
-  optionsOf(manifest, { env, chunkRows }) {
+  optionsOf(manifest, { env, chunkRows, connection }) {
     const { source } = manifest;
     const connectionString = source.type === 'jdbc' ? source.connectionString : undefined;
     if (!connectionString)
       throw new RuntimeError('config', `${manifest.id}: a jdbc source needs source.connectionString`);
-    const { url, tls } = tlsFromUrl(expandEnv(connectionString, env));
+    const { url, tls } = tlsFromUrl(connection ?? expandEnv(connectionString, env));
     return { url, ...(chunkRows !== undefined ? { chunkRows } : {}), ...(tls ? { tls } : {}) };
   },
   create: (options) => new MysqlSource(options),

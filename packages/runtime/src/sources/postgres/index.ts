@@ -12,14 +12,14 @@ export const postgresKind: SourceKind<PostgresOptions> = {
   kind: 'postgres',
   providers: POSTGRES_PROVIDERS,
   options: postgresOptions.transform((o) => defined(o)),
-  optionsOf(manifest, { env, chunkRows }) {
+  optionsOf(manifest, { env, chunkRows, connection }) {
     const { source } = manifest;
     const connectionString = source.type === 'jdbc' ? source.connectionString : undefined;
     if (!connectionString)
       throw new RuntimeError('config', `${manifest.id}: a jdbc source needs source.connectionString`);
     // PostgreSQL reads sslmode/sslrootcert/sslcert/sslkey from the URL itself (libpq's names).
     return {
-      url: expandEnv(connectionString, env),
+      url: connection ?? expandEnv(connectionString, env),
       ...(chunkRows !== undefined ? { chunkRows } : {}),
       connectorId: manifest.id,
       slotPerEntity: manifest.schema.entities.length > 1,
