@@ -61,7 +61,7 @@ describe('connector-factory run', () => {
     const r = cli(['run', file, '--once'], { POSTGRES_CONNECTION_STRING: '' });
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(
-      'error: environment variable POSTGRES_CONNECTION_STRING is not set (the manifest references ${POSTGRES_CONNECTION_STRING})',
+      'error: connector_postgres_orders_v1 reads POSTGRES_CONNECTION_STRING, which neither the environment nor the secret store holds: run `export POSTGRES_CONNECTION_STRING=…` or `connector-factory secrets set POSTGRES_CONNECTION_STRING`',
     );
   });
 });

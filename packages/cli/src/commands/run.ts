@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import {
+  declaredEnv,
   FactoryError,
   factoryHome,
   isRuntimeError,
@@ -49,9 +50,12 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
       try {
+        const env = await withManifestSecrets(loaded.manifest, process.env, factoryHome());
+        // Every variable it reads, or one line naming each missing one and how to provide it.
+        declaredEnv(loaded.manifest, env);
         const summary = await runConnector({
           manifest: loaded.manifest,
-          env: await withManifestSecrets(loaded.manifest, process.env, factoryHome()),
+          env,
           once: options.once === true,
           signal: controller.signal,
           ...(options.entity ? { entity: options.entity } : {}),
