@@ -13,7 +13,7 @@ import { RuntimeError } from '../errors.js';
 import type { ObjectStore } from '../stores/object-store.js';
 import { parquetFileStats } from './file-stats.js';
 import { avroEncoder, loadZstd } from './formats/avro/avro-encoder.js';
-import { avroCsvColumn, avroFileToCsv } from './formats/avro/avro-reader.js';
+import { avroCsvColumn, avroFileToCsv, readAvroColumns } from './formats/avro/avro-reader.js';
 import {
   decodeDeltaPath,
   encodeDeltaPath,
@@ -328,7 +328,7 @@ class RetentionRun {
 
   /** Avro: decoded with the file's own schema, the kept rows encoded again with the file's codec. */
   private async avro(local: string, out: string | undefined): Promise<Count> {
-    const { columns, codec } = await avroHeader(local);
+    const { columns, codec } = await readAvroColumns(local);
     const csv = `${local}.csv`;
     await avroFileToCsv(local, columns, csv);
     const connection = await this.connection();
@@ -661,77 +661,6 @@ class RetentionRun {
 }
 
 type ReportBase = Pick<RetentionReport, 'location' | 'format' | 'dateColumn' | 'retentionDays' | 'cutoff' | 'dryRun'>;
-
-/** The columns and codec of an Avro object container file, from its header's schema. */
-async function avroHeader(file: string): Promise<{ columns: Column[]; codec: string }> {
-  const data = await readFile(file);
-  let pos = 4;
-  const long = (): number => {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = data[pos++]!;
-      result += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) break;
-      shift += 7;
-    }
-    return result % 2 === 1 ? -(result + 1) / 2 : result / 2;
-  };
-  const bytes = (): Buffer => {
-    const n = long();
-    const out = data.subarray(pos, pos + n);
-    pos += n;
-    return out;
-  };
-  const meta = new Map<string, string>();
-  for (let count = long(); count !== 0; count = long()) {
-    if (count < 0) long();
-    for (let i = 0; i < Math.abs(count); i++) meta.set(bytes().toString('utf8'), bytes().toString('utf8'));
-  }
-  const schema = JSON.parse(meta.get('avro.schema') ?? '{}') as { fields?: Array<Record<string, unknown>> };
-  const columns = (schema.fields ?? []).map((field): Column => {
-    const declared = field.type;
-    const nullable = Array.isArray(declared) && declared.includes('null');
-    const type = (Array.isArray(declared) ? declared.find((t) => t !== 'null') : declared) as
-      string | Record<string, unknown>;
-    return {
-      name: String(field['cf.originalName'] ?? field.name),
-      type: 'string',
-      nullable,
-      physical: avroPhysical(type),
-    };
-  });
-  return { columns, codec: meta.get('avro.codec') ?? 'null' };
-}
-
-/** The physical type avro-encoder.ts wrote as this Avro type. */
-function avroPhysical(type: string | Record<string, unknown>): PhysicalType {
-  if (typeof type === 'string') {
-    switch (type) {
-      case 'long':
-      case 'int':
-        return { kind: 'int64' };
-      case 'double':
-      case 'float':
-        return { kind: 'float64' };
-      case 'boolean':
-        return { kind: 'boolean' };
-      default:
-        return { kind: 'string' };
-    }
-  }
-  switch (type.logicalType) {
-    case 'decimal':
-      return { kind: 'decimal', precision: Number(type.precision), scale: Number(type.scale ?? 0) };
-    case 'date':
-      return { kind: 'date' };
-    case 'timestamp-micros':
-    case 'timestamp-millis':
-      return { kind: 'timestamp' };
-    default:
-      return typeof type.type === 'string' ? avroPhysical(type.type) : { kind: 'string' };
-  }
-}
 
 /**
  * The column that dates an entity's rows: the incremental key when it is a date or datetime field

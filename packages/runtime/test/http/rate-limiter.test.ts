@@ -14,10 +14,10 @@ describe('TokenBucket', () => {
       }),
     );
     times.sort((a, b) => a - b);
-    // 5 at once, then 10 more at 20/s: the last one ~500 ms in.
-    expect(times[4]!).toBeLessThan(40);
+    // 5 at once, then 10 more at 20/s: the last one no sooner than 500 ms in. (How soon each one goes
+    // is checked on an injected clock below: a loaded machine's timers only ever fire late.)
     expect(times[14]!).toBeGreaterThanOrEqual(480);
-    expect(times[14]!).toBeLessThan(900);
+    expect(times.filter((t) => t < 45)).toHaveLength(5);
   });
 
   it('computes waits from its clock (reservations queue in order)', async () => {

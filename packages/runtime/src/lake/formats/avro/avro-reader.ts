@@ -3,7 +3,7 @@ import { inflateRawSync } from 'node:zlib';
 import { duckdbType } from '../../../engine/duckdb-engine.js';
 import { RuntimeError } from '../../../errors.js';
 import { formatCsvRow } from '../../csv-page.js';
-import type { Column } from '../../table-schema.js';
+import type { Column, PhysicalType } from '../../table-schema.js';
 import { loadSnappy, loadZstd, ORIGINAL_NAME_ATTRIBUTE } from './avro-encoder.js';
 
 // Reads back the object container files avro-encoder.ts writes, so that a merge can rewrite them:
@@ -16,7 +16,7 @@ class AvroSource {
   pos = 0;
   constructor(
     readonly data: Buffer,
-    private readonly what: string,
+    readonly what: string,
   ) {}
 
   private need(bytes: number): void {
@@ -148,16 +148,16 @@ async function decompress(codec: string, block: Buffer, what: string): Promise<B
   }
 }
 
-/**
- * Decodes an Avro object container file of a table with these columns (as avro-encoder.ts wrote it:
- * fields in column order, matched by name) into a CSV file of the columns' values (see avroCsvColumn).
- * Returns the number of records.
- */
-export async function avroFileToCsv(file: string, columns: readonly Column[], csvFile: string): Promise<number> {
-  const what = `avro file ${file}`;
-  const source = new AvroSource(await readFile(file), what);
+interface AvroHeader {
+  readonly codec: string;
+  readonly schema: { readonly fields?: ReadonlyArray<Record<string, unknown>> };
+  readonly sync: Buffer;
+}
+
+/** Reads an object container file's header (magic, metadata map, sync marker); leaves `source` at the first block. */
+function readHeader(source: AvroSource): AvroHeader {
   if (!source.data.subarray(0, 4).equals(MAGIC))
-    throw new RuntimeError('corrupt', `${what}: not an Avro object container file`);
+    throw new RuntimeError('corrupt', `${source.what}: not an Avro object container file`);
   source.pos = 4;
   const meta = new Map<string, Buffer>();
   for (let count = source.long(); count !== 0; count = source.long()) {
@@ -166,10 +166,72 @@ export async function avroFileToCsv(file: string, columns: readonly Column[], cs
   }
   const sync = source.data.subarray(source.pos, source.pos + 16);
   source.pos += 16;
-  const codec = meta.get('avro.codec')?.toString('utf8') ?? 'null';
-  const schema = JSON.parse(meta.get('avro.schema')?.toString('utf8') ?? '{}') as {
-    fields?: Array<Record<string, unknown>>;
+  return {
+    codec: meta.get('avro.codec')?.toString('utf8') ?? 'null',
+    schema: JSON.parse(meta.get('avro.schema')?.toString('utf8') ?? '{}') as AvroHeader['schema'],
+    sync,
   };
+}
+
+/** The physical type avro-encoder.ts wrote as this Avro type. */
+function avroPhysical(type: string | Record<string, unknown>): PhysicalType {
+  if (typeof type === 'string') {
+    switch (type) {
+      case 'long':
+      case 'int':
+        return { kind: 'int64' };
+      case 'double':
+      case 'float':
+        return { kind: 'float64' };
+      case 'boolean':
+        return { kind: 'boolean' };
+      default:
+        return { kind: 'string' };
+    }
+  }
+  switch (type.logicalType) {
+    case 'decimal':
+      return { kind: 'decimal', precision: Number(type.precision), scale: Number(type.scale ?? 0) };
+    case 'date':
+      return { kind: 'date' };
+    case 'timestamp-micros':
+    case 'timestamp-millis':
+      return { kind: 'timestamp' };
+    default:
+      return typeof type.type === 'string' ? avroPhysical(type.type) : { kind: 'string' };
+  }
+}
+
+/**
+ * The columns and codec of an Avro object container file, from its own schema (as avro-encoder.ts
+ * wrote it: original names in an attribute, nullable fields as a union with null).
+ */
+export async function readAvroColumns(file: string): Promise<{ columns: Column[]; codec: string }> {
+  const { codec, schema } = readHeader(new AvroSource(await readFile(file), `avro file ${file}`));
+  const columns = (schema.fields ?? []).map((field): Column => {
+    const declared = field.type;
+    const nullable = Array.isArray(declared) && declared.includes('null');
+    const type = (Array.isArray(declared) ? declared.find((t) => t !== 'null') : declared) as
+      string | Record<string, unknown>;
+    return {
+      name: String(field[ORIGINAL_NAME_ATTRIBUTE] ?? field.name),
+      type: 'string',
+      nullable,
+      physical: avroPhysical(type),
+    };
+  });
+  return { columns, codec };
+}
+
+/**
+ * Decodes an Avro object container file of a table with these columns (as avro-encoder.ts wrote it:
+ * fields in column order, matched by name) into a CSV file of the columns' values (see avroCsvColumn).
+ * Returns the number of records.
+ */
+export async function avroFileToCsv(file: string, columns: readonly Column[], csvFile: string): Promise<number> {
+  const what = `avro file ${file}`;
+  const source = new AvroSource(await readFile(file), what);
+  const { codec, schema, sync } = readHeader(source);
   const names = (schema.fields ?? []).map((f) => String(f[ORIGINAL_NAME_ATTRIBUTE] ?? f.name));
   if (names.join('\u0000') !== columns.map((c) => c.name).join('\u0000')) {
     throw new RuntimeError(
