@@ -1,6 +1,6 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import type { AuthMethod } from '@connector-factory/ir';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import { RuntimeError } from '../errors.js';
 import type { Authenticator, OutgoingRequest } from '../http/authenticator.js';
 import { HttpClient } from '../http/http-client.js';
@@ -59,20 +59,25 @@ class NodeSha256 {
  */
 export class IamAuth implements Authenticator {
   readonly method: AuthMethod = 'iam';
-  private readonly signer: SignatureV4;
+  /** Made on the first request: the signer loads only in connectors that sign. */
+  private signer: Promise<SignatureV4> | undefined;
   private assumed: AwsCredentials | undefined;
   private readonly seen: string[] = [];
   private readonly now: () => number;
 
   constructor(private readonly options: IamOptions) {
     this.now = options.now ?? Date.now;
-    this.signer = new SignatureV4({
-      service: options.service,
-      region: options.region,
+  }
+
+  private async openSigner(): Promise<SignatureV4> {
+    const { SignatureV4 } = await import('@smithy/signature-v4');
+    return new SignatureV4({
+      service: this.options.service,
+      region: this.options.region,
       sha256: NodeSha256,
       credentials: () => this.credentials(),
       // S3 signs the path as sent; every other service escapes it once more.
-      uriEscapePath: options.service !== 's3',
+      uriEscapePath: this.options.service !== 's3',
     });
   }
 
@@ -83,7 +88,10 @@ export class IamAuth implements Authenticator {
       const values = url.searchParams.getAll(name);
       query[name] = values.length === 1 ? values[0]! : values;
     }
-    const signed = await this.signer.sign(
+    this.signer ??= this.openSigner();
+    const signed = await (
+      await this.signer
+    ).sign(
       {
         method: request.method,
         protocol: url.protocol,

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { RuntimeError, type RuntimeErrorCode } from '../errors.js';
 import type { Authenticator, OutgoingRequest } from './authenticator.js';
 import type { TokenBucket } from './rate-limiter.js';
@@ -92,27 +92,13 @@ const DECODERS: Readonly<Record<string, (data: Buffer) => Promise<Buffer>>> = {
  * status; their messages never carry a query string or a secret the authenticator holds.
  */
 export class HttpClient {
-  private readonly dispatcher: Dispatcher;
-  private readonly ownsDispatcher: boolean;
+  /** Made on the first request: undici loads only in connectors that speak HTTP. */
+  private dispatcher: Promise<Dispatcher> | undefined;
   private readonly policy: RetryPolicy;
   private readonly now: () => number;
 
   constructor(private readonly options: HttpClientOptions = {}) {
-    const timeout = options.timeoutMs ?? 60_000;
-    const agentOptions = {
-      connections: options.connections ?? 8,
-      pipelining: 1,
-      keepAliveTimeout: 10_000,
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-    };
-    const proxy = options.proxy;
-    this.ownsDispatcher = !options.dispatcher;
-    this.dispatcher =
-      options.dispatcher ??
-      (proxy?.httpProxy || proxy?.httpsProxy
-        ? new EnvHttpProxyAgent({ ...agentOptions, ...definedProxy(proxy) })
-        : new Agent(agentOptions));
+    if (options.dispatcher) this.dispatcher = Promise.resolve(options.dispatcher);
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.now = options.now ?? Date.now;
   }
@@ -184,7 +170,7 @@ export class HttpClient {
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (this.dispatcher && !this.options.dispatcher) await (await this.dispatcher).close();
   }
 
   /**
@@ -211,7 +197,10 @@ export class HttpClient {
   }
 
   private async exchange(outgoing: OutgoingRequest, signal: AbortSignal | undefined): Promise<HttpResponse> {
-    const { statusCode, headers, body } = await this.dispatcher.request({
+    this.dispatcher ??= openDispatcher(this.options);
+    const { statusCode, headers, body } = await (
+      await this.dispatcher
+    ).request({
       origin: outgoing.url.origin,
       path: `${outgoing.url.pathname}${outgoing.url.search}`,
       method: outgoing.method as Dispatcher.HttpMethod,
@@ -357,6 +346,23 @@ function lowerCaseKeys(headers: Readonly<Record<string, string>> | undefined): R
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) out[name.toLowerCase()] = value;
   return out;
+}
+
+/** A pooled keep-alive agent (through the proxies when there are any). */
+async function openDispatcher(options: HttpClientOptions): Promise<Dispatcher> {
+  const { Agent, EnvHttpProxyAgent } = await import('undici');
+  const timeout = options.timeoutMs ?? 60_000;
+  const agentOptions = {
+    connections: options.connections ?? 8,
+    pipelining: 1,
+    keepAliveTimeout: 10_000,
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+  };
+  const proxy = options.proxy;
+  return proxy?.httpProxy || proxy?.httpsProxy
+    ? new EnvHttpProxyAgent({ ...agentOptions, ...definedProxy(proxy) })
+    : new Agent(agentOptions);
 }
 
 function definedProxy(proxy: ProxySettings): { httpProxy?: string; httpsProxy?: string; noProxy?: string } {
